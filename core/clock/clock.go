@@ -1,0 +1,30 @@
+// Package clock is the time seam of chatwire: every timer in core goes
+// through a Clock, so tests of 30 s heartbeats and 5 s reconnect delays run
+// in microseconds with a Fake.
+package clock
+
+import "time"
+
+// Clock tells the time and schedules callbacks. Implementations are safe for
+// concurrent use.
+//
+// The method set uses only standard types, so any Clock also satisfies
+// domain.Clock, and one Fake drives every layer in a test.
+type Clock interface {
+	// Now returns the current time.
+	Now() time.Time
+	// AfterFunc calls f in its own goroutine after d. The returned stop
+	// function cancels the call and reports whether it did so before f ran.
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
+}
+
+// Real returns the wall clock.
+func Real() Clock { return realClock{} }
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
+}

@@ -1,0 +1,58 @@
+package network
+
+import (
+	"time"
+)
+
+
+// State is where a ConnectionManager is in its life.
+type State int
+
+const (
+	// StateDisconnected: not started yet.
+	StateDisconnected State = iota
+	// StateConnecting: the first attempt is under way.
+	StateConnecting
+	// StateConnected: the socket is open and the handshake done.
+	StateConnected
+	// StateReconnecting: the connection dropped or an attempt failed; the
+	// next attempt follows after StateChange.Delay.
+	StateReconnecting
+	// StateFailed: the manager stopped retrying (StateChange.Err says why).
+	// Connect starts it again.
+	StateFailed
+	// StateClosed: Close was called. Terminal.
+	StateClosed
+)
+
+func (s State) String() string {
+	switch s {
+	case StateDisconnected:
+		return "disconnected"
+	case StateConnecting:
+		return "connecting"
+	case StateConnected:
+		return "connected"
+	case StateReconnecting:
+		return "reconnecting"
+	case StateFailed:
+		return "failed"
+	case StateClosed:
+		return "closed"
+	}
+	return "unknown"
+}
+
+// StateChange is one transition of a ConnectionManager.
+type StateChange struct {
+	State State
+	// Attempt counts the attempts of the current (re)connect cycle, from 1;
+	// it is 0 once connected.
+	Attempt int
+	// Delay is the wait before the next attempt (StateReconnecting only).
+	Delay time.Duration
+	// Err is the cause: why the connection dropped or the manager failed.
+	Err error
+	// At is when the transition happened, by the manager's clock.
+	At time.Time
+}

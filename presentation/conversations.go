@@ -1,0 +1,304 @@
+package presentation
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/chatwire/chatwire/domain"
+)
+
+// Conversation is one entry of the conversation list.
+type Conversation struct {
+	ID             string
+	Title          string
+	ParticipantIDs []string
+	// LastMessage is the preview: the newest message known; nil if none.
+	LastMessage *domain.Message
+	// UnreadCount is the server's count when it sent one, plus the
+	// messages from others that arrived since; MarkRead resets it.
+	UnreadCount int
+	// LastActivity is the newest of the last message's time and the
+	// conversation's update time (or when it was first seen).
+	LastActivity time.Time
+}
+
+// Conversations is a snapshot of the conversation list, most recently
+// active first (ties by id). Read-only.
+type Conversations struct {
+	List []Conversation
+}
+
+// Get returns the conversation with that id.
+func (c Conversations) Get(id string) (Conversation, bool) {
+	i := slices.IndexFunc(c.List, func(x Conversation) bool { return x.ID == id })
+	if i < 0 {
+		return Conversation{}, false
+	}
+	return c.List[i], true
+}
+
+// TotalUnread is the sum of the unread counts.
+func (c Conversations) TotalUnread() int {
+	t := 0
+	for _, x := range c.List {
+		t += x.UnreadCount
+	}
+	return t
+}
+
+// ConversationsOptions configure a ConversationsNotifier. The zero value is
+// ready to use.
+type ConversationsOptions struct {
+	// UserID is this user's id: own messages do not count as unread, and a
+	// conversation this user was removed from leaves the list.
+	// Empty means the UserID of the data source's connection state.
+	UserID string
+	// Clock dates conversations that arrive without a time. Nil means the
+	// wall clock.
+	Clock domain.Clock
+}
+
+// ConversationsNotifier holds the conversation list: conversations sorted
+// by last activity, with a last-message preview and unread counts. It
+// follows the data source's ConversationUpdates (created, updated, deleted,
+// member_added, member_removed; an unread_count there is authoritative) and
+// Messages (a message from someone else adds one unread).
+//
+// ParticipantIDs of an update are the conversation's whole member list,
+// as the reference server sends it, for every action; a member_removed
+// whose list leaves this user out removes the conversation from the list.
+//
+// Concurrency: every method is safe for concurrent use; MarkRead blocks on
+// the caller's goroutine. One goroutine, started by NewConversationsNotifier
+// and stopped by Close, follows the streams.
+type ConversationsNotifier struct {
+	src  domain.ChatWebSocketDataSource
+	opts ConversationsOptions
+	run  *runner
+	st   *store[Conversations]
+	seen *recentSet // message ids already counted; pump goroutine only
+}
+
+// NewConversationsNotifier starts following src.
+func NewConversationsNotifier(src domain.ChatWebSocketDataSource, opts ConversationsOptions) *ConversationsNotifier {
+	n := &ConversationsNotifier{src: src, opts: opts, run: newRunner(opts.Clock),
+		st: newStore(Conversations{}), seen: newRecentSet(4096)}
+	ctx, release := n.run.context(0)
+	updates := src.ConversationUpdates(ctx)
+	msgs := src.Messages(ctx)
+	n.run.goFunc(func(done <-chan struct{}) {
+		defer release()
+		for updates != nil || msgs != nil {
+			select {
+			case <-done:
+				return
+			case u, ok := <-updates:
+				if !ok {
+					updates = nil
+					continue
+				}
+				n.apply(u)
+			case m, ok := <-msgs:
+				if !ok {
+					msgs = nil
+					continue
+				}
+				n.receive(m)
+			}
+		}
+	})
+	return n
+}
+
+// Value returns the current snapshot.
+func (n *ConversationsNotifier) Value() Conversations { return n.st.value() }
+
+// Changes returns the current snapshot and then every newer one, a newer
+// one replacing an unread older one. The channel closes when ctx ends or
+// the notifier closes.
+func (n *ConversationsNotifier) Changes(ctx context.Context) <-chan Conversations {
+	return n.st.changes(ctx)
+}
+
+// Close stops following the data source and closes every Changes channel.
+// Idempotent.
+func (n *ConversationsNotifier) Close() {
+	n.run.close()
+	n.st.close()
+}
+
+// MarkRead tells the server this user has read conversationID up to and
+// including messageID and, once it has accepted, resets the unread count.
+func (n *ConversationsNotifier) MarkRead(ctx context.Context, conversationID, messageID string) error {
+	if conversationID == "" || messageID == "" {
+		return fmt.Errorf("%w: mark read needs a conversation id and a message id", ErrInvalidArgument)
+	}
+	if n.run.isClosed() {
+		return domain.ErrClosed
+	}
+	if err := n.src.MarkRead(ctx, conversationID, messageID); err != nil {
+		return fmt.Errorf("presentation: mark read: %w", err)
+	}
+	n.edit(conversationID, false, func(c *Conversation) bool {
+		if c.UnreadCount == 0 {
+			return false
+		}
+		c.UnreadCount = 0
+		return true
+	})
+	return nil
+}
+
+func (n *ConversationsNotifier) apply(u domain.ConversationUpdate) {
+	if u.ConversationID == "" {
+		return
+	}
+	self := n.self()
+	switch u.Action {
+	case domain.ConversationDeleted:
+		n.remove(u.ConversationID)
+		return
+	case domain.ConversationMemberRemoved:
+		if self != "" && u.ParticipantIDs != nil && !slices.Contains(u.ParticipantIDs, self) {
+			n.remove(u.ConversationID) // this user was removed
+			return
+		}
+	}
+	if u.LastMessage != nil && u.LastMessage.ID != "" {
+		n.seen.add(u.LastMessage.ID)
+	}
+	n.edit(u.ConversationID, true, func(c *Conversation) bool {
+		if u.Title != "" {
+			c.Title = u.Title
+		}
+		if u.ParticipantIDs != nil {
+			c.ParticipantIDs = slices.Clone(u.ParticipantIDs)
+		}
+		if u.LastMessage != nil {
+			setPreview(c, *u.LastMessage)
+		}
+		if u.UnreadCount != nil {
+			c.UnreadCount = max(*u.UnreadCount, 0)
+		}
+		if u.UpdatedAt.After(c.LastActivity) {
+			c.LastActivity = u.UpdatedAt
+		}
+		return true
+	})
+}
+
+func (n *ConversationsNotifier) receive(m domain.Message) {
+	if m.ConversationID == "" {
+		return
+	}
+	if m.ID != "" && !n.seen.add(m.ID) {
+		return // already counted (a replay, or the update's last message)
+	}
+	self := n.self()
+	fromOther := m.SenderID != "" && m.SenderID != self
+	n.edit(m.ConversationID, true, func(c *Conversation) bool {
+		setPreview(c, m)
+		if fromOther {
+			c.UnreadCount++
+		}
+		return true
+	})
+}
+
+// setPreview makes m the last message unless a newer one is known.
+func setPreview(c *Conversation, m domain.Message) {
+	if c.LastMessage != nil && m.CreatedAt.Before(c.LastMessage.CreatedAt) {
+		return
+	}
+	cp := m
+	cp.Attachments = slices.Clone(m.Attachments)
+	c.LastMessage = &cp
+	if m.CreatedAt.After(c.LastActivity) {
+		c.LastActivity = m.CreatedAt
+	}
+}
+
+// edit applies f to a copy of conversation id (created first when create is
+// set and it is missing) and publishes the re-sorted list if f reports a
+// change.
+func (n *ConversationsNotifier) edit(id string, create bool, f func(*Conversation) bool) {
+	now := n.run.now()
+	n.st.update(func(s Conversations) (Conversations, bool) {
+		i := slices.IndexFunc(s.List, func(x Conversation) bool { return x.ID == id })
+		var c Conversation
+		if i >= 0 {
+			c = s.List[i]
+		} else if create {
+			c = Conversation{ID: id}
+		} else {
+			return s, false
+		}
+		if !f(&c) {
+			return s, false
+		}
+		if c.LastActivity.IsZero() {
+			c.LastActivity = now // first seen without a time
+		}
+		list := make([]Conversation, 0, len(s.List)+1)
+		list = append(list, s.List...)
+		if i >= 0 {
+			list[i] = c
+		} else {
+			list = append(list, c)
+		}
+		slices.SortStableFunc(list, compareConversations)
+		return Conversations{List: list}, true
+	})
+}
+
+func (n *ConversationsNotifier) remove(id string) {
+	n.st.update(func(s Conversations) (Conversations, bool) {
+		i := slices.IndexFunc(s.List, func(x Conversation) bool { return x.ID == id })
+		if i < 0 {
+			return s, false
+		}
+		return Conversations{List: slices.Delete(slices.Clone(s.List), i, i+1)}, true
+	})
+}
+
+func (n *ConversationsNotifier) self() string {
+	if n.opts.UserID != "" {
+		return n.opts.UserID
+	}
+	return n.src.ConnectionState().UserID
+}
+
+func compareConversations(a, b Conversation) int {
+	if c := b.LastActivity.Compare(a.LastActivity); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// recentSet remembers the last n strings added. Not safe for concurrent use.
+type recentSet struct {
+	n     int
+	set   map[string]struct{}
+	order []string
+}
+
+func newRecentSet(n int) *recentSet {
+	return &recentSet{n: n, set: make(map[string]struct{}, n)}
+}
+
+// add records s and reports whether it was new.
+func (r *recentSet) add(s string) bool {
+	if _, ok := r.set[s]; ok {
+		return false
+	}
+	r.set[s] = struct{}{}
+	r.order = append(r.order, s)
+	if len(r.order) > r.n {
+		delete(r.set, r.order[0])
+		r.order = slices.Delete(r.order, 0, 1)
+	}
+	return true
+}

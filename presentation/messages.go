@@ -1,0 +1,377 @@
+package presentation
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/chatwire/chatwire/domain"
+)
+
+// DefaultMessageWindow is how many messages a MessagesNotifier keeps per
+// conversation when MessagesOptions.Window is zero.
+const DefaultMessageWindow = 500
+
+// MessageStatus is where a message stands from this user's point of view.
+type MessageStatus int
+
+const (
+	// MessageSending: sent optimistically, not yet confirmed by the server.
+	MessageSending MessageStatus = iota
+	// MessageSent: the server has the message (every message from others
+	// is in this state).
+	MessageSent
+	// MessageRead: another participant has read this user's message.
+	MessageRead
+	// MessageFailed: the send failed; Err says why and Retry sends it again.
+	MessageFailed
+)
+
+func (s MessageStatus) String() string {
+	switch s {
+	case MessageSending:
+		return "sending"
+	case MessageSent:
+		return "sent"
+	case MessageRead:
+		return "read"
+	case MessageFailed:
+		return "failed"
+	}
+	return "unknown"
+}
+
+// Message is a chat message as a UI shows it. An optimistic message has a
+// ClientID, no ID yet, and the local time as CreatedAt.
+type Message struct {
+	domain.Message
+	Status MessageStatus
+	// Err is why the send failed (Status MessageFailed only).
+	Err error
+}
+
+// Messages is a snapshot of the messages of every conversation seen. Each
+// conversation's messages are ordered by CreatedAt, then id, oldest first,
+// hold each message once and at most the configured window. Read-only.
+type Messages struct {
+	ByConversation map[string][]Message
+}
+
+// In returns the messages of one conversation (nil if none). Read-only.
+func (m Messages) In(conversationID string) []Message { return m.ByConversation[conversationID] }
+
+// MessagesOptions configure a MessagesNotifier. The zero value is ready to use.
+type MessagesOptions struct {
+	// UserID is this user's id, which tells own messages apart. Empty means
+	// the UserID of the data source's connection state at the time.
+	UserID string
+	// Window is how many messages are kept per conversation; the oldest are
+	// dropped first. Zero means DefaultMessageWindow.
+	Window int
+	// Clock stamps optimistic messages. Nil means the wall clock.
+	Clock domain.Clock
+}
+
+// MessagesNotifier holds the messages of every conversation: what arrives
+// on the data source's Messages stream, de-duplicated by id and by client
+// id, plus this user's sends, shown at once as sending and then moved to
+// sent (on the confirmation or the echo), read (on another user's read
+// receipt) or failed.
+//
+// Concurrency: every method is safe for concurrent use. Send and Retry
+// block, on the caller's goroutine, until the data source answers. One
+// goroutine, started by NewMessagesNotifier and stopped by Close, follows
+// the Messages and ReadReceipts streams.
+type MessagesNotifier struct {
+	src  domain.ChatWebSocketDataSource
+	opts MessagesOptions
+	run  *runner
+	st   *store[Messages]
+}
+
+// NewMessagesNotifier starts following src's messages and read receipts.
+func NewMessagesNotifier(src domain.ChatWebSocketDataSource, opts MessagesOptions) *MessagesNotifier {
+	if opts.Window <= 0 {
+		opts.Window = DefaultMessageWindow
+	}
+	n := &MessagesNotifier{src: src, opts: opts, run: newRunner(opts.Clock),
+		st: newStore(Messages{ByConversation: map[string][]Message{}})}
+	ctx, release := n.run.context(0)
+	msgs := src.Messages(ctx)
+	receipts := src.ReadReceipts(ctx)
+	n.run.goFunc(func(done <-chan struct{}) {
+		defer release()
+		for msgs != nil || receipts != nil {
+			select {
+			case <-done:
+				return
+			case m, ok := <-msgs:
+				if !ok {
+					msgs = nil
+					continue
+				}
+				n.receive(m)
+			case r, ok := <-receipts:
+				if !ok {
+					receipts = nil
+					continue
+				}
+				n.markRead(r, n.self())
+			}
+		}
+	})
+	return n
+}
+
+// Value returns the current snapshot.
+func (n *MessagesNotifier) Value() Messages { return n.st.value() }
+
+// Changes returns the current snapshot and then every newer one, a newer
+// one replacing an unread older one. The channel closes when ctx ends or
+// the notifier closes.
+func (n *MessagesNotifier) Changes(ctx context.Context) <-chan Messages { return n.st.changes(ctx) }
+
+// Close stops following the data source and closes every Changes channel.
+// Idempotent. Sends in flight still return, but no longer change the
+// snapshot.
+func (n *MessagesNotifier) Close() {
+	n.run.close()
+	n.st.close()
+}
+
+// Send shows draft at once as a sending message with a new client id (or
+// draft.ClientID when set), sends it, and waits for the data source's
+// answer: the message then becomes sent, or failed with the error, which
+// Send also returns. It returns the message as it stands afterwards.
+// An invalid draft is refused with domain.ErrInvalidDraft and shown nowhere.
+func (n *MessagesNotifier) Send(ctx context.Context, draft domain.MessageDraft) (Message, error) {
+	if strings.TrimSpace(draft.ConversationID) == "" {
+		return Message{}, fmt.Errorf("%w: empty conversation id", domain.ErrInvalidDraft)
+	}
+	if draft.Content == "" && len(draft.Attachments) == 0 {
+		return Message{}, fmt.Errorf("%w: no content and no attachments", domain.ErrInvalidDraft)
+	}
+	if n.run.isClosed() {
+		return Message{}, domain.ErrClosed
+	}
+	if draft.ClientID == "" {
+		draft.ClientID = newID()
+	}
+	if draft.Kind == "" {
+		draft.Kind = domain.KindText
+	}
+	draft.Attachments = slices.Clone(draft.Attachments)
+	m := Message{Status: MessageSending, Message: domain.Message{
+		ClientID:       draft.ClientID,
+		ConversationID: draft.ConversationID,
+		SenderID:       n.self(),
+		Content:        draft.Content,
+		Kind:           draft.Kind,
+		CreatedAt:      n.run.now(),
+		ReplyTo:        draft.ReplyTo,
+		Attachments:    draft.Attachments,
+	}}
+	inUse := false
+	n.st.update(func(s Messages) (Messages, bool) {
+		list := s.ByConversation[m.ConversationID]
+		if slices.ContainsFunc(list, func(x Message) bool { return x.ClientID == m.ClientID }) {
+			inUse = true
+			return s, false
+		}
+		return s.with(m.ConversationID, n.insert(list, m)), true
+	})
+	if inUse {
+		return Message{}, fmt.Errorf("%w: client id %q already used in this conversation", ErrInvalidArgument, m.ClientID)
+	}
+	return n.deliver(ctx, draft)
+}
+
+// Retry sends a failed message again, with the same client id (so a
+// duplicate the server already has is not stored twice). It moves the
+// message to the end as sending and then behaves like Send. It returns
+// ErrUnknownMessage when no failed message has that client id.
+func (n *MessagesNotifier) Retry(ctx context.Context, clientID string) (Message, error) {
+	if clientID == "" {
+		return Message{}, fmt.Errorf("%w: empty client id", ErrInvalidArgument)
+	}
+	if n.run.isClosed() {
+		return Message{}, domain.ErrClosed
+	}
+	var draft domain.MessageDraft
+	found := false
+	now := n.run.now()
+	n.st.update(func(s Messages) (Messages, bool) {
+		for conv, list := range s.ByConversation {
+			i := slices.IndexFunc(list, func(x Message) bool { return x.ClientID == clientID })
+			if i < 0 || list[i].Status != MessageFailed {
+				continue
+			}
+			m := list[i]
+			found = true
+			draft = domain.MessageDraft{ConversationID: conv, Content: m.Content, Kind: m.Kind,
+				ReplyTo: m.ReplyTo, Attachments: m.Attachments, ClientID: clientID}
+			m.Status, m.Err, m.CreatedAt = MessageSending, nil, now
+			list = slices.Delete(slices.Clone(list), i, i+1)
+			return s.with(conv, n.insert(list, m)), true
+		}
+		return s, false
+	})
+	if !found {
+		return Message{}, fmt.Errorf("%w: %q", ErrUnknownMessage, clientID)
+	}
+	return n.deliver(ctx, draft)
+}
+
+// deliver sends draft, whose optimistic copy is in the snapshot, and
+// records the outcome.
+func (n *MessagesNotifier) deliver(ctx context.Context, draft domain.MessageDraft) (Message, error) {
+	confirmed, err := n.src.SendMessage(ctx, draft)
+	var out Message
+	n.st.update(func(s Messages) (Messages, bool) {
+		list := s.ByConversation[draft.ConversationID]
+		i := slices.IndexFunc(list, func(x Message) bool { return x.ClientID == draft.ClientID })
+		if i < 0 { // dropped from the window meanwhile
+			return s, false
+		}
+		if err == nil {
+			if confirmed.ClientID == "" {
+				confirmed.ClientID = draft.ClientID
+			}
+			if confirmed.ConversationID == "" {
+				confirmed.ConversationID = draft.ConversationID
+			}
+			list = n.merge(list, confirmed)
+		} else {
+			if list[i].Status != MessageSending { // the echo won the race
+				out = list[i]
+				return s, false
+			}
+			list = slices.Clone(list)
+			list[i].Status, list[i].Err = MessageFailed, err
+		}
+		j := slices.IndexFunc(list, func(x Message) bool { return x.ClientID == draft.ClientID })
+		if j >= 0 {
+			out = list[j]
+		}
+		return s.with(draft.ConversationID, list), true
+	})
+	if err != nil && out.Status == MessageFailed {
+		return out, fmt.Errorf("presentation: send message: %w", err)
+	}
+	if out.ClientID == "" { // not in the window (or closed): report what we know
+		out = Message{Message: confirmed, Status: MessageSent}
+		if err != nil {
+			out = Message{Status: MessageFailed, Err: err}
+			return out, fmt.Errorf("presentation: send message: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// receive merges a message from the Messages stream.
+func (n *MessagesNotifier) receive(m domain.Message) {
+	if m.ConversationID == "" || (m.ID == "" && m.ClientID == "") {
+		return // nothing to file it under or to de-duplicate it by
+	}
+	n.st.update(func(s Messages) (Messages, bool) {
+		return s.with(m.ConversationID, n.merge(s.ByConversation[m.ConversationID], m)), true
+	})
+}
+
+// merge returns a copy of list with the server's m in it: it replaces the
+// copy with the same id or client id (keeping a read status), or is added.
+func (n *MessagesNotifier) merge(list []Message, m domain.Message) []Message {
+	i := slices.IndexFunc(list, func(x Message) bool {
+		return (m.ID != "" && x.ID == m.ID) || (m.ClientID != "" && x.ClientID == m.ClientID)
+	})
+	um := Message{Message: m, Status: MessageSent}
+	um.Attachments = slices.Clone(m.Attachments)
+	if i < 0 {
+		return n.insert(list, um)
+	}
+	if list[i].Status == MessageRead {
+		um.Status = MessageRead
+	}
+	if um.ClientID == "" {
+		um.ClientID = list[i].ClientID
+	}
+	rest := slices.Delete(slices.Clone(list), i, i+1)
+	return n.insert(rest, um)
+}
+
+// insert returns list plus m, sorted and trimmed to the window. list is
+// not modified.
+func (n *MessagesNotifier) insert(list []Message, m Message) []Message {
+	i, _ := slices.BinarySearchFunc(list, m, compareMessages)
+	total := len(list) + 1
+	drop := max(total-n.opts.Window, 0) // the oldest fall out of the window
+	out := make([]Message, 0, total-drop)
+	if drop <= i {
+		out = append(out, list[drop:i]...)
+		out = append(out, m)
+		return append(out, list[i:]...)
+	}
+	return append(out, list[drop-1:]...) // m itself is older than the window
+}
+
+// markRead moves own messages up to and including r.MessageID to read when
+// another user read them.
+func (n *MessagesNotifier) markRead(r domain.ReadReceipt, self string) {
+	if self == "" || r.UserID == self {
+		return
+	}
+	n.st.update(func(s Messages) (Messages, bool) {
+		list := s.ByConversation[r.ConversationID]
+		i := slices.IndexFunc(list, func(x Message) bool { return x.ID == r.MessageID })
+		if i < 0 {
+			return s, false
+		}
+		var out []Message
+		for j := 0; j <= i; j++ {
+			if list[j].SenderID == self && list[j].Status == MessageSent {
+				if out == nil {
+					out = slices.Clone(list)
+				}
+				out[j].Status = MessageRead
+			}
+		}
+		if out == nil {
+			return s, false
+		}
+		return s.with(r.ConversationID, out), true
+	})
+}
+
+func (n *MessagesNotifier) self() string {
+	if n.opts.UserID != "" {
+		return n.opts.UserID
+	}
+	return n.src.ConnectionState().UserID
+}
+
+// with returns a copy of s in which conversation conv holds list.
+func (s Messages) with(conv string, list []Message) Messages {
+	m := make(map[string][]Message, len(s.ByConversation)+1)
+	for k, v := range s.ByConversation {
+		m[k] = v
+	}
+	m[conv] = list
+	return Messages{ByConversation: m}
+}
+
+// compareMessages orders by server time, then id (client id while the
+// message has no id).
+func compareMessages(a, b Message) int {
+	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(messageKey(a), messageKey(b))
+}
+
+func messageKey(m Message) string {
+	if m.ID != "" {
+		return m.ID
+	}
+	return m.ClientID
+}

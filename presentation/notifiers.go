@@ -1,0 +1,103 @@
+package presentation
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/chatwire/chatwire/domain"
+)
+
+// NotifiersOptions configure NewNotifiers. The zero value is ready to use,
+// except that Start needs a token source.
+type NotifiersOptions struct {
+	// UserID, Clock, TokenSource and Logger fill the same fields of the
+	// per-notifier options below where those are left zero.
+	UserID      string
+	Clock       domain.Clock
+	TokenSource TokenSource
+	Logger      *slog.Logger
+
+	Connection    ConnectionOptions
+	Messages      MessagesOptions
+	Conversations ConversationsOptions
+	Typing        TypingOptions
+	Presence      PresenceOptions
+	Calls         CallOptions
+}
+
+// Notifiers is every notifier of one data source, built and closed
+// together. The fields are set by NewNotifiers and must not be replaced.
+//
+// Concurrency: Start and Close are safe for concurrent use; see each
+// notifier for its own methods.
+type Notifiers struct {
+	Connection    *ConnectionNotifier
+	Messages      *MessagesNotifier
+	Conversations *ConversationsNotifier
+	Typing        *TypingNotifier
+	Presence      *PresenceNotifier
+	Calls         *CallNotifier
+}
+
+// NewNotifiers builds every notifier over src. They start following src at
+// once; call Start to connect. Closing them does not close src.
+func NewNotifiers(src domain.ChatWebSocketDataSource, opts NotifiersOptions) *Notifiers {
+	clk := func(c domain.Clock) domain.Clock {
+		if c == nil {
+			return opts.Clock
+		}
+		return c
+	}
+	user := func(id string) string {
+		if id == "" {
+			return opts.UserID
+		}
+		return id
+	}
+	c := opts.Connection
+	if c.TokenSource == nil {
+		c.TokenSource = opts.TokenSource
+	}
+	c.Clock = clk(c.Clock)
+	m := opts.Messages
+	m.UserID, m.Clock = user(m.UserID), clk(m.Clock)
+	cv := opts.Conversations
+	cv.UserID, cv.Clock = user(cv.UserID), clk(cv.Clock)
+	t := opts.Typing
+	t.UserID, t.Clock = user(t.UserID), clk(t.Clock)
+	if t.Logger == nil {
+		t.Logger = opts.Logger
+	}
+	p := opts.Presence
+	p.Clock = clk(p.Clock)
+	ca := opts.Calls
+	ca.UserID, ca.Clock = user(ca.UserID), clk(ca.Clock)
+	if ca.Logger == nil {
+		ca.Logger = opts.Logger
+	}
+	return &Notifiers{
+		Connection:    NewConnectionNotifier(src, c),
+		Messages:      NewMessagesNotifier(src, m),
+		Conversations: NewConversationsNotifier(src, cv),
+		Typing:        NewTypingNotifier(src, t),
+		Presence:      NewPresenceNotifier(src, p),
+		Calls:         NewCallNotifier(src, ca),
+	}
+}
+
+// Start connects the data source through the connection notifier; see
+// ConnectionNotifier.Start.
+func (n *Notifiers) Start(ctx context.Context) error { return n.Connection.Start(ctx) }
+
+// Close closes every notifier, concurrently, and waits for all of them.
+// Idempotent.
+func (n *Notifiers) Close() {
+	closers := []func(){n.Connection.Close, n.Messages.Close, n.Conversations.Close,
+		n.Typing.Close, n.Presence.Close, n.Calls.Close}
+	var wg sync.WaitGroup
+	for _, c := range closers {
+		wg.Go(c)
+	}
+	wg.Wait()
+}

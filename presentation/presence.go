@@ -1,0 +1,110 @@
+package presentation
+
+import (
+	"context"
+	"time"
+
+	"github.com/chatwire/chatwire/domain"
+)
+
+// UserPresence is one user's availability.
+type UserPresence struct {
+	Status domain.PresenceStatus
+	// LastSeen is the server's last-seen time; when the server gives none,
+	// it is when the user was seen going offline (zero if never).
+	LastSeen time.Time
+}
+
+// Presence is a snapshot of the users whose status is known: user id →
+// presence. Read-only.
+type Presence struct {
+	Users map[string]UserPresence
+}
+
+// Of returns a user's presence and whether it is known.
+func (p Presence) Of(userID string) (UserPresence, bool) {
+	u, ok := p.Users[userID]
+	return u, ok
+}
+
+// PresenceOptions configure a PresenceNotifier. The zero value is ready to use.
+type PresenceOptions struct {
+	// Clock dates a user going offline when the server gives no last-seen
+	// time. Nil means the wall clock.
+	Clock domain.Clock
+}
+
+// PresenceNotifier holds the presence (online, away, offline and last
+// seen) of every user the data source has reported on.
+//
+// Concurrency: every method is safe for concurrent use. One goroutine,
+// started by NewPresenceNotifier and stopped by Close, follows the
+// UserStatuses stream.
+type PresenceNotifier struct {
+	run *runner
+	st  *store[Presence]
+}
+
+// NewPresenceNotifier starts following src's user statuses.
+func NewPresenceNotifier(src domain.ChatWebSocketDataSource, opts PresenceOptions) *PresenceNotifier {
+	n := &PresenceNotifier{run: newRunner(opts.Clock),
+		st: newStore(Presence{Users: map[string]UserPresence{}})}
+	ctx, release := n.run.context(0)
+	statuses := src.UserStatuses(ctx)
+	n.run.goFunc(func(done <-chan struct{}) {
+		defer release()
+		for {
+			select {
+			case <-done:
+				return
+			case u, ok := <-statuses:
+				if !ok {
+					return
+				}
+				n.apply(u)
+			}
+		}
+	})
+	return n
+}
+
+// Value returns the current snapshot.
+func (n *PresenceNotifier) Value() Presence { return n.st.value() }
+
+// Changes returns the current snapshot and then every newer one, a newer
+// one replacing an unread older one. The channel closes when ctx ends or
+// the notifier closes.
+func (n *PresenceNotifier) Changes(ctx context.Context) <-chan Presence { return n.st.changes(ctx) }
+
+// Close stops following the data source and closes every Changes channel.
+// Idempotent.
+func (n *PresenceNotifier) Close() {
+	n.run.close()
+	n.st.close()
+}
+
+func (n *PresenceNotifier) apply(u domain.UserStatusUpdate) {
+	if u.UserID == "" || u.Status == "" {
+		return
+	}
+	now := n.run.now()
+	n.st.update(func(p Presence) (Presence, bool) {
+		old, known := p.Users[u.UserID]
+		next := UserPresence{Status: u.Status, LastSeen: old.LastSeen}
+		switch {
+		case !u.LastSeen.IsZero():
+			next.LastSeen = u.LastSeen
+		case u.Status == domain.StatusOffline && known && old.Status != domain.StatusOffline:
+			next.LastSeen = now
+		}
+		if known && next.Status == old.Status && next.LastSeen.Equal(old.LastSeen) {
+			return p, false
+		}
+		m := make(map[string]UserPresence, len(p.Users)+1)
+		for k, v := range p.Users {
+			m[k] = v
+		}
+		m[u.UserID] = next
+		return Presence{Users: m}, true
+	})
+}

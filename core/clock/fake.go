@@ -94,8 +94,13 @@ func (c *Fake) NextDeadline() (time.Duration, bool) {
 	if len(c.pending) == 0 {
 		return 0, false
 	}
-	t := c.nextDue(time.Time{}.Add(1<<63 - 1))
-	return t.at.Sub(c.now), true
+	earliest := c.pending[0].at
+	for _, t := range c.pending[1:] {
+		if t.at.Before(earliest) {
+			earliest = t.at
+		}
+	}
+	return earliest.Sub(c.now), true
 }
 
 // WaitForTimers blocks until at least n callbacks are scheduled or the

@@ -1,6 +1,12 @@
 package network
 
-import "context"
+import (
+	"container/list"
+	"context"
+	"sync"
+
+	"github.com/chatwire/chatwire/core/stream"
+)
 
 // ConnectionManager keeps one logical connection alive over a series of
 // WebSocketClient connections: heartbeat and dead-peer detection, reconnect
@@ -11,54 +17,183 @@ import "context"
 // Concurrency: every method is safe for concurrent use. Streams are closed
 // when their ctx ends or the manager closes. After Close returns, no stream
 // receives anything more.
+//
+// Goroutines: while running, the manager owns one loop goroutine (dial,
+// handshake, outbox flush, read and heartbeat), plus a short-lived one per
+// heartbeat in flight, on top of whatever the current WebSocketClient runs.
+// Send and SendVolatile write on the caller's goroutine.
 type ConnectionManager struct {
-	// TODO(issue 2): implementation.
+	opts ManagerOptions
+
+	frames *stream.Broadcaster[[]byte]
+	states *stream.Broadcaster[StateChange]
+	errs   *stream.Broadcaster[error]
+
+	wg        sync.WaitGroup // the loop goroutine
+	closeOnce sync.Once
+	closed    chan struct{} // closed when Close has finished
+
+	mu       sync.Mutex
+	state    StateChange
+	changed  chan struct{} // closed and replaced on every state change
+	connSeq  uint64        // incremented on every StateConnected
+	running  bool          // a loop goroutine is running
+	cancel   context.CancelFunc
+	closing  bool
+	client   WebSocketClient // the connected client, nil while not StateConnected
+	failErr  error           // the cause while StateFailed
+	outbox   list.List       // of *outFrame, oldest first
+	frameSeq uint64          // ids for outFrame TTL timers
 }
 
 // NewConnectionManager returns a manager in StateDisconnected. It starts no
-// goroutine until Connect.
+// goroutine until Connect. It panics if NewClient or Endpoint is nil.
 func NewConnectionManager(opts ManagerOptions) *ConnectionManager {
-	panic("not implemented")
+	if opts.NewClient == nil || opts.Endpoint == nil {
+		panic("network: NewConnectionManager needs NewClient and Endpoint")
+	}
+	opts = opts.withDefaults()
+	m := &ConnectionManager{
+		opts:    opts,
+		frames:  stream.NewBroadcaster[[]byte](stream.Options{}),
+		errs:    stream.NewBroadcaster[error](stream.Options{}),
+		closed:  make(chan struct{}),
+		changed: make(chan struct{}),
+	}
+	m.states = stream.NewBroadcaster[StateChange](stream.Options{
+		OnEvict: func(err error) { m.errs.Publish(err) },
+	})
+	m.state = StateChange{State: StateDisconnected, At: opts.Clock.Now()}
+	return m
 }
 
 // Connect starts the connection loop if it is not running (it restarts a
 // failed manager) and waits until the manager is connected, has failed, is
 // closed, or ctx ends. ctx bounds only the wait: the loop keeps trying
 // until Close.
-func (m *ConnectionManager) Connect(ctx context.Context) error { panic("not implemented") }
+func (m *ConnectionManager) Connect(ctx context.Context) error {
+	m.mu.Lock()
+	if m.closing {
+		m.mu.Unlock()
+		return ErrClosed
+	}
+	seq := m.connSeq
+	if !m.running {
+		m.running = true
+		m.failErr = nil
+		if m.cancel != nil {
+			m.cancel() // the previous, failed loop's context
+		}
+		loopCtx, cancel := context.WithCancel(context.Background())
+		m.cancel = cancel
+		m.setStateLocked(StateChange{State: StateConnecting, Attempt: 1})
+		m.wg.Add(1)
+		go m.run(loopCtx)
+	}
+	m.mu.Unlock()
 
-// Send writes a text frame. While the manager is not connected the frame
-// waits in the outbox and goes out in order after the next connect. It
-// returns nil once the frame was written to a socket; ErrOutboxFull,
-// ErrExpired, ErrClosed, the failure cause, or ctx's error otherwise. A
-// frame whose ctx ends while it waits in the outbox is removed unsent.
-func (m *ConnectionManager) Send(ctx context.Context, data []byte) error { panic("not implemented") }
-
-// SendVolatile writes a frame only if connected now (typing, heartbeats):
-// it is never queued and fails with ErrNotConnected otherwise.
-func (m *ConnectionManager) SendVolatile(ctx context.Context, data []byte) error {
-	panic("not implemented")
+	for {
+		m.mu.Lock()
+		st, changed, n := m.state, m.changed, m.connSeq
+		m.mu.Unlock()
+		switch {
+		case st.State == StateConnected || n != seq:
+			return nil
+		case st.State == StateFailed:
+			return st.Err
+		case st.State == StateClosed:
+			return ErrClosed
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // Frames returns every inbound frame, across reconnects. Subscribe before
 // Connect to miss none. Delivery is lossless: a subscriber that stops
 // reading holds back the connection (stream.Block), so only internal pumps
 // that never stall should subscribe; applications read typed streams.
-func (m *ConnectionManager) Frames(ctx context.Context) <-chan []byte { panic("not implemented") }
+// The receiver must not modify a frame: every subscriber gets the same slice.
+func (m *ConnectionManager) Frames(ctx context.Context) <-chan []byte {
+	return m.frames.SubscribeWith(ctx, stream.SubscribeOptions{Policy: stream.Block})
+}
 
-// States returns every state change from now on.
+// States returns every state change from now on. A subscriber that falls
+// stream.DefaultBuffer changes behind is cut off (its channel closes) and
+// stream.ErrSlowConsumer is reported on Errors.
 func (m *ConnectionManager) States(ctx context.Context) <-chan StateChange {
-	panic("not implemented")
+	return m.states.Subscribe(ctx)
 }
 
 // State returns the latest state change.
-func (m *ConnectionManager) State() StateChange { panic("not implemented") }
+func (m *ConnectionManager) State() StateChange {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.state
+}
 
-// Errors returns asynchronous failures: failed attempts, dead connections,
-// evicted slow subscribers.
-func (m *ConnectionManager) Errors(ctx context.Context) <-chan error { panic("not implemented") }
+// Errors returns asynchronous failures: failed attempts, dead connections
+// (ErrHeartbeatTimeout), evicted slow subscribers (stream.ErrSlowConsumer).
+// A subscriber that falls stream.DefaultBuffer errors behind is cut off.
+func (m *ConnectionManager) Errors(ctx context.Context) <-chan error {
+	return m.errs.Subscribe(ctx)
+}
 
 // Close stops the loop, closes the connection with 1000, fails queued
 // frames with ErrClosed, waits for every goroutine and closes every stream.
-// It is idempotent.
-func (m *ConnectionManager) Close() error { panic("not implemented") }
+// It is idempotent; a concurrent or later call waits for the first one to
+// finish.
+func (m *ConnectionManager) Close() error {
+	m.closeOnce.Do(func() {
+		m.mu.Lock()
+		m.closing = true
+		if m.cancel != nil {
+			m.cancel()
+		}
+		m.mu.Unlock()
+		// Closing Frames first unblocks a loop waiting on a Block subscriber.
+		m.frames.Close()
+		m.wg.Wait()
+
+		m.mu.Lock()
+		m.failOutboxLocked(ErrClosed)
+		m.setStateLocked(StateChange{State: StateClosed})
+		m.mu.Unlock()
+		m.states.Close()
+		m.errs.Close()
+		close(m.closed)
+	})
+	<-m.closed
+	return nil
+}
+
+// setStateLocked records and publishes a state change. The caller holds
+// m.mu; publishing never blocks (States subscribers use stream.Evict), and
+// holding the lock keeps the published order equal to the recorded one.
+func (m *ConnectionManager) setStateLocked(sc StateChange) {
+	sc.At = m.opts.Clock.Now()
+	m.state = sc
+	if sc.State == StateConnected {
+		m.connSeq++
+	}
+	close(m.changed)
+	m.changed = make(chan struct{})
+	m.states.Publish(sc)
+}
+
+// setState is setStateLocked for callers that do not hold m.mu.
+func (m *ConnectionManager) setState(sc StateChange) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.setStateLocked(sc)
+}
+
+// report publishes an asynchronous error.
+func (m *ConnectionManager) report(err error) {
+	if err != nil {
+		m.errs.Publish(err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -16,10 +17,19 @@ import (
 type Endpoint func(ctx context.Context) (url string, header http.Header, err error)
 
 // Handshake runs after the socket opens and before the manager reports
-// StateConnected: for example, waiting for the protocol's greeting. read
-// returns the next inbound frame; every frame it returns is also delivered
-// on Frames, in order, before any later frame.
-type Handshake func(ctx context.Context, read func(context.Context) ([]byte, error)) (HandshakeResult, error)
+// StateConnected and flushes the outbox: for example, waiting for the
+// protocol's greeting, or resending what an earlier connection left
+// unacknowledged ahead of the queued frames.
+type Handshake func(ctx context.Context, conn HandshakeConn) (HandshakeResult, error)
+
+// HandshakeConn is the new connection as a Handshake sees it.
+type HandshakeConn interface {
+	// Read returns the next inbound frame; every frame it returns is also
+	// delivered on Frames, in order, before any later frame.
+	Read(ctx context.Context) ([]byte, error)
+	// Send writes a frame on this connection, ahead of the outbox.
+	Send(ctx context.Context, data []byte) error
+}
 
 // HandshakeResult is what a protocol learned from its greeting.
 type HandshakeResult struct {
@@ -80,13 +90,15 @@ type ManagerOptions struct {
 	// ReconnectDelay is the delay before the first reconnect after a drop,
 	// plus up to 25% jitter; zero means 5s.
 	ReconnectDelay time.Duration
-	// MaxReconnectDelay caps the exponential backoff; zero means 60s.
+	// MaxReconnectDelay caps the exponential backoff; zero means 60s. A
+	// value below ReconnectDelay is raised to it.
 	MaxReconnectDelay time.Duration
 	// StablePeriod is how long a connection must stay up before the
 	// backoff resets; zero means 30s.
 	StablePeriod time.Duration
 	// MaxAttempts stops the manager after this many failed attempts in a
-	// row (StateFailed); zero means retry forever.
+	// row (StateFailed); an attempt that connects resets the count. Zero
+	// means retry forever.
 	MaxAttempts int
 	// Classify decides per error what to do next; nil means DefaultClassify.
 	Classify func(error) Decision
@@ -102,4 +114,58 @@ type ManagerOptions struct {
 	Logger *slog.Logger
 	// Rand returns a uniform float in [0,1) for jitter; nil means math/rand/v2.
 	Rand func() float64
+}
+
+// Defaults of ManagerOptions.
+const (
+	mgrDefaultHandshakeTimeout  = 10 * time.Second
+	mgrDefaultHeartbeatInterval = 30 * time.Second
+	mgrDefaultPongTimeout       = 10 * time.Second
+	mgrDefaultReconnectDelay    = 5 * time.Second
+	mgrDefaultMaxReconnectDelay = 60 * time.Second
+	mgrDefaultStablePeriod      = 30 * time.Second
+	mgrDefaultOutboxSize        = 256
+	mgrDefaultOutboxTTL         = 2 * time.Minute
+)
+
+// withDefaults returns a copy of o with every zero value replaced by its
+// documented default.
+func (o ManagerOptions) withDefaults() ManagerOptions {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.HandshakeTimeout, mgrDefaultHandshakeTimeout)
+	def(&o.HeartbeatInterval, mgrDefaultHeartbeatInterval)
+	def(&o.PongTimeout, mgrDefaultPongTimeout)
+	def(&o.ReconnectDelay, mgrDefaultReconnectDelay)
+	def(&o.MaxReconnectDelay, mgrDefaultMaxReconnectDelay)
+	def(&o.StablePeriod, mgrDefaultStablePeriod)
+	def(&o.OutboxTTL, mgrDefaultOutboxTTL)
+	if o.MaxReconnectDelay < o.ReconnectDelay {
+		o.MaxReconnectDelay = o.ReconnectDelay
+	}
+	if o.OutboxSize <= 0 {
+		o.OutboxSize = mgrDefaultOutboxSize
+	}
+	if o.MaxAttempts < 0 {
+		o.MaxAttempts = 0
+	}
+	if o.Classify == nil {
+		o.Classify = DefaultClassify
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Float64
+	}
+	if o.HeartbeatFrame != nil {
+		o.HeartbeatFrame = append([]byte(nil), o.HeartbeatFrame...)
+	}
+	return o
 }

@@ -4,7 +4,6 @@ import (
 	"time"
 )
 
-
 // State is where a ConnectionManager is in its life.
 type State int
 
@@ -16,7 +15,8 @@ const (
 	// StateConnected: the socket is open and the handshake done.
 	StateConnected
 	// StateReconnecting: the connection dropped or an attempt failed; the
-	// next attempt follows after StateChange.Delay.
+	// next attempt follows after StateChange.Delay (zero for an immediate
+	// retry). The state stays reconnecting while that attempt runs.
 	StateReconnecting
 	// StateFailed: the manager stopped retrying (StateChange.Err says why).
 	// Connect starts it again.
@@ -47,7 +47,8 @@ func (s State) String() string {
 type StateChange struct {
 	State State
 	// Attempt counts the attempts of the current (re)connect cycle, from 1;
-	// it is 0 once connected.
+	// it is 0 once connected. For StateConnecting it is the attempt under
+	// way, for StateReconnecting the attempt that follows after Delay.
 	Attempt int
 	// Delay is the wait before the next attempt (StateReconnecting only).
 	Delay time.Duration

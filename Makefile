@@ -1,0 +1,48 @@
+# chatwire: the two commands a newcomer needs are `make demo` and `make test`.
+GO        ?= go
+FUZZTIME  ?= 10s
+SOKETI    := .ci/soketi/node_modules/.bin/soketi
+STATICCHECK_VERSION := v0.8.2
+
+.PHONY: test demo serve generate lint bench fuzz chaos load soketi
+
+## test: vet, the whole suite under the race detector (Soketi included), short fuzz runs
+test: soketi
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+	$(MAKE) fuzz
+
+## demo: an embedded reference server and three simulated users, live typed events
+demo:
+	$(GO) run ./cmd/chatwire demo
+
+## serve: the reference server on 127.0.0.1:8080 for local development
+serve:
+	$(GO) run ./cmd/chatwire serve --addr 127.0.0.1:8080
+
+## generate: regenerate the mocks (a test fails when they are stale)
+generate:
+	$(GO) generate ./...
+
+## lint: go vet and staticcheck
+lint:
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+## bench: every benchmark, 5 runs each, for benchstat
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./... | tee bench.out
+
+## fuzz: each fuzz target for FUZZTIME
+fuzz:
+	@$(GO) list ./... | while read pkg; do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+## soketi: install the Soketi server the Pusher integration tests run against
+soketi: $(SOKETI)
+$(SOKETI): .ci/soketi/package.json
+	bash .ci/soketi/install.sh

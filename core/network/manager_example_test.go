@@ -1,0 +1,75 @@
+package network_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/chatwire/chatwire/core/network"
+)
+
+// A ConnectionManager over the gorilla client: a fresh token per attempt,
+// a handshake that waits for the server's greeting, and frames that
+// survive reconnects.
+func ExampleConnectionManager() {
+	// A tiny server: greet, then echo.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"session.ready"}`))
+		for {
+			typ, data, err := conn.ReadMessage()
+			if err != nil {
+				return
+			}
+			conn.WriteMessage(typ, data)
+		}
+	}))
+	defer srv.Close()
+
+	tokens := func(context.Context) (string, error) { return "secret", nil } // your token source
+	m := network.NewConnectionManager(network.ManagerOptions{
+		NewClient: func() network.WebSocketClient {
+			return network.NewGorillaClient(network.GorillaOptions{})
+		},
+		Endpoint: func(ctx context.Context) (string, http.Header, error) {
+			tok, err := tokens(ctx)
+			if err != nil {
+				return "", nil, err
+			}
+			url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/chat"
+			return url, http.Header{"Authorization": {"Bearer " + tok}}, nil
+		},
+		Handshake: func(ctx context.Context, conn network.HandshakeConn) (network.HandshakeResult, error) {
+			_, err := conn.Read(ctx) // session.ready
+			return network.HandshakeResult{}, err
+		},
+		HeartbeatFrame: []byte(`{"type":"ping","payload":{}}`),
+	})
+	defer m.Close()
+
+	ctx := context.Background()
+	frames := m.Frames(ctx) // subscribe before Connect to miss nothing
+	if err := m.Connect(ctx); err != nil {
+		fmt.Println("connect:", err)
+		return
+	}
+	fmt.Println(m.State().State)
+	if err := m.Send(ctx, []byte(`{"type":"chat.message"}`)); err != nil {
+		fmt.Println("send:", err)
+		return
+	}
+	fmt.Printf("%s\n", <-frames)
+	fmt.Printf("%s\n", <-frames)
+	// Output:
+	// connected
+	// {"type":"session.ready"}
+	// {"type":"chat.message"}
+}

@@ -1,0 +1,247 @@
+package pusher
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/chatwire/chatwire/core/stream"
+)
+
+// ChannelState is where a channel subscription is.
+type ChannelState int
+
+const (
+	// ChannelPending: waiting for a connection to subscribe on.
+	ChannelPending ChannelState = iota
+	// ChannelSubscribing: being authorized, or the subscribe frame is sent
+	// and the server's answer awaited.
+	ChannelSubscribing
+	// ChannelSubscribed: the server confirmed the subscription.
+	ChannelSubscribed
+	// ChannelFailed: the subscription was refused or could not be
+	// authorized (Channel.Err says why). The Client tries again after the
+	// next reconnect.
+	ChannelFailed
+	// ChannelUnsubscribed: Unsubscribe or Close was called. Terminal.
+	ChannelUnsubscribed
+)
+
+func (s ChannelState) String() string {
+	switch s {
+	case ChannelPending:
+		return "pending"
+	case ChannelSubscribing:
+		return "subscribing"
+	case ChannelSubscribed:
+		return "subscribed"
+	case ChannelFailed:
+		return "failed"
+	case ChannelUnsubscribed:
+		return "unsubscribed"
+	}
+	return "unknown"
+}
+
+// Event is a server or client event on a channel.
+type Event struct {
+	Event   string
+	Channel string
+	// Data is the event's data with the protocol's string encoding removed
+	// (see Frame.Payload).
+	Data json.RawMessage
+	// UserID is the sender of a client event on a presence channel.
+	UserID string
+}
+
+// Member is one member of a presence channel.
+type Member struct {
+	ID string
+	// Info is the user_info the backend's authorization gave, if any.
+	Info json.RawMessage
+}
+
+// MemberEventKind says what changed on a presence channel.
+type MemberEventKind int
+
+const (
+	// MembersReplaced: a (re)subscription delivered the full member list;
+	// MemberEvent.Members holds it and replaces every earlier member.
+	MembersReplaced MemberEventKind = iota + 1
+	// MemberAdded: MemberEvent.Member joined.
+	MemberAdded
+	// MemberRemoved: MemberEvent.Member left.
+	MemberRemoved
+)
+
+func (k MemberEventKind) String() string {
+	switch k {
+	case MembersReplaced:
+		return "replaced"
+	case MemberAdded:
+		return "added"
+	case MemberRemoved:
+		return "removed"
+	}
+	return "unknown"
+}
+
+// MemberEvent is a change of a presence channel's member list.
+type MemberEvent struct {
+	Kind    MemberEventKind
+	Member  Member   // MemberAdded, MemberRemoved
+	Members []Member // MembersReplaced, sorted by ID
+}
+
+// Channel is one subscription. It survives reconnects: the Client
+// resubscribes it on every new connection until Unsubscribe or Close.
+//
+// Concurrency: every method is safe for concurrent use. Its streams are fed
+// by the Client's routing goroutine and close when their ctx ends, the
+// channel is unsubscribed or the Client closes.
+type Channel struct {
+	name    string
+	kind    Kind
+	client  *Client
+	events  *stream.Broadcaster[Event]
+	members *stream.Broadcaster[MemberEvent]
+
+	// Guarded by client.mu.
+	state         ChannelState
+	err           error
+	changed       chan struct{} // closed and replaced on every state change
+	memberMap     map[string]Member
+	me            string // presence: our own user id from the channel data
+	attemptSocket string // socket id the latest attempt runs for
+	sentSeq       uint64 // order of the latest subscribe frame; 0 while none is out
+}
+
+func newChannel(c *Client, name string, kind Kind) *Channel {
+	ch := &Channel{
+		name:    name,
+		kind:    kind,
+		client:  c,
+		changed: make(chan struct{}),
+	}
+	ch.events = stream.NewBroadcaster[Event](stream.Options{Buffer: c.opts.Buffer, OnEvict: c.reportEvict})
+	ch.members = stream.NewBroadcaster[MemberEvent](stream.Options{Buffer: c.opts.Buffer, OnEvict: c.reportEvict})
+	return ch
+}
+
+// Name returns the channel's name.
+func (ch *Channel) Name() string { return ch.name }
+
+// Kind returns the channel's kind.
+func (ch *Channel) Kind() Kind { return ch.kind }
+
+// State returns the subscription's state.
+func (ch *Channel) State() ChannelState {
+	ch.client.mu.Lock()
+	defer ch.client.mu.Unlock()
+	return ch.state
+}
+
+// Err returns why the latest subscription attempt failed, or nil.
+func (ch *Channel) Err() error {
+	ch.client.mu.Lock()
+	defer ch.client.mu.Unlock()
+	return ch.err
+}
+
+// Wait blocks until the channel is subscribed (nil), its subscription
+// failed (the *SubscriptionError) or ended (ErrNotSubscribed, or ErrClosed
+// after Close), or ctx ends. While pending or subscribing it waits, so after
+// a reconnect it returns once the channel is subscribed again.
+func (ch *Channel) Wait(ctx context.Context) error {
+	for {
+		ch.client.mu.Lock()
+		state, err, changed := ch.state, ch.err, ch.changed
+		ch.client.mu.Unlock()
+		switch state {
+		case ChannelSubscribed:
+			return nil
+		case ChannelFailed:
+			return err
+		case ChannelUnsubscribed:
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("pusher: channel %s: %w", ch.name, ErrNotSubscribed)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Events returns the channel's events (server events and other clients'
+// client events) from now on, across reconnects.
+func (ch *Channel) Events(ctx context.Context) <-chan Event { return ch.events.Subscribe(ctx) }
+
+// MemberEvents returns presence member changes from now on. A
+// MembersReplaced event follows every (re)subscription.
+func (ch *Channel) MemberEvents(ctx context.Context) <-chan MemberEvent {
+	return ch.members.Subscribe(ctx)
+}
+
+// Members returns the presence channel's current members sorted by ID
+// (none for other kinds, or before the subscription succeeded).
+func (ch *Channel) Members() []Member {
+	ch.client.mu.Lock()
+	defer ch.client.mu.Unlock()
+	return sortedMembers(ch.memberMap)
+}
+
+// Me returns our own member ID on a presence channel, from the
+// authorization's channel data; "" otherwise.
+func (ch *Channel) Me() string {
+	ch.client.mu.Lock()
+	defer ch.client.mu.Unlock()
+	return ch.me
+}
+
+// Trigger sends a client event on this channel; see Client.Trigger.
+func (ch *Channel) Trigger(ctx context.Context, event string, data any) error {
+	return ch.client.Trigger(ctx, ch.name, event, data)
+}
+
+// Unsubscribe ends the subscription; see Client.Unsubscribe.
+func (ch *Channel) Unsubscribe(ctx context.Context) error {
+	return ch.client.unsubscribe(ctx, ch)
+}
+
+// setStateLocked changes the state and wakes waiters. The caller holds
+// client.mu.
+func (ch *Channel) setStateLocked(s ChannelState, err error) {
+	ch.state = s
+	ch.err = err
+	close(ch.changed)
+	ch.changed = make(chan struct{})
+}
+
+// close ends the channel's streams; the channel must already be out of the
+// client's map.
+func (ch *Channel) close(err error) {
+	ch.client.mu.Lock()
+	if ch.state != ChannelUnsubscribed {
+		ch.setStateLocked(ChannelUnsubscribed, err)
+	}
+	ch.client.mu.Unlock()
+	ch.events.Close()
+	ch.members.Close()
+}
+
+func sortedMembers(m map[string]Member) []Member {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make([]Member, 0, len(m))
+	for _, mb := range m {
+		out = append(out, mb)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}

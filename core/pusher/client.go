@@ -1,0 +1,329 @@
+package pusher
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chatwire/chatwire/core/clock"
+	"github.com/chatwire/chatwire/core/network"
+	"github.com/chatwire/chatwire/core/stream"
+)
+
+// Version is sent as the version query parameter of the connection URL.
+const Version = "0.1.0"
+
+// ClientName is sent as the client query parameter of the connection URL.
+const ClientName = "chatwire-go"
+
+// DefaultPongTimeout is how long the Client waits for pusher:pong (or any
+// frame) after a pusher:ping before it declares the connection dead.
+const DefaultPongTimeout = 30 * time.Second
+
+// DefaultClientEventsPerSecond is the protocol's client event rate limit.
+const DefaultClientEventsPerSecond = 10
+
+// Options configure a Client. They are copied by New; zero values take the
+// documented defaults.
+type Options struct {
+	// Host is the server's "host:port", for Soketi "127.0.0.1:6001". Required.
+	Host string
+	// Key is the application key. Required.
+	Key string
+	// TLS connects with wss instead of ws.
+	TLS bool
+	// TLSFallback reconnects with wss when the server refuses a plain
+	// connection with code 4000; without it, 4000 stops the Client.
+	TLSFallback bool
+	// Header is sent with every connection attempt (for example cookies).
+	Header http.Header
+
+	// Authorizer signs private and presence subscriptions; nil allows
+	// public channels only.
+	Authorizer Authorizer
+
+	// Manager tunes the underlying network.ConnectionManager. A nil
+	// NewClient means network.NewGorillaClient with zero GorillaOptions
+	// (and Logger). The Client sets Endpoint, Handshake and HeartbeatFrame
+	// itself; a zero PongTimeout means DefaultPongTimeout; a nil Classify
+	// means the package's Classify. The heartbeat interval is the smaller
+	// of Manager.HeartbeatInterval and the server's activity timeout.
+	Manager network.ManagerOptions
+
+	// ClientEventsPerSecond limits Trigger; zero means
+	// DefaultClientEventsPerSecond.
+	ClientEventsPerSecond int
+	// Buffer is each stream subscriber's buffer; zero means
+	// stream.DefaultBuffer. A subscriber that falls a full buffer behind is
+	// cut off (its channel closes) and stream.ErrSlowConsumer is reported
+	// on Errors.
+	Buffer int
+	// Logger receives debug logs (and is passed to the manager when
+	// Manager.Logger is nil); nil means silent. Tokens and auth signatures
+	// never appear.
+	Logger *slog.Logger
+}
+
+// Client is a Pusher Channels protocol 7 connection with its channel
+// subscriptions, kept across reconnects.
+//
+// Concurrency: every method is safe for concurrent use. One goroutine
+// (started by the first Connect) reads frames and state changes and routes
+// them to channels; authorizations run in short-lived goroutines. Close
+// stops them all and closes every stream; nothing is sent on a stream after
+// Close returns.
+type Client struct {
+	opts    Options
+	mgr     *network.ConnectionManager
+	log     *slog.Logger
+	limiter *rateLimiter
+	useTLS  atomic.Bool
+
+	errs   *stream.Broadcaster[error]
+	frames *stream.Broadcaster[Frame]
+
+	mu          sync.Mutex
+	channels    map[string]*Channel
+	greeted     string      // socket id of the latest handshake
+	conn        *connection // the connection subscriptions run on; nil when offline
+	sendSeq     uint64      // orders subscribe frames, for code-less pusher:error
+	started     bool
+	closed      bool
+	stopRouting context.CancelFunc
+
+	closing   chan struct{} // closed by Close
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// connection is one established socket as the Client sees it.
+type connection struct {
+	socketID string
+	done     chan struct{} // closed when the socket is no longer current
+}
+
+// New returns a Client. It starts no goroutine and opens no socket until
+// Connect.
+func New(opts Options) (*Client, error) {
+	if opts.Host == "" {
+		return nil, errors.New("pusher: options: no host")
+	}
+	if opts.Key == "" {
+		return nil, errors.New("pusher: options: no key")
+	}
+	opts.Header = opts.Header.Clone()
+	if opts.ClientEventsPerSecond <= 0 {
+		opts.ClientEventsPerSecond = DefaultClientEventsPerSecond
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	clk := opts.Manager.Clock
+	if clk == nil {
+		clk = clock.Real()
+	}
+	c := &Client{
+		opts:     opts,
+		log:      log,
+		limiter:  newRateLimiter(clk, opts.ClientEventsPerSecond, time.Second),
+		channels: make(map[string]*Channel),
+		closing:  make(chan struct{}),
+	}
+	c.errs = stream.NewBroadcaster[error](stream.Options{Buffer: opts.Buffer})
+	c.frames = stream.NewBroadcaster[Frame](stream.Options{Buffer: opts.Buffer, OnEvict: c.reportEvict})
+
+	mo := opts.Manager
+	mo.Endpoint = c.endpoint
+	mo.Handshake = c.handshake
+	mo.HeartbeatFrame = PingFrame()
+	mo.Classify = c.classify
+	if mo.PongTimeout <= 0 {
+		mo.PongTimeout = DefaultPongTimeout
+	}
+	if mo.Logger == nil {
+		mo.Logger = opts.Logger
+	}
+	if mo.NewClient == nil {
+		logger := opts.Logger
+		mo.NewClient = func() network.WebSocketClient {
+			return network.NewGorillaClient(network.GorillaOptions{Logger: logger})
+		}
+	}
+	c.mgr = network.NewConnectionManager(mo)
+	return c, nil
+}
+
+// Connect starts the connection (and the routing goroutine) if it is not
+// running and waits until the Client is connected, has failed, is closed,
+// or ctx ends. ctx bounds only the wait: the Client keeps reconnecting
+// until Close. Channels subscribed before Connect are subscribed once the
+// connection is up.
+func (c *Client) Connect(ctx context.Context) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	if !c.started {
+		c.started = true
+		rctx, cancel := context.WithCancel(context.Background())
+		c.stopRouting = cancel
+		// Subscribe before the manager starts, so no frame or state is missed.
+		frames := c.mgr.Frames(rctx)
+		states := c.mgr.States(rctx)
+		errs := c.mgr.Errors(rctx)
+		c.wg.Add(1)
+		go c.route(rctx, frames, states, errs)
+	}
+	c.mu.Unlock()
+	return c.mgr.Connect(ctx)
+}
+
+// SocketID returns the socket id of the current connection, or "" while
+// not connected.
+func (c *Client) SocketID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conn == nil {
+		return ""
+	}
+	return c.conn.socketID
+}
+
+// State returns the connection's latest state change.
+func (c *Client) State() network.StateChange { return c.mgr.State() }
+
+// States returns the connection's state changes from now on.
+func (c *Client) States(ctx context.Context) <-chan network.StateChange { return c.mgr.States(ctx) }
+
+// Errors returns asynchronous failures: connection failures reported by the
+// manager, *SubscriptionError for subscriptions refused after a reconnect,
+// *ProtocolError for pusher:error frames, *DecodeError for frames that could
+// not be read, stream.ErrSlowConsumer for evicted subscribers.
+func (c *Client) Errors(ctx context.Context) <-chan error { return c.errs.Subscribe(ctx) }
+
+// Frames returns every inbound frame, decoded, across reconnects (the raw
+// stream, including protocol frames).
+func (c *Client) Frames(ctx context.Context) <-chan Frame { return c.frames.Subscribe(ctx) }
+
+// Channel returns the subscribed (or subscribing) channel with that name.
+func (c *Client) Channel(name string) (*Channel, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch, ok := c.channels[name]
+	return ch, ok
+}
+
+// Close unsubscribes nothing on the server (the socket closes with 1000),
+// stops the connection and every goroutine, and closes every stream and
+// channel. It is idempotent; concurrent calls wait for the first.
+func (c *Client) Close() error {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		close(c.closing)
+		c.dropConnLocked()
+		stop := c.stopRouting
+		chans := make([]*Channel, 0, len(c.channels))
+		for _, ch := range c.channels {
+			chans = append(chans, ch)
+		}
+		c.channels = map[string]*Channel{}
+		c.mu.Unlock()
+
+		if stop != nil {
+			stop()
+		}
+		c.closeErr = c.mgr.Close()
+		c.wg.Wait()
+		for _, ch := range chans {
+			ch.close(ErrClosed)
+		}
+		c.errs.Close()
+		c.frames.Close()
+	})
+	return c.closeErr
+}
+
+// endpoint builds the connection URL for each attempt.
+func (c *Client) endpoint(context.Context) (string, http.Header, error) {
+	scheme := "ws"
+	if c.opts.TLS || c.useTLS.Load() {
+		scheme = "wss"
+	}
+	q := url.Values{"protocol": {"7"}, "client": {ClientName}, "version": {Version}}
+	u := scheme + "://" + c.opts.Host + "/app/" + url.PathEscape(c.opts.Key) + "?" + q.Encode()
+	return u, c.opts.Header.Clone(), nil
+}
+
+// classify wraps Classify (or Manager.Classify) with the TLS fallback.
+func (c *Client) classify(err error) network.Decision {
+	if code, ok := ErrorCode(err); ok && code == CodeUseTLS && c.opts.TLSFallback && !c.opts.TLS && !c.useTLS.Load() {
+		c.log.Debug("pusher: server wants TLS, reconnecting with wss")
+		c.useTLS.Store(true)
+		return network.ReconnectNow
+	}
+	if c.opts.Manager.Classify != nil {
+		return c.opts.Manager.Classify(err)
+	}
+	return Classify(err)
+}
+
+// handshake waits for pusher:connection_established and records the socket
+// id. It runs on the manager's goroutine.
+func (c *Client) handshake(ctx context.Context, conn network.HandshakeConn) (network.HandshakeResult, error) {
+	for {
+		b, err := conn.Read(ctx)
+		if err != nil {
+			return network.HandshakeResult{}, err
+		}
+		f, err := DecodeFrame(b)
+		if err != nil {
+			return network.HandshakeResult{}, err
+		}
+		switch f.Event {
+		case EventConnectionEstablished:
+			var d connectionEstablished
+			if err := decodeData(f, &d); err != nil {
+				return network.HandshakeResult{}, err
+			}
+			if d.SocketID == "" {
+				return network.HandshakeResult{}, &DecodeError{Event: f.Event, Err: errors.New("no socket_id")}
+			}
+			c.mu.Lock()
+			c.greeted = d.SocketID
+			c.mu.Unlock()
+			c.log.Debug("pusher: connection established", "socket_id", d.SocketID, "activity_timeout", d.ActivityTimeout)
+			return network.HandshakeResult{HeartbeatInterval: time.Duration(d.ActivityTimeout) * time.Second}, nil
+		case EventError:
+			pe, err := decodeProtocolError(f)
+			if err != nil {
+				return network.HandshakeResult{}, err
+			}
+			return network.HandshakeResult{}, pe
+		}
+	}
+}
+
+// reportEvict is the broadcasters' OnEvict.
+func (c *Client) reportEvict(err error) { c.errs.Publish(err) }
+
+// dropConnLocked ends the current connection's subscription attempts. The
+// caller holds c.mu.
+func (c *Client) dropConnLocked() {
+	if c.conn != nil {
+		close(c.conn.done)
+		c.conn = nil
+	}
+}
+
+// isClientEvent reports whether name is a client event name.
+func isClientEvent(name string) bool { return strings.HasPrefix(name, "client-") }

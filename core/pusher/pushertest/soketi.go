@@ -1,0 +1,348 @@
+package pushertest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// SoketiBinEnv names the environment variable that points at the soketi
+// executable.
+const SoketiBinEnv = "CHATWIRE_SOKETI_BIN"
+
+// DefaultSoketiBin is where .ci/soketi/install.sh puts soketi, relative to
+// the module root.
+const DefaultSoketiBin = ".ci/soketi/node_modules/.bin/soketi"
+
+// modulePath identifies the module root when looking for DefaultSoketiBin.
+const modulePath = "github.com/chatwire/chatwire"
+
+// SoketiOptions configure StartSoketi. Zero values take the documented
+// defaults.
+type SoketiOptions struct {
+	// Bin is the soketi executable; "" means $CHATWIRE_SOKETI_BIN, or else
+	// DefaultSoketiBin under the module root.
+	Bin string
+	// AppID, Key and Secret are the one app's credentials; "" means
+	// "app-id", "app-key" and "app-secret".
+	AppID, Key, Secret string
+	// DisableClientMessages turns client events off (they are on by default).
+	DisableClientMessages bool
+	// StartTimeout bounds each start until the server answers GET /; zero
+	// means 30s.
+	StartTimeout time.Duration
+	// Log receives the server's output; nil keeps the last lines for
+	// failure messages only.
+	Log io.Writer
+}
+
+// Soketi is a Soketi server process on 127.0.0.1. It keeps its ports across
+// Stop and Start, so clients can reconnect to the same address.
+//
+// Concurrency: Stop and Kill are safe from any goroutine. Start and Restart
+// report failures with t.Fatal, so call them from the goroutine of the test
+// given to StartSoketi (or of one of its subtests).
+type Soketi struct {
+	AppID, Key, Secret string
+	// Port serves both WebSocket connections and the HTTP API.
+	Port int
+
+	t    testing.TB
+	bin  string
+	cfg  string
+	opts SoketiOptions
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when cmd has been waited for
+	out    *tailBuffer
+}
+
+// FindSoketi returns the soketi executable's path, or an error saying how
+// to install it.
+func FindSoketi() (string, error) {
+	if bin := os.Getenv(SoketiBinEnv); bin != "" {
+		if _, err := os.Stat(bin); err != nil {
+			return "", fmt.Errorf("soketi not found at $%s=%s: %w", SoketiBinEnv, bin, err)
+		}
+		return bin, nil
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return "", fmt.Errorf("soketi not found: set $%s (%v)", SoketiBinEnv, err)
+	}
+	bin := filepath.Join(root, DefaultSoketiBin)
+	if _, err := os.Stat(bin); err != nil {
+		return "", fmt.Errorf("soketi not installed at %s: run .ci/soketi/install.sh or set $%s", bin, SoketiBinEnv)
+	}
+	return bin, nil
+}
+
+// RequireSoketi returns the soketi executable, skipping the test when it is
+// missing, or failing it when $CI is "true".
+func RequireSoketi(t testing.TB) string {
+	t.Helper()
+	bin, err := FindSoketi()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but %v", err)
+		}
+		t.Skipf("skipping Soketi integration test: %v", err)
+	}
+	return bin
+}
+
+// StartSoketi starts a Soketi server on free loopback ports and waits until
+// it answers. It skips or fails the test as RequireSoketi does when soketi
+// is missing, and stops the server when the test ends.
+func StartSoketi(t testing.TB, opts SoketiOptions) *Soketi {
+	t.Helper()
+	bin := opts.Bin
+	if bin == "" {
+		bin = RequireSoketi(t)
+	}
+	if opts.AppID == "" {
+		opts.AppID = "app-id"
+	}
+	if opts.Key == "" {
+		opts.Key = "app-key"
+	}
+	if opts.Secret == "" {
+		opts.Secret = "app-secret"
+	}
+	if opts.StartTimeout <= 0 {
+		opts.StartTimeout = 30 * time.Second
+	}
+	s := &Soketi{AppID: opts.AppID, Key: opts.Key, Secret: opts.Secret, t: t, bin: bin, opts: opts}
+	var err error
+	if s.Port, err = freeTCPPort(); err != nil {
+		t.Fatalf("soketi: %v", err)
+	}
+	metricsPort, err := freeTCPPort()
+	if err != nil {
+		t.Fatalf("soketi: %v", err)
+	}
+	clusterPort, err := freeUDPPort()
+	if err != nil {
+		t.Fatalf("soketi: %v", err)
+	}
+	cfg := map[string]any{
+		"debug": false,
+		"host":  "127.0.0.1",
+		"port":  s.Port,
+		"appManager.array.apps": []map[string]any{{
+			"id": opts.AppID, "key": opts.Key, "secret": opts.Secret,
+			"enableClientMessages": !opts.DisableClientMessages, "enabled": true,
+			"maxConnections": -1, "enableUserAuthentication": false,
+			"maxBackendEventsPerSecond": -1, "maxClientEventsPerSecond": -1,
+			"maxReadRequestsPerSecond": -1, "webhooks": []any{},
+		}},
+		"cluster.address":     "127.0.0.1",
+		"cluster.unicast":     "127.0.0.1",
+		"cluster.port":        clusterPort,
+		"metrics.enabled":     false,
+		"metrics.host":        "127.0.0.1",
+		"metrics.port":        metricsPort,
+		"shutdownGracePeriod": 100,
+	}
+	b, _ := json.Marshal(cfg)
+	s.cfg = filepath.Join(t.TempDir(), "soketi.json")
+	if err := os.WriteFile(s.cfg, b, 0o600); err != nil {
+		t.Fatalf("soketi: write config: %v", err)
+	}
+	t.Cleanup(s.Kill)
+	s.Start()
+	return s
+}
+
+// Host returns "127.0.0.1:port", the address clients connect to.
+func (s *Soketi) Host() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
+
+// URL returns the HTTP base URL, "http://127.0.0.1:port".
+func (s *Soketi) URL() string { return "http://" + s.Host() }
+
+// API returns a client of the server's HTTP events API.
+func (s *Soketi) API() *API {
+	return &API{BaseURL: s.URL(), AppID: s.AppID, Key: s.Key, Secret: s.Secret}
+}
+
+// Start starts the server (again) on its ports and waits until it answers
+// GET /. It fails the test if the server does not come up.
+func (s *Soketi) Start() {
+	s.t.Helper()
+	s.mu.Lock()
+	if s.cmd != nil {
+		s.mu.Unlock()
+		s.t.Fatalf("soketi: already running")
+	}
+	out := &tailBuffer{max: 16 << 10}
+	var w io.Writer = out
+	if s.opts.Log != nil {
+		w = io.MultiWriter(out, s.opts.Log)
+	}
+	cmd := exec.Command(s.bin, "start", "--config="+s.cfg)
+	cmd.Stdout, cmd.Stderr = w, w
+	setProcessGroup(cmd)
+	if err := cmd.Start(); err != nil {
+		s.mu.Unlock()
+		s.t.Fatalf("soketi: start %s: %v", s.bin, err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	s.cmd, s.exited, s.out = cmd, exited, out
+	s.mu.Unlock()
+
+	if err := s.waitReady(exited); err != nil {
+		s.Kill()
+		s.t.Fatalf("soketi: %v\n--- soketi output ---\n%s", err, out.String())
+	}
+}
+
+func (s *Soketi) waitReady(exited <-chan struct{}) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.StartTimeout)
+	defer cancel()
+	client := &http.Client{Timeout: time.Second}
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL()+"/", nil)
+		resp, err := client.Do(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-exited:
+			return errors.New("exited before it answered GET /")
+		case <-ctx.Done():
+			return fmt.Errorf("no answer on %s within %v", s.URL(), s.opts.StartTimeout)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Stop shuts the server down gracefully: it closes client connections with
+// 4200 (reconnect) and exits; after 10s it is killed. Stop on a stopped
+// server does nothing.
+func (s *Soketi) Stop() { s.stop(false) }
+
+// Kill ends the server at once, as a crash would: clients see the socket
+// drop without a close frame. Kill on a stopped server does nothing.
+func (s *Soketi) Kill() { s.stop(true) }
+
+// Restart stops the server gracefully and starts it again on the same ports.
+func (s *Soketi) Restart() {
+	s.t.Helper()
+	s.Stop()
+	s.Start()
+}
+
+func (s *Soketi) stop(kill bool) {
+	s.mu.Lock()
+	cmd, exited := s.cmd, s.exited
+	s.cmd, s.exited = nil, nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	if !kill {
+		terminate(cmd)
+		select {
+		case <-exited:
+			return
+		case <-time.After(10 * time.Second):
+		}
+	}
+	killGroup(cmd)
+	<-exited
+}
+
+// Output returns the last lines the server printed.
+func (s *Soketi) Output() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.out == nil {
+		return ""
+	}
+	return s.out.String()
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	if len(b.buf) > b.max {
+		b.buf = append([]byte(nil), b.buf[len(b.buf)-b.max:]...)
+	}
+	return len(p), nil
+}
+
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
+}
+
+func freeTCPPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func freeUDPPort() (int, error) {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port, nil
+}
+
+// moduleRoot walks up from the working directory to chatwire's go.mod.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && bytes.HasPrefix(bytes.TrimSpace(b), []byte("module "+modulePath)) {
+			first, _, _ := strings.Cut(string(b), "\n")
+			if strings.TrimSpace(strings.TrimPrefix(first, "module")) == modulePath {
+				return dir, nil
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the " + modulePath + " module")
+		}
+		dir = parent
+	}
+}

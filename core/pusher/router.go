@@ -1,0 +1,231 @@
+package pusher
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/chatwire/chatwire/core/network"
+)
+
+// pongTimeout bounds answering a server ping.
+const pongTimeout = 5 * time.Second
+
+// route is the Client's one routing goroutine: it reads the manager's
+// frames, state changes and errors until the manager closes them.
+func (c *Client) route(ctx context.Context, frames <-chan []byte, states <-chan network.StateChange, errs <-chan error) {
+	defer c.wg.Done()
+	for frames != nil || states != nil || errs != nil {
+		select {
+		case b, ok := <-frames:
+			if !ok {
+				frames = nil
+				continue
+			}
+			c.onFrame(ctx, b)
+		case sc, ok := <-states:
+			if !ok {
+				states = nil
+				continue
+			}
+			c.onState(sc)
+		case err, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+			c.errs.Publish(err)
+		}
+	}
+}
+
+// onState starts the subscriptions on a new connection and marks them
+// pending when it ends.
+func (c *Client) onState(sc network.StateChange) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if sc.State != network.StateConnected {
+		if c.conn == nil {
+			return
+		}
+		c.dropConnLocked()
+		for _, ch := range c.channels {
+			ch.attemptSocket = ""
+			ch.sentSeq = 0
+			if ch.state == ChannelSubscribing || ch.state == ChannelSubscribed {
+				ch.setStateLocked(ChannelPending, nil)
+			}
+		}
+		return
+	}
+	sid := c.greeted
+	if sid == "" || (c.conn != nil && c.conn.socketID == sid) {
+		return
+	}
+	c.dropConnLocked()
+	c.conn = &connection{socketID: sid, done: make(chan struct{})}
+	c.limiter.reset()
+	c.log.Debug("pusher: connected, subscribing", "socket_id", sid, "channels", len(c.channels))
+	for _, ch := range c.channels {
+		c.startAttemptLocked(ch)
+	}
+}
+
+// onFrame routes one inbound frame.
+func (c *Client) onFrame(ctx context.Context, b []byte) {
+	f, err := DecodeFrame(b)
+	if err != nil {
+		c.errs.Publish(err)
+		return
+	}
+	c.frames.Publish(f)
+	switch f.Event {
+	case EventConnectionEstablished, EventPong:
+		// The handshake read the first; any frame is liveness for the manager.
+	case EventPing:
+		pctx, cancel := context.WithTimeout(ctx, pongTimeout)
+		if err := c.mgr.SendVolatile(pctx, pongFrame); err != nil {
+			c.log.Debug("pusher: pong not sent", "err", err)
+		}
+		cancel()
+	case EventError:
+		c.onError(f)
+	case EventSubscriptionSucceeded:
+		c.onSubscribed(f)
+	case EventSubscriptionError:
+		c.onSubscriptionError(f)
+	case EventMemberAdded, EventMemberRemoved:
+		c.onMember(f)
+	default:
+		if f.Channel == "" || strings.HasPrefix(f.Event, "pusher_internal:") {
+			return
+		}
+		c.mu.Lock()
+		ch := c.channels[f.Channel]
+		c.mu.Unlock()
+		if ch == nil {
+			return
+		}
+		ch.events.Publish(Event{Event: f.Event, Channel: f.Channel, Data: f.Payload(), UserID: f.UserID})
+	}
+}
+
+func (c *Client) onSubscribed(f Frame) {
+	c.mu.Lock()
+	ch := c.channels[f.Channel]
+	if ch == nil || ch.state != ChannelSubscribing || ch.sentSeq == 0 {
+		c.mu.Unlock()
+		return
+	}
+	var members map[string]Member
+	if ch.kind == Presence {
+		m, err := decodeMembers(f)
+		if err != nil {
+			c.mu.Unlock()
+			c.fail(ch, nil, &SubscriptionError{Channel: ch.name, Message: "unreadable member list", Err: err})
+			return
+		}
+		members = m
+		ch.memberMap = m
+	}
+	ch.sentSeq = 0
+	ch.setStateLocked(ChannelSubscribed, nil)
+	c.mu.Unlock()
+	if ch.kind == Presence {
+		ch.members.Publish(MemberEvent{Kind: MembersReplaced, Members: sortedMembers(members)})
+	}
+}
+
+func (c *Client) onSubscriptionError(f Frame) {
+	c.mu.Lock()
+	ch := c.channels[f.Channel]
+	c.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	se := &SubscriptionError{Channel: f.Channel}
+	var d subscriptionErrorData
+	p := f.Payload()
+	if len(p) > 0 && p[0] == '{' && json.Unmarshal(p, &d) == nil {
+		se.Type, se.Message, se.Status = d.Type, redact(d.Error), d.Status
+	} else {
+		var s string
+		if json.Unmarshal(f.Data, &s) == nil {
+			se.Message = redact(s)
+		}
+	}
+	c.fail(ch, nil, se)
+}
+
+// onError handles pusher:error. Without a code it is a failed subscription
+// on servers that do not answer per channel: it goes to the channel named
+// in the message, or else the oldest authorized subscription awaiting an
+// answer. With a code it is reported; the server closes the socket and the
+// manager classifies the close code.
+func (c *Client) onError(f Frame) {
+	pe, err := decodeProtocolError(f)
+	if err != nil {
+		c.errs.Publish(err)
+		return
+	}
+	if pe.Code == 0 {
+		if ch := c.pendingFor(pe.Message); ch != nil {
+			c.fail(ch, nil, &SubscriptionError{Channel: ch.name, Message: pe.Message, Err: pe})
+			return
+		}
+	}
+	c.errs.Publish(pe)
+}
+
+// pendingFor picks the subscription a code-less pusher:error is about.
+func (c *Client) pendingFor(msg string) *Channel {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var oldest *Channel
+	for _, ch := range c.channels {
+		if ch.kind == Public || ch.state != ChannelSubscribing || ch.sentSeq == 0 {
+			continue
+		}
+		if msg != "" && strings.Contains(msg, ch.name) {
+			return ch
+		}
+		if oldest == nil || ch.sentSeq < oldest.sentSeq {
+			oldest = ch
+		}
+	}
+	return oldest
+}
+
+func (c *Client) onMember(f Frame) {
+	m, err := decodeMember(f)
+	if err != nil {
+		c.errs.Publish(err)
+		return
+	}
+	c.mu.Lock()
+	ch := c.channels[f.Channel]
+	if ch == nil || ch.kind != Presence || ch.state != ChannelSubscribed {
+		c.mu.Unlock()
+		return
+	}
+	ev := MemberEvent{Member: m}
+	if f.Event == EventMemberAdded {
+		if ch.memberMap == nil {
+			ch.memberMap = make(map[string]Member)
+		}
+		ch.memberMap[m.ID] = m
+		ev.Kind = MemberAdded
+	} else {
+		if old, ok := ch.memberMap[m.ID]; ok {
+			ev.Member = old
+		}
+		delete(ch.memberMap, m.ID)
+		ev.Kind = MemberRemoved
+	}
+	c.mu.Unlock()
+	ch.members.Publish(ev)
+}

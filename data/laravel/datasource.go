@@ -1,0 +1,365 @@
+package laravel
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/chatwire/chatwire/core/clock"
+	"github.com/chatwire/chatwire/core/pusher"
+	"github.com/chatwire/chatwire/core/stream"
+	"github.com/chatwire/chatwire/domain"
+)
+
+var _ domain.ChatWebSocketDataSource = (*DataSource)(nil)
+
+// dedupSize is how many message ids, client ids and receipt keys are
+// remembered to drop second copies.
+const dedupSize = 4096
+
+// DataSource is a domain.ChatWebSocketDataSource over a Pusher Channels
+// connection to a Laravel-style backend (Reverb, Soketi or Pusher): it
+// subscribes the conversation, user and presence channels, maps broadcast
+// events and whispers onto typed streams, sends messages and read
+// positions through the app's HTTP API and typing and call signals as
+// client events.
+//
+// Concurrency: every method is safe for concurrent use. One pump
+// goroutine (started by the first Connect) maps every inbound frame; it
+// never waits on a subscriber. Subscriptions run in short-lived
+// goroutines. Close waits for all of them, and nothing is sent on any
+// stream after Close returns.
+type DataSource struct {
+	opts   Options
+	events *eventTable
+	client *pusher.Client
+	clock  clock.Clock
+	log    *slog.Logger
+	tokens *tokenStore
+	sender MessageSender
+	reader ReadMarker
+	hist   *history
+
+	messages      *stream.Broadcaster[domain.Message]
+	typing        *stream.Broadcaster[domain.TypingIndicator]
+	statuses      *stream.Broadcaster[domain.UserStatusUpdate]
+	conversations *stream.Broadcaster[domain.ConversationUpdate]
+	reads         *stream.Broadcaster[domain.ReadReceipt]
+	calls         *stream.Broadcaster[domain.CallEvent]
+	raw           *stream.Broadcaster[domain.RawFrame]
+	states        *stream.Broadcaster[domain.ConnectionState]
+	errs          *stream.Broadcaster[error]
+
+	mu          sync.Mutex
+	state       domain.ConnectionState
+	socketID    string                // from the latest connection_established
+	connects    int                   // Connected transitions seen
+	wanted      map[string]bool       // channel names to keep subscribed
+	joined      map[string]string     // conversation id → channel name
+	inflight    map[string]*subscribe // background subscriptions
+	members     map[string]bool       // presence: online user ids
+	messageIDs  *recentSet            // guarded by mu
+	clientIDs   *recentSet            // guarded by mu
+	receiptKeys *recentSet            // guarded by mu
+	started     bool
+	closed      bool
+
+	closing   chan struct{} // closed by Close: ends subscriptions in flight
+	pumpDone  chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// subscribe is one background subscription.
+type subscribe struct {
+	done chan struct{}
+	err  error // set before done closes
+}
+
+// New returns a DataSource for opts. It opens no socket and starts no
+// goroutine until Connect. It fails on incomplete or contradictory options.
+func New(opts Options) (*DataSource, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := o.Events[o.TypingEvent]; !ok {
+		o.Events[o.TypingEvent] = DecodeTyping
+	}
+	if _, ok := o.Events[o.ReadEvent]; !ok {
+		o.Events[o.ReadEvent] = DecodeRead
+	}
+	table, err := newEventTable(o.Events, o.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	s := &DataSource{
+		opts:        o,
+		events:      table,
+		clock:       o.Clock,
+		log:         o.Logger,
+		tokens:      &tokenStore{source: o.TokenSource},
+		hist:        newHistory(o.HistorySize),
+		wanted:      map[string]bool{},
+		joined:      map[string]string{},
+		inflight:    map[string]*subscribe{},
+		members:     map[string]bool{},
+		messageIDs:  newRecentSet(dedupSize),
+		clientIDs:   newRecentSet(dedupSize),
+		receiptKeys: newRecentSet(dedupSize),
+		closing:     make(chan struct{}),
+		pumpDone:    make(chan struct{}),
+	}
+	s.state = domain.ConnectionState{Status: domain.Disconnected, UserID: o.UserID}
+
+	po := o.Pusher
+	if po.Authorizer == nil {
+		po.Authorizer = pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{
+			Endpoint: o.AuthEndpoint,
+			Token:    s.tokens.get,
+			Clock:    o.Clock,
+			Logger:   o.Logger,
+		})
+	}
+	if s.client, err = pusher.New(po); err != nil {
+		return nil, fmt.Errorf("laravel: %w", err)
+	}
+
+	s.sender, s.reader = o.Sender, o.ReadMarker
+	if o.API.BaseURL != "" && (s.sender == nil || s.reader == nil) {
+		api := o.API
+		if api.Token == nil {
+			api.Token = s.tokens.get
+		}
+		if api.SocketID == nil {
+			api.SocketID = s.client.SocketID
+		}
+		hb, err := NewHTTPBackend(api)
+		if err != nil {
+			return nil, err
+		}
+		if s.sender == nil {
+			s.sender = hb
+		}
+		if s.reader == nil {
+			s.reader = hb
+		}
+	}
+
+	if !o.DisableUserChannel {
+		s.wanted[o.userChannel()] = true
+	}
+	if !o.DisablePresence {
+		s.wanted[o.PresenceChannel] = true
+	}
+	for _, id := range o.Conversations {
+		name, err := s.conversationChannel(id)
+		if err != nil {
+			return nil, err
+		}
+		s.joined[id] = name
+		s.wanted[name] = true
+	}
+
+	evicted := func(error) { s.reportError(domain.ClassSubscription, false, domain.ErrSlowConsumer) }
+	bo := stream.Options{Buffer: o.StreamBuffer, OnEvict: evicted}
+	s.messages = stream.NewBroadcaster[domain.Message](bo)
+	s.typing = stream.NewBroadcaster[domain.TypingIndicator](bo)
+	s.statuses = stream.NewBroadcaster[domain.UserStatusUpdate](bo)
+	s.conversations = stream.NewBroadcaster[domain.ConversationUpdate](bo)
+	s.reads = stream.NewBroadcaster[domain.ReadReceipt](bo)
+	s.calls = stream.NewBroadcaster[domain.CallEvent](bo)
+	s.raw = stream.NewBroadcaster[domain.RawFrame](bo)
+	s.states = stream.NewBroadcaster[domain.ConnectionState](bo)
+	s.errs = stream.NewBroadcaster[error](stream.Options{Buffer: o.StreamBuffer})
+	return s, nil
+}
+
+// Connect opens the connection with accessToken (the bearer token for the
+// auth endpoint and the HTTP API) and waits until it is connected and
+// every wanted channel is subscribed, or ctx ends. A refused subscription
+// is returned (matching domain.ErrUnauthorized for a 401 or 403 from the
+// auth endpoint) and reported on Errors; the connection stays up and the
+// channel is tried again on the next Connect or reconnect. ctx bounds only
+// the wait: the connection keeps reconnecting until Close.
+func (s *DataSource) Connect(ctx context.Context, accessToken string) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return domain.ErrClosed
+	}
+	s.tokens.set(accessToken)
+	if !s.started {
+		s.started = true
+		s.startPump()
+	}
+	s.mu.Unlock()
+	if err := s.client.Connect(ctx); err != nil {
+		return toDomainError(err)
+	}
+	return s.waitSubscribed(ctx, s.ensureAll())
+}
+
+// Close ends the session: the socket closes with 1000, subscriptions in
+// flight end, every stream closes. Idempotent; concurrent calls wait for
+// the first.
+func (s *DataSource) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		started := s.started
+		close(s.closing)
+		s.mu.Unlock()
+
+		s.closeErr = s.client.Close()
+		s.wg.Wait()
+		if started {
+			<-s.pumpDone
+		}
+		s.mu.Lock()
+		s.state.Status = domain.Closed
+		s.state.At = s.clock.Now()
+		s.mu.Unlock()
+		s.messages.Close()
+		s.typing.Close()
+		s.statuses.Close()
+		s.conversations.Close()
+		s.reads.Close()
+		s.calls.Close()
+		s.raw.Close()
+		s.states.Close()
+		s.errs.Close()
+	})
+	return s.closeErr
+}
+
+// SocketID returns the current Pusher socket id, or "" while offline.
+func (s *DataSource) SocketID() string { return s.client.SocketID() }
+
+// Messages returns chat messages, each once (by id and by client id).
+func (s *DataSource) Messages(ctx context.Context) <-chan domain.Message {
+	return s.messages.Subscribe(ctx)
+}
+
+// Typing returns typing indicators from events and whispers.
+func (s *DataSource) Typing(ctx context.Context) <-chan domain.TypingIndicator {
+	return s.typing.Subscribe(ctx)
+}
+
+// UserStatuses returns presence changes: online on joining the presence
+// channel, offline (LastSeen now) on leaving it.
+func (s *DataSource) UserStatuses(ctx context.Context) <-chan domain.UserStatusUpdate {
+	return s.statuses.Subscribe(ctx)
+}
+
+// ConversationUpdates returns conversation changes.
+func (s *DataSource) ConversationUpdates(ctx context.Context) <-chan domain.ConversationUpdate {
+	return s.conversations.Subscribe(ctx)
+}
+
+// ReadReceipts returns read receipts, each once.
+func (s *DataSource) ReadReceipts(ctx context.Context) <-chan domain.ReadReceipt {
+	return s.reads.Subscribe(ctx)
+}
+
+// Calls returns call events and signalling.
+func (s *DataSource) Calls(ctx context.Context) <-chan domain.CallEvent {
+	return s.calls.Subscribe(ctx)
+}
+
+// RawMessages returns every inbound frame, protocol frames included,
+// duplicates included. RawFrame.Data is the frame re-encoded from its
+// decoded form ({"event","channel","data","user_id"}, data as sent).
+func (s *DataSource) RawMessages(ctx context.Context) <-chan domain.RawFrame {
+	return s.raw.Subscribe(ctx)
+}
+
+// ConnectionStates returns connection state changes. SessionID is the
+// socket id. After a reconnect Sync is domain.SyncIncomplete: Pusher does
+// not replay what was broadcast while offline, so the app should refetch
+// recent history over its HTTP API.
+func (s *DataSource) ConnectionStates(ctx context.Context) <-chan domain.ConnectionState {
+	return s.states.Subscribe(ctx)
+}
+
+// Errors returns asynchronous failures as *domain.Error.
+func (s *DataSource) Errors(ctx context.Context) <-chan error { return s.errs.Subscribe(ctx) }
+
+// ConnectionState returns the latest connection state.
+func (s *DataSource) ConnectionState() domain.ConnectionState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+// History returns the most recent typed events (Options.HistorySize, 100
+// by default), oldest first.
+func (s *DataSource) History() []domain.Event { return s.hist.snapshot() }
+
+func (s *DataSource) reportError(class domain.ErrorClass, fatal bool, err error) {
+	s.errs.Publish(&domain.Error{Class: class, Fatal: fatal, Err: err})
+}
+
+// closingContext is a context that ends when the data source closes.
+type closingContext struct{ done <-chan struct{} }
+
+func (closingContext) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c closingContext) Done() <-chan struct{}     { return c.done }
+func (closingContext) Value(any) any               { return nil }
+func (c closingContext) Err() error {
+	select {
+	case <-c.done:
+		return context.Canceled
+	default:
+		return nil
+	}
+}
+
+// tokenStore holds the session's bearer token for the authorizer and the
+// HTTP API. Safe for concurrent use; concurrent refreshes of the same
+// refused token ask the source once.
+type tokenStore struct {
+	source    TokenSource
+	refreshMu sync.Mutex // serializes refreshes
+	mu        sync.Mutex
+	token     string
+}
+
+func (t *tokenStore) set(token string) {
+	t.mu.Lock()
+	t.token = token
+	t.mu.Unlock()
+}
+
+func (t *tokenStore) current() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.token
+}
+
+// get is a pusher.TokenSource: the current token, or, when stale is the
+// current token, a fresh one from the source.
+func (t *tokenStore) get(ctx context.Context, stale string) (string, error) {
+	if cur := t.current(); stale == "" || stale != cur || t.source == nil {
+		return cur, nil
+	}
+	t.refreshMu.Lock()
+	defer t.refreshMu.Unlock()
+	if cur := t.current(); cur != stale {
+		return cur, nil // refreshed meanwhile
+	}
+	fresh, err := t.source(ctx)
+	if err != nil {
+		return "", err
+	}
+	t.mu.Lock()
+	if t.token == stale {
+		t.token = fresh
+	}
+	cur := t.token
+	t.mu.Unlock()
+	return cur, nil
+}

@@ -1,0 +1,53 @@
+package data
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/chatwire/chatwire/core/clock"
+	"github.com/chatwire/chatwire/core/network"
+)
+
+// TokenSource returns a fresh access token. It is asked before every
+// reconnect and once more after the server refuses a token.
+type TokenSource func(ctx context.Context) (string, error)
+
+// Options configure a ChatWebSocketDataSource. They are copied by New; zero
+// values take the documented defaults.
+type Options struct {
+	// BaseURL is the server's WebSocket base, such as "wss://chat.example.com";
+	// the data source dials BaseURL + "/chat". Required.
+	BaseURL string
+	// TokenSource is asked for a token before every reconnect; nil reuses
+	// the token given to Connect.
+	TokenSource TokenSource
+	// TokenInQuery also sends the token as ?token= for proxies that strip
+	// the Authorization header. Off by default: URLs end up in logs.
+	TokenInQuery bool
+	// Header holds extra handshake headers (Origin, User-Agent...).
+	Header http.Header
+
+	// Transport returns a fresh WebSocketClient per connection attempt; nil
+	// means network.NewGorillaClient with default options.
+	Transport func() network.WebSocketClient
+	// Connection tunes the ConnectionManager (heartbeat, backoff, outbox).
+	// NewClient, Endpoint, Handshake, HeartbeatFrame, Clock and Logger are
+	// set by the data source and ignored here.
+	Connection network.ManagerOptions
+
+	// Codec encodes and decodes frames; nil means encoding/json.
+	Codec Codec
+	// StreamBuffer is each subscriber's buffer; zero means 256.
+	StreamBuffer int
+	// HistorySize is how many typed events History keeps; zero means 100.
+	HistorySize int
+	// ResumeFromSeq, if positive, makes the first connect send a sync from
+	// this seq (state the app persisted), as every reconnect does.
+	ResumeFromSeq int64
+
+	// Clock drives every timer; nil means the wall clock.
+	Clock clock.Clock
+	// Logger receives debug logs; nil means silent. Tokens never appear.
+	Logger *slog.Logger
+}

@@ -1,0 +1,236 @@
+package data
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/chatwire/chatwire/core/network"
+	"github.com/chatwire/chatwire/core/stream"
+	"github.com/chatwire/chatwire/domain"
+)
+
+// startPump subscribes to the manager and starts the goroutine that
+// decodes and routes everything it delivers. The caller holds s.mu.
+func (s *ChatWebSocketDataSource) startPump() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopPump = cancel
+	// Lossless: the pump never stalls, so it may hold back the connection.
+	frames := s.mgr.Frames(ctx)
+	states := s.mgr.States(ctx)
+	errs := s.mgr.Errors(ctx)
+	go s.pump(frames, states, errs)
+}
+
+func (s *ChatWebSocketDataSource) pump(frames <-chan []byte, states <-chan network.StateChange, errs <-chan error) {
+	defer close(s.pumpStopped)
+	for frames != nil || states != nil || errs != nil {
+		select {
+		case f, ok := <-frames:
+			if !ok {
+				frames = nil
+				continue
+			}
+			s.handleFrame(f)
+		case st, ok := <-states:
+			if !ok {
+				states = nil
+				continue
+			}
+			s.handleState(st)
+		case err, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+			if !errors.Is(err, stream.ErrSlowConsumer) {
+				s.reportError(domain.ClassConnection, false, toDomainError(err))
+			}
+		}
+	}
+}
+
+// handleFrame decodes one frame and routes it. It runs on the pump only.
+func (s *ChatWebSocketDataSource) handleFrame(frame []byte) {
+	now := s.clock.Now()
+	d, err := decodeFrame(s.codec, frame)
+	s.raw.Publish(domain.RawFrame{Type: d.typ, Seq: d.seq, Data: frame, ReceivedAt: now})
+	if err != nil {
+		s.log.Debug("chatwire: undecodable frame", "type", d.typ, "err", err)
+		s.reportError(domain.ClassDecode, false, err)
+		return
+	}
+	switch {
+	case d.ready != nil:
+		s.onSessionReady(d.ready)
+	case d.syncDone != nil:
+		s.onSyncDone(d.syncDone)
+	case d.srvErr != nil:
+		if d.srvErr.Ref == "" || !s.pending.complete(d.srvErr.Ref, sendResult{err: d.srvErr}) {
+			s.reportError(domain.ClassSend, false, d.srvErr)
+		}
+	case d.event != nil:
+		s.route(d.seq, d.event, now)
+	}
+}
+
+// route publishes a typed event once, dropping replays already processed.
+// During a sync, replayable events are held and released in seq order at
+// sync.done, so a replay merged with live frames reaches consumers in the
+// order the server issued them.
+func (s *ChatWebSocketDataSource) route(seq int64, ev domain.Event, now time.Time) {
+	m, isMessage := ev.(domain.Message)
+	if isMessage && m.ClientID != "" {
+		// Any copy acknowledges a send, even one already delivered (the
+		// server re-echoes a repeated client_id without a seq).
+		s.pending.complete(m.ClientID, sendResult{msg: m})
+	}
+	if t, ok := ev.(domain.TypingIndicator); ok {
+		t.ReceivedAt = now
+		ev = t
+	}
+	s.mu.Lock()
+	if isMessage && seq == 0 && s.seqs.syncing {
+		// A seq-less copy during a sync is the server's re-echo of a resent
+		// message; the stored copy, with its seq, comes in the replay.
+		s.mu.Unlock()
+		return
+	}
+	fresh := s.seqs.accept(seq)
+	if isMessage && fresh {
+		fresh = s.seqs.ids.add(m.ID)
+	}
+	hold := fresh && seq > 0 && s.seqs.syncing
+	if hold {
+		s.held = append(s.held, heldEvent{seq: seq, ev: ev})
+	}
+	s.mu.Unlock()
+	if fresh && !hold {
+		s.publish(ev)
+	}
+}
+
+type heldEvent struct {
+	seq int64
+	ev  domain.Event
+}
+
+func (s *ChatWebSocketDataSource) publish(ev domain.Event) {
+	switch e := ev.(type) {
+	case domain.Message:
+		s.messages.Publish(e)
+	case domain.TypingIndicator:
+		s.typing.Publish(e)
+	case domain.UserStatusUpdate:
+		s.statuses.Publish(e)
+	case domain.ConversationUpdate:
+		s.conversations.Publish(e)
+	case domain.ReadReceipt:
+		s.reads.Publish(e)
+	case domain.CallEvent:
+		s.calls.Publish(e)
+	}
+	s.hist.add(ev)
+}
+
+// onSessionReady starts a session: it decides, in frame order, whether to
+// catch up and from which seq, and hands the decision to the handshake,
+// which sends the sync on the new connection.
+func (s *ChatWebSocketDataSource) onSessionReady(r *wireSessionReady) {
+	s.mu.Lock()
+	first := s.sessions == 0
+	s.sessions++
+	var released []heldEvent
+	s.maxFrame = r.MaxFrameBytes
+	s.state.UserID, s.state.SessionID = r.UserID, r.SessionID
+	since := int64(-1)
+	switch {
+	case first && s.opts.ResumeFromSeq <= 0:
+		s.seqs.reset(r.LastSeq)
+		s.state.Sync = domain.SyncNone
+	case first:
+		s.seqs.reset(s.opts.ResumeFromSeq)
+		since = s.seqs.beginSync()
+	case r.LastSeq < s.seqs.high:
+		// The server's sequence went backwards: it lost its history.
+		s.seqs.reset(r.LastSeq)
+		released = s.held
+		s.held = nil
+		s.state.Sync = domain.SyncIncomplete
+	default:
+		since = s.seqs.beginSync()
+	}
+	if since >= 0 {
+		s.state.Sync = domain.Syncing
+	}
+	s.session.decide(r.SessionID, since)
+	state := s.state
+	s.mu.Unlock()
+	for _, h := range released {
+		s.publish(h.ev)
+	}
+	s.states.Publish(state)
+}
+
+// onSyncDone ends the catch-up: the held events go out in seq order.
+func (s *ChatWebSocketDataSource) onSyncDone(d *wireSyncDone) {
+	s.mu.Lock()
+	s.seqs.endSync()
+	held := s.held
+	s.held = nil
+	s.state.Sync = domain.SyncComplete
+	if !d.Complete {
+		s.state.Sync = domain.SyncIncomplete
+	}
+	state := s.state
+	s.mu.Unlock()
+	slices.SortFunc(held, func(a, b heldEvent) int { return cmp.Compare(a.seq, b.seq) })
+	for _, h := range held {
+		s.publish(h.ev)
+	}
+	s.states.Publish(state)
+}
+
+// handleState folds a manager transition into the connection state.
+func (s *ChatWebSocketDataSource) handleState(st network.StateChange) {
+	s.mu.Lock()
+	s.state.Status = toDomainStatus(st.State)
+	s.state.Attempt = st.Attempt
+	s.state.Err = toDomainError(st.Err)
+	s.state.At = st.At
+	s.state.NextRetryAt = time.Time{}
+	if st.State == network.StateReconnecting {
+		s.state.NextRetryAt = st.At.Add(st.Delay)
+	}
+	state := s.state
+	s.mu.Unlock()
+	s.states.Publish(state)
+
+	switch st.State {
+	case network.StateFailed:
+		s.pending.failAll(state.Err)
+		s.reportError(domain.ClassConnection, true, state.Err)
+	case network.StateReconnecting:
+		if st.Err != nil {
+			s.reportError(domain.ClassConnection, false, state.Err)
+		}
+	}
+}
+
+func toDomainStatus(st network.State) domain.ConnectionStatus {
+	switch st {
+	case network.StateConnecting:
+		return domain.Connecting
+	case network.StateConnected:
+		return domain.Connected
+	case network.StateReconnecting:
+		return domain.Reconnecting
+	case network.StateFailed:
+		return domain.Failed
+	case network.StateClosed:
+		return domain.Closed
+	}
+	return domain.Disconnected
+}

@@ -1,0 +1,151 @@
+package data
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/chatwire/chatwire/domain"
+)
+
+// SendMessage sends draft and returns the message as the server stored it
+// (its echo). While offline the message waits in the outbox. If ctx ends
+// before the frame is written, the message is guaranteed not sent; if it
+// ends after, an error is returned but the message may still arrive (its
+// echo then appears once on Messages).
+func (s *ChatWebSocketDataSource) SendMessage(ctx context.Context, draft domain.MessageDraft) (domain.Message, error) {
+	out, err := newMessageOut(draft)
+	if err != nil {
+		return domain.Message{}, err
+	}
+	frame, err := s.encode(typeChatMessage, out)
+	if err != nil {
+		return domain.Message{}, err
+	}
+	if max := s.maxFrameBytes(); max > 0 && int64(len(frame)) > max {
+		return domain.Message{}, fmt.Errorf("%w: message is %d bytes, the server accepts %d", domain.ErrFrameTooLarge, len(frame), max)
+	}
+	p, gen, ok := s.pending.add(out.ClientID, frame)
+	if !ok {
+		return domain.Message{}, fmt.Errorf("%w: client id %q is already being sent", domain.ErrInvalidDraft, out.ClientID)
+	}
+	if err := s.mgr.Send(ctx, frame); err != nil {
+		s.pending.remove(p)
+		return domain.Message{}, toDomainError(err)
+	}
+	if s.pending.markWritten(p, gen) {
+		// Written across a reconnect: the copy may have gone to the old socket.
+		_ = s.mgr.Send(ctx, frame)
+	}
+	select {
+	case r := <-p.done:
+		return r.msg, r.err
+	case <-ctx.Done():
+		s.pending.remove(p)
+		return domain.Message{}, fmt.Errorf("chatwire: message sent but not confirmed: %w", ctx.Err())
+	}
+}
+
+// SendTyping reports typing. It is never queued: offline it fails with
+// domain.ErrNotConnected.
+func (s *ChatWebSocketDataSource) SendTyping(ctx context.Context, conversationID string, isTyping bool) error {
+	if conversationID == "" {
+		return fmt.Errorf("%w: missing conversation id", domain.ErrInvalidDraft)
+	}
+	frame, err := s.encode(typeTyping, wireTyping{ConversationID: conversationID, IsTyping: isTyping})
+	if err != nil {
+		return err
+	}
+	return toDomainError(s.mgr.SendVolatile(ctx, frame))
+}
+
+// MarkRead marks conversationID read up to and including messageID. It
+// waits in the outbox while offline.
+func (s *ChatWebSocketDataSource) MarkRead(ctx context.Context, conversationID, messageID string) error {
+	if conversationID == "" || messageID == "" {
+		return fmt.Errorf("%w: missing conversation or message id", domain.ErrInvalidDraft)
+	}
+	frame, err := s.encode(typeMessageRead, wireReadOut{ConversationID: conversationID, MessageID: messageID})
+	if err != nil {
+		return err
+	}
+	return toDomainError(s.mgr.Send(ctx, frame))
+}
+
+// SendCallSignal sends a call action or signalling payload. It waits in the
+// outbox while offline (a ring timeout upstream bounds how long that matters).
+func (s *ChatWebSocketDataSource) SendCallSignal(ctx context.Context, sig domain.CallSignal) error {
+	if sig.CallID == "" {
+		return fmt.Errorf("%w: missing call id", domain.ErrInvalidDraft)
+	}
+	w := wireCall{CallID: sig.CallID, Reason: sig.Reason}
+	switch sig.Kind {
+	case domain.SignalInvite:
+		w.ConversationID, w.CalleeIDs, w.Media = sig.ConversationID, sig.CalleeIDs, string(sig.Media)
+	case domain.SignalAccept, domain.SignalReject, domain.SignalCancel, domain.SignalEnd:
+	case domain.SignalOffer, domain.SignalAnswer:
+		w.To, w.SDP = sig.To, sig.Signal
+	case domain.SignalICECandidate:
+		w.To, w.Candidate = sig.To, sig.Signal
+	default:
+		return fmt.Errorf("%w: unknown call signal %q", domain.ErrInvalidDraft, sig.Kind)
+	}
+	frame, err := s.encode(callTypePrefix+string(sig.Kind), w)
+	if err != nil {
+		return err
+	}
+	return toDomainError(s.mgr.Send(ctx, frame))
+}
+
+func (s *ChatWebSocketDataSource) encode(typ string, payload any) ([]byte, error) {
+	frame, err := s.codec.Marshal(outbound{Type: typ, Payload: payload})
+	if err != nil {
+		return nil, fmt.Errorf("chatwire: encode %s: %w", typ, err)
+	}
+	return frame, nil
+}
+
+func (s *ChatWebSocketDataSource) maxFrameBytes() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxFrame
+}
+
+// messageOut is the payload of an outbound chat.message.
+type messageOut struct {
+	ClientID       string           `json:"client_id"`
+	ConversationID string           `json:"conversation_id"`
+	Content        string           `json:"content"`
+	Kind           string           `json:"kind"`
+	ReplyTo        string           `json:"reply_to,omitempty"`
+	Attachments    []wireAttachment `json:"attachments,omitempty"`
+}
+
+var errEmptyMessage = errors.New("content and attachments are both empty")
+
+func newMessageOut(d domain.MessageDraft) (messageOut, error) {
+	switch {
+	case d.ConversationID == "":
+		return messageOut{}, fmt.Errorf("%w: missing conversation id", domain.ErrInvalidDraft)
+	case d.Content == "" && len(d.Attachments) == 0:
+		return messageOut{}, fmt.Errorf("%w: %w", domain.ErrInvalidDraft, errEmptyMessage)
+	}
+	kind := d.Kind
+	switch kind {
+	case "":
+		kind = domain.KindText
+	case domain.KindText, domain.KindImage, domain.KindFile, domain.KindSystem:
+	default:
+		return messageOut{}, fmt.Errorf("%w: unknown kind %q", domain.ErrInvalidDraft, kind)
+	}
+	out := messageOut{ClientID: d.ClientID, ConversationID: d.ConversationID, Content: d.Content, Kind: string(kind), ReplyTo: d.ReplyTo}
+	if out.ClientID == "" {
+		out.ClientID = uuid.NewString()
+	}
+	for _, a := range d.Attachments {
+		out.Attachments = append(out.Attachments, wireAttachment{URL: a.URL, Name: a.Name, MIME: a.MIME, Size: a.Size})
+	}
+	return out, nil
+}

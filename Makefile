@@ -10,6 +10,7 @@ STATICCHECK_VERSION := v0.8.2
 test: soketi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	CHATWIRE_TRANSPORT=coder $(GO) test -race -count=1 ./data/
 	$(MAKE) fuzz
 
 ## demo: an embedded reference server and three simulated users, live typed events

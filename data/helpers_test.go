@@ -2,12 +2,14 @@ package data_test
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/chatwire/chatwire/core/network"
+	"github.com/chatwire/chatwire/core/network/coderws"
 	"github.com/chatwire/chatwire/data"
 	"github.com/chatwire/chatwire/data/chattest"
 	"github.com/chatwire/chatwire/domain"
@@ -51,6 +53,7 @@ func newSource(t *testing.T, srv *chattest.Server, user string, tune ...func(*da
 		BaseURL:     srv.URL,
 		TokenSource: func(context.Context) (string, error) { return srv.IssueToken(user), nil },
 		Connection:  fastConnection,
+		Transport:   testTransport(),
 	}
 	for _, f := range tune {
 		f(&opts)
@@ -58,6 +61,19 @@ func newSource(t *testing.T, srv *chattest.Server, user string, tune ...func(*da
 	src := data.New(opts)
 	t.Cleanup(func() { _ = src.Close() })
 	return src
+}
+
+// testTransport picks the transport the suite runs over: CHATWIRE_TRANSPORT
+// is "gorilla" (the default) or "coder"; `make test` runs both.
+func testTransport() func() network.WebSocketClient {
+	switch t := os.Getenv("CHATWIRE_TRANSPORT"); t {
+	case "", "gorilla":
+		return nil
+	case "coder":
+		return func() network.WebSocketClient { return coderws.NewClient(coderws.Options{}) }
+	default:
+		panic("CHATWIRE_TRANSPORT: unknown transport " + t)
+	}
 }
 
 func waitSessionReady(t *testing.T, src *data.ChatWebSocketDataSource) {

@@ -22,10 +22,12 @@ type WebSocketClient interface {
 
 	// Send writes one text frame. It returns nil once the frame was written
 	// to the socket, or an error: ErrClosed once the connection has ended,
-	// ctx.Err() if ctx ends first. When it returns ctx's error and the frame
-	// had not yet reached the writer, the frame is guaranteed not to be
-	// written. Safe for concurrent use; frames from one goroutine keep their
-	// order.
+	// ErrNotConnected before Connect, ctx.Err() if ctx ends first. When it
+	// returns ctx's error and the frame had not yet reached the writer, the
+	// frame is guaranteed not to be written (chatwire's clients go
+	// further: once the writer has taken a frame, Send waits for that write,
+	// so a ctx error always means "not written"). Safe for
+	// concurrent use; frames from one goroutine keep their order.
 	Send(ctx context.Context, data []byte) error
 
 	// Ping sends a WebSocket ping control frame and waits for the pong, ctx

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/chatwire/chatwire/presentation"
+)
+
+// connectOptions configure runConnect.
+type connectOptions struct {
+	// URL is the server's ws:// or wss:// base URL. Required.
+	URL string
+	// Token is the access token. Required. It is never printed.
+	Token string
+	// Conversation is where lines are sent. Zero means "lobby".
+	Conversation string
+	// ResumeFromSeq, if positive, makes the first connect replay events
+	// newer than this seq.
+	ResumeFromSeq int64
+	// ReconnectDelay is the first reconnect delay. Zero means the SDK's (5s).
+	ReconnectDelay time.Duration
+	// Backend builds the data source. Nil means envelopeBackend.
+	Backend backend
+	// Logger receives the SDK's logs. Nil means silent.
+	Logger *slog.Logger
+}
+
+// Errors of connect, matched with errors.Is.
+var (
+	errBadURL     = errors.New("bad url")
+	errBadCommand = errors.New("bad command")
+)
+
+func connectCommand() (*flag.FlagSet, func(context.Context, []string, io.Reader, io.Writer, io.Writer) int) {
+	fs := newFlagSet("connect", "--url ws://host:port --token TOKEN [--conversation ID]",
+		"An interactive terminal client over the SDK's notifiers. Each line read from\n"+
+			"stdin is sent as a message to the conversation; lines starting with / are\n"+
+			"commands (/help lists them). End of input quits, so a script can pipe lines\n"+
+			"in. Prints incoming messages, typing, presence, receipts, call and connection\n"+
+			"states as they happen.")
+	var o connectOptions
+	fs.StringVar(&o.URL, "url", "", "server base URL, ws:// or wss:// (the client dials URL/chat)")
+	fs.StringVar(&o.Token, "token", "", "access token (for chatwire serve: the user id)")
+	fs.StringVar(&o.Conversation, "conversation", "lobby", "conversation to send to")
+	fs.Int64Var(&o.ResumeFromSeq, "since", 0, "replay events newer than this seq on connect (0: only live events)")
+	fs.DurationVar(&o.ReconnectDelay, "reconnect-delay", time.Second, "first reconnect delay after a drop")
+	verbose := fs.Bool("verbose", false, "log the SDK's debug output to stderr (tokens are never logged)")
+	return fs, func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+		switch {
+		case len(args) > 0:
+			return usageError(fs, stderr, "unexpected arguments %q", args)
+		case o.URL == "":
+			return usageError(fs, stderr, "--url is required")
+		case o.Token == "":
+			return usageError(fs, stderr, "--token is required")
+		case strings.TrimSpace(o.Conversation) == "":
+			return usageError(fs, stderr, "--conversation must not be empty")
+		case o.ResumeFromSeq < 0:
+			return usageError(fs, stderr, "--since must not be negative")
+		}
+		if _, err := baseURL(o.URL); err != nil {
+			return usageError(fs, stderr, "%v", err)
+		}
+		if *verbose {
+			o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		}
+		if err := runConnect(ctx, stdin, stdout, o); err != nil {
+			fmt.Fprintf(stderr, "chatwire connect: %v\n", err)
+			return exitFailure
+		}
+		return exitOK
+	}
+}
+
+// runConnect connects, then sends each line of stdin as a message (or runs
+// it as a /command) until /quit, end of input or ctx ends, printing what
+// happens to stdout. It closes the session, and waits for its goroutines,
+// before it returns; a read of stdin blocked in the operating system when
+// ctx ends is abandoned (the process is about to exit).
+func runConnect(ctx context.Context, stdin io.Reader, stdout io.Writer, o connectOptions) error {
+	if o.Conversation == "" {
+		o.Conversation = "lobby"
+	}
+	if o.Backend == nil {
+		o.Backend = envelopeBackend
+	}
+	src, err := o.Backend(o)
+	if err != nil {
+		return err
+	}
+	tr := newTranscript(stdout, nil, false)
+	sess := newSession(src, "", "", presentation.TokenSource(o.tokenSource()), tr, nil)
+	defer sess.close()
+
+	tr.line("", kindInfo, "connecting to %s", o.URL)
+	if err := sess.start(ctx); err != nil {
+		return err
+	}
+	c := &client{sess: sess, tr: tr, conv: o.Conversation}
+	tr.line("", kindInfo, "sending to %s. Type a message and press Enter; /help lists the commands.", c.conv)
+
+	lines, stop := readLines(stdin)
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			tr.line("", kindInfo, "interrupted, closing")
+			return nil
+		case line, ok := <-lines:
+			if !ok {
+				tr.line("", kindInfo, "end of input, closing")
+				return nil
+			}
+			if quit := c.handle(ctx, line); quit {
+				tr.line("", kindInfo, "bye")
+				return nil
+			}
+		}
+	}
+}
+
+// readLines reads r line by line on its own goroutine. stop makes it quit
+// at the next line; it cannot interrupt a read blocked in the system.
+func readLines(r io.Reader) (<-chan string, func()) {
+	lines := make(chan string)
+	done := make(chan struct{})
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-done:
+				return
+			}
+		}
+	}()
+	return lines, func() { close(done) }
+}

@@ -1,0 +1,19 @@
+// Command chatwire is the SDK's composition root: it wires the reference
+// server (data/chattest), the envelope-protocol data source (data) and the
+// notifiers (presentation) into three tools.
+//
+//	chatwire demo                      an embedded server and three simulated users, as a live transcript
+//	chatwire serve --addr HOST:PORT    the reference server for local development (token = user id)
+//	chatwire connect --url URL --token TOKEN [--conversation ID]
+//	                                   an interactive terminal client over the notifiers
+//	chatwire help [command]            usage
+//
+// Exit codes: 0 success, 1 runtime failure (for demo: an invariant did not
+// hold), 2 usage error.
+//
+// Every command is a function of its arguments, standard streams and a
+// context (run, runDemo, runServe, runConnect), so tests drive the same
+// code the binary runs. The goroutines a command starts end before it
+// returns, except connect's reader of stdin when a read is still blocked
+// in the operating system (the process is about to exit).
+package main

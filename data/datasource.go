@@ -10,7 +10,7 @@ import (
 
 	"github.com/chatwire/chatwire/core/clock"
 	"github.com/chatwire/chatwire/core/network"
-	"github.com/chatwire/chatwire/core/stream"
+	"github.com/chatwire/chatwire/data/internal/streams"
 	"github.com/chatwire/chatwire/domain"
 )
 
@@ -32,17 +32,7 @@ type ChatWebSocketDataSource struct {
 	log     *slog.Logger
 	mgr     *network.ConnectionManager
 	pending *pendingSends
-	hist    *history
-
-	messages      *stream.Broadcaster[domain.Message]
-	typing        *stream.Broadcaster[domain.TypingIndicator]
-	statuses      *stream.Broadcaster[domain.UserStatusUpdate]
-	conversations *stream.Broadcaster[domain.ConversationUpdate]
-	reads         *stream.Broadcaster[domain.ReadReceipt]
-	calls         *stream.Broadcaster[domain.CallEvent]
-	raw           *stream.Broadcaster[domain.RawFrame]
-	states        *stream.Broadcaster[domain.ConnectionState]
-	errs          *stream.Broadcaster[error]
+	hub     *streams.Hub // the typed streams and History
 
 	mu          sync.Mutex
 	token       string // the token given to Connect
@@ -81,23 +71,7 @@ func New(opts Options) *ChatWebSocketDataSource {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	historySize := opts.HistorySize
-	if historySize <= 0 {
-		historySize = 100
-	}
-	s.hist = newHistory(historySize)
-
-	evicted := func(error) { s.reportError(domain.ClassSubscription, false, domain.ErrSlowConsumer) }
-	bo := stream.Options{Buffer: opts.StreamBuffer, OnEvict: evicted}
-	s.messages = stream.NewBroadcaster[domain.Message](bo)
-	s.typing = stream.NewBroadcaster[domain.TypingIndicator](bo)
-	s.statuses = stream.NewBroadcaster[domain.UserStatusUpdate](bo)
-	s.conversations = stream.NewBroadcaster[domain.ConversationUpdate](bo)
-	s.reads = stream.NewBroadcaster[domain.ReadReceipt](bo)
-	s.calls = stream.NewBroadcaster[domain.CallEvent](bo)
-	s.raw = stream.NewBroadcaster[domain.RawFrame](bo)
-	s.states = stream.NewBroadcaster[domain.ConnectionState](bo)
-	s.errs = stream.NewBroadcaster[error](stream.Options{Buffer: opts.StreamBuffer})
+	s.hub = streams.New(streams.Options{Buffer: opts.StreamBuffer, HistorySize: opts.HistorySize})
 
 	mo := opts.Connection
 	mo.NewClient = opts.Transport
@@ -148,15 +122,7 @@ func (s *ChatWebSocketDataSource) Close() error {
 			<-s.pumpStopped
 		}
 		s.pending.failAll(domain.ErrClosed)
-		s.messages.Close()
-		s.typing.Close()
-		s.statuses.Close()
-		s.conversations.Close()
-		s.reads.Close()
-		s.calls.Close()
-		s.raw.Close()
-		s.states.Close()
-		s.errs.Close()
+		s.hub.Close()
 	})
 	return s.closeErr
 }
@@ -191,47 +157,47 @@ func (s *ChatWebSocketDataSource) endpoint(ctx context.Context) (string, http.He
 
 // Messages returns chat messages, each once, as the server stored them.
 func (s *ChatWebSocketDataSource) Messages(ctx context.Context) <-chan domain.Message {
-	return s.messages.Subscribe(ctx)
+	return s.hub.Messages(ctx)
 }
 
 // Typing returns typing indicators of other users.
 func (s *ChatWebSocketDataSource) Typing(ctx context.Context) <-chan domain.TypingIndicator {
-	return s.typing.Subscribe(ctx)
+	return s.hub.Typing(ctx)
 }
 
 // UserStatuses returns presence changes.
 func (s *ChatWebSocketDataSource) UserStatuses(ctx context.Context) <-chan domain.UserStatusUpdate {
-	return s.statuses.Subscribe(ctx)
+	return s.hub.UserStatuses(ctx)
 }
 
 // ConversationUpdates returns conversation changes, each once.
 func (s *ChatWebSocketDataSource) ConversationUpdates(ctx context.Context) <-chan domain.ConversationUpdate {
-	return s.conversations.Subscribe(ctx)
+	return s.hub.ConversationUpdates(ctx)
 }
 
 // ReadReceipts returns read receipts, each once.
 func (s *ChatWebSocketDataSource) ReadReceipts(ctx context.Context) <-chan domain.ReadReceipt {
-	return s.reads.Subscribe(ctx)
+	return s.hub.ReadReceipts(ctx)
 }
 
 // Calls returns call events and signalling, each once.
 func (s *ChatWebSocketDataSource) Calls(ctx context.Context) <-chan domain.CallEvent {
-	return s.calls.Subscribe(ctx)
+	return s.hub.Calls(ctx)
 }
 
 // RawMessages returns every inbound frame, typed or not, duplicates included.
 func (s *ChatWebSocketDataSource) RawMessages(ctx context.Context) <-chan domain.RawFrame {
-	return s.raw.Subscribe(ctx)
+	return s.hub.RawMessages(ctx)
 }
 
 // ConnectionStates returns every connection state change.
 func (s *ChatWebSocketDataSource) ConnectionStates(ctx context.Context) <-chan domain.ConnectionState {
-	return s.states.Subscribe(ctx)
+	return s.hub.ConnectionStates(ctx)
 }
 
 // Errors returns asynchronous failures as *domain.Error.
 func (s *ChatWebSocketDataSource) Errors(ctx context.Context) <-chan error {
-	return s.errs.Subscribe(ctx)
+	return s.hub.Errors(ctx)
 }
 
 // ConnectionState returns the latest connection state.
@@ -241,9 +207,6 @@ func (s *ChatWebSocketDataSource) ConnectionState() domain.ConnectionState {
 	return s.state
 }
 
-// History returns the most recent typed events, oldest first.
-func (s *ChatWebSocketDataSource) History() []domain.Event { return s.hist.snapshot() }
-
-func (s *ChatWebSocketDataSource) reportError(class domain.ErrorClass, fatal bool, err error) {
-	s.errs.Publish(&domain.Error{Class: class, Fatal: fatal, Err: err})
-}
+// History returns the most recent typed events (Options.HistorySize, 100
+// by default), oldest first. An event a subscriber has received is in it.
+func (s *ChatWebSocketDataSource) History() []domain.Event { return s.hub.History() }

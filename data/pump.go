@@ -9,6 +9,7 @@ import (
 
 	"github.com/chatwire/chatwire/core/network"
 	"github.com/chatwire/chatwire/core/stream"
+	"github.com/chatwire/chatwire/data/internal/streams"
 	"github.com/chatwire/chatwire/domain"
 )
 
@@ -46,7 +47,7 @@ func (s *ChatWebSocketDataSource) pump(frames <-chan []byte, states <-chan netwo
 				continue
 			}
 			if !errors.Is(err, stream.ErrSlowConsumer) {
-				s.reportError(domain.ClassConnection, false, toDomainError(err))
+				s.hub.Report(domain.ClassConnection, false, toDomainError(err))
 			}
 		}
 	}
@@ -56,10 +57,10 @@ func (s *ChatWebSocketDataSource) pump(frames <-chan []byte, states <-chan netwo
 func (s *ChatWebSocketDataSource) handleFrame(frame []byte) {
 	now := s.clock.Now()
 	d, err := decodeFrame(s.codec, frame)
-	s.raw.Publish(domain.RawFrame{Type: d.typ, Seq: d.seq, Data: frame, ReceivedAt: now})
+	s.hub.PublishRaw(domain.RawFrame{Type: d.typ, Seq: d.seq, Data: frame, ReceivedAt: now})
 	if err != nil {
 		s.log.Debug("chatwire: undecodable frame", "type", d.typ, "err", err)
-		s.reportError(domain.ClassDecode, false, err)
+		s.hub.Report(domain.ClassDecode, false, err)
 		return
 	}
 	switch {
@@ -69,7 +70,7 @@ func (s *ChatWebSocketDataSource) handleFrame(frame []byte) {
 		s.onSyncDone(d.syncDone)
 	case d.srvErr != nil:
 		if d.srvErr.Ref == "" || !s.pending.complete(d.srvErr.Ref, sendResult{err: d.srvErr}) {
-			s.reportError(domain.ClassSend, false, d.srvErr)
+			s.hub.Report(domain.ClassSend, false, d.srvErr)
 		}
 	case d.event != nil:
 		s.route(d.seq, d.event, now)
@@ -108,31 +109,13 @@ func (s *ChatWebSocketDataSource) route(seq int64, ev domain.Event, now time.Tim
 	}
 	s.mu.Unlock()
 	if fresh && !hold {
-		s.publish(ev)
+		s.hub.Publish(ev)
 	}
 }
 
 type heldEvent struct {
 	seq int64
 	ev  domain.Event
-}
-
-func (s *ChatWebSocketDataSource) publish(ev domain.Event) {
-	switch e := ev.(type) {
-	case domain.Message:
-		s.messages.Publish(e)
-	case domain.TypingIndicator:
-		s.typing.Publish(e)
-	case domain.UserStatusUpdate:
-		s.statuses.Publish(e)
-	case domain.ConversationUpdate:
-		s.conversations.Publish(e)
-	case domain.ReadReceipt:
-		s.reads.Publish(e)
-	case domain.CallEvent:
-		s.calls.Publish(e)
-	}
-	s.hist.add(ev)
 }
 
 // onSessionReady starts a session: it decides, in frame order, whether to
@@ -169,9 +152,9 @@ func (s *ChatWebSocketDataSource) onSessionReady(r *wireSessionReady) {
 	state := s.state
 	s.mu.Unlock()
 	for _, h := range released {
-		s.publish(h.ev)
+		s.hub.Publish(h.ev)
 	}
-	s.states.Publish(state)
+	s.hub.PublishState(state)
 }
 
 // onSyncDone ends the catch-up: the held events go out in seq order.
@@ -188,49 +171,26 @@ func (s *ChatWebSocketDataSource) onSyncDone(d *wireSyncDone) {
 	s.mu.Unlock()
 	slices.SortFunc(held, func(a, b heldEvent) int { return cmp.Compare(a.seq, b.seq) })
 	for _, h := range held {
-		s.publish(h.ev)
+		s.hub.Publish(h.ev)
 	}
-	s.states.Publish(state)
+	s.hub.PublishState(state)
 }
 
 // handleState folds a manager transition into the connection state.
 func (s *ChatWebSocketDataSource) handleState(st network.StateChange) {
 	s.mu.Lock()
-	s.state.Status = toDomainStatus(st.State)
-	s.state.Attempt = st.Attempt
-	s.state.Err = toDomainError(st.Err)
-	s.state.At = st.At
-	s.state.NextRetryAt = time.Time{}
-	if st.State == network.StateReconnecting {
-		s.state.NextRetryAt = st.At.Add(st.Delay)
-	}
+	streams.ApplyStateChange(&s.state, st)
 	state := s.state
 	s.mu.Unlock()
-	s.states.Publish(state)
+	s.hub.PublishState(state)
 
 	switch st.State {
 	case network.StateFailed:
 		s.pending.failAll(state.Err)
-		s.reportError(domain.ClassConnection, true, state.Err)
+		s.hub.Report(domain.ClassConnection, true, state.Err)
 	case network.StateReconnecting:
 		if st.Err != nil {
-			s.reportError(domain.ClassConnection, false, state.Err)
+			s.hub.Report(domain.ClassConnection, false, state.Err)
 		}
 	}
-}
-
-func toDomainStatus(st network.State) domain.ConnectionStatus {
-	switch st {
-	case network.StateConnecting:
-		return domain.Connecting
-	case network.StateConnected:
-		return domain.Connected
-	case network.StateReconnecting:
-		return domain.Reconnecting
-	case network.StateFailed:
-		return domain.Failed
-	case network.StateClosed:
-		return domain.Closed
-	}
-	return domain.Disconnected
 }

@@ -16,11 +16,16 @@ import (
 
 // connectOptions configure runConnect.
 type connectOptions struct {
-	// URL is the server's ws:// or wss:// base URL. Required.
+	// URL is the server's ws:// or wss:// base URL. Required unless
+	// Pusher.Key is set.
 	URL string
-	// Token is the access token. Required. It is never printed.
+	// Pusher configures a Pusher Channels backend (see pusherBackend).
+	Pusher pusherOptions
+	// Token is the access token (with Pusher: the bearer token for the
+	// auth endpoint and the API). Required. It is never printed.
 	Token string
-	// Conversation is where lines are sent. Zero means "lobby".
+	// Conversation is where lines are sent (with Pusher: also the
+	// conversation channel joined). Zero means "lobby".
 	Conversation string
 	// ResumeFromSeq, if positive, makes the first connect replay events
 	// newer than this seq.
@@ -40,16 +45,32 @@ var (
 )
 
 func connectCommand() (*flag.FlagSet, func(context.Context, []string, io.Reader, io.Writer, io.Writer) int) {
-	fs := newFlagSet("connect", "--url ws://host:port --token TOKEN [--conversation ID]",
+	fs := newFlagSet("connect", "--url ws://host:port --token TOKEN [--conversation ID]\n"+
+		"   or: chatwire connect --pusher-key KEY --host host:port --auth-endpoint URL --user ID --token TOKEN\n"+
+		"                        [--api URL] [--tls] [--conversation ID]",
 		"An interactive terminal client over the SDK's notifiers. Each line read from\n"+
 			"stdin is sent as a message to the conversation; lines starting with / are\n"+
 			"commands (/help lists them). End of input quits, so a script can pipe lines\n"+
 			"in. Prints incoming messages, typing, presence, receipts, call and connection\n"+
-			"states as they happen.")
+			"states as they happen.\n\n"+
+			"With --url it speaks the chat envelope protocol (chatwire serve). With\n"+
+			"--pusher-key it connects to a Pusher Channels server (Laravel Reverb, Soketi,\n"+
+			"Pusher) with a Laravel app behind it: channels are authorized at\n"+
+			"--auth-endpoint with the token, it joins private-conversation.ID,\n"+
+			"private-user.ID and presence-online, and messages are sent through the app's\n"+
+			"API at --api (POST /api/conversations/ID/messages). Without --api sending\n"+
+			"fails (Pusher clients cannot publish server events) while /typing and /read\n"+
+			"still work as whispers (client events must be enabled on the server).")
 	var o connectOptions
 	fs.StringVar(&o.URL, "url", "", "server base URL, ws:// or wss:// (the client dials URL/chat)")
-	fs.StringVar(&o.Token, "token", "", "access token (for chatwire serve: the user id)")
-	fs.StringVar(&o.Conversation, "conversation", "lobby", "conversation to send to")
+	fs.StringVar(&o.Pusher.Key, "pusher-key", "", "Pusher app key: connect to a Pusher-protocol server instead of --url")
+	fs.StringVar(&o.Pusher.Host, "host", "", "with --pusher-key: the WebSocket server's host:port (Reverb, Soketi, ws-CLUSTER.pusher.com)")
+	fs.BoolVar(&o.Pusher.TLS, "tls", false, "with --pusher-key: dial wss instead of ws")
+	fs.StringVar(&o.Pusher.AuthEndpoint, "auth-endpoint", "", "with --pusher-key: the app's channel authorization URL, e.g. https://app.example/broadcasting/auth")
+	fs.StringVar(&o.Pusher.API, "api", "", "with --pusher-key: the app's base URL for sending messages and marking read (optional)")
+	fs.StringVar(&o.Pusher.UserID, "user", "", "with --pusher-key: your user id, for the user channel and whispers")
+	fs.StringVar(&o.Token, "token", "", "access token (for chatwire serve: the user id; with --pusher-key: the bearer token for --auth-endpoint and --api)")
+	fs.StringVar(&o.Conversation, "conversation", "lobby", "conversation to send to (with --pusher-key: also joined, channel private-conversation.ID)")
 	fs.Int64Var(&o.ResumeFromSeq, "since", 0, "replay events newer than this seq on connect (0: only live events)")
 	fs.DurationVar(&o.ReconnectDelay, "reconnect-delay", time.Second, "first reconnect delay after a drop")
 	verbose := fs.Bool("verbose", false, "log the SDK's debug output to stderr (tokens are never logged)")
@@ -57,8 +78,8 @@ func connectCommand() (*flag.FlagSet, func(context.Context, []string, io.Reader,
 		switch {
 		case len(args) > 0:
 			return usageError(fs, stderr, "unexpected arguments %q", args)
-		case o.URL == "":
-			return usageError(fs, stderr, "--url is required")
+		case o.URL == "" && o.Pusher.Key == "":
+			return usageError(fs, stderr, "--url is required (or --pusher-key for a Pusher-protocol server)")
 		case o.Token == "":
 			return usageError(fs, stderr, "--token is required")
 		case strings.TrimSpace(o.Conversation) == "":
@@ -66,7 +87,7 @@ func connectCommand() (*flag.FlagSet, func(context.Context, []string, io.Reader,
 		case o.ResumeFromSeq < 0:
 			return usageError(fs, stderr, "--since must not be negative")
 		}
-		if _, err := baseURL(o.URL); err != nil {
+		if err := chooseBackend(&o, flagsSet(fs)); err != nil {
 			return usageError(fs, stderr, "%v", err)
 		}
 		if *verbose {
@@ -100,7 +121,7 @@ func runConnect(ctx context.Context, stdin io.Reader, stdout io.Writer, o connec
 	sess := newSession(src, "", "", presentation.TokenSource(o.tokenSource()), tr, nil)
 	defer sess.close()
 
-	tr.line("", kindInfo, "connecting to %s", o.URL)
+	tr.line("", kindInfo, "connecting to %s", o.target())
 	if err := sess.start(ctx); err != nil {
 		return err
 	}

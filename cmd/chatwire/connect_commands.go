@@ -63,7 +63,7 @@ func (c *client) handle(ctx context.Context, line string) (quit bool) {
 	case "/hangup":
 		err = c.hangup(ctx)
 	case "/conv":
-		err = c.switchConv(arg)
+		err = c.switchConv(ctx, arg)
 	case "/wait":
 		err = c.wait(ctx, arg)
 	default:
@@ -97,17 +97,35 @@ func (c *client) typing(ctx context.Context) error {
 
 // read marks the conversation read up to the latest message this client has.
 func (c *client) read(ctx context.Context) error {
-	list := c.notifiers().Messages.Value().In(c.conv)
-	for i := len(list) - 1; i >= 0; i-- {
-		if id := list[i].ID; id != "" {
-			if err := c.notifiers().Conversations.MarkRead(ctx, c.conv, id); err != nil {
-				return err
+	id, ok := c.latestMessageID(ctx)
+	if !ok {
+		return fmt.Errorf("%w: no message in %s to mark read yet", errBadCommand, c.conv)
+	}
+	if err := c.notifiers().Conversations.MarkRead(ctx, c.conv, id); err != nil {
+		return err
+	}
+	c.tr.line("", kindReceipt, "%s", conv(c.conv, "you marked read up to %s", short(id)))
+	return nil
+}
+
+// latestMessageID returns the id of the newest confirmed message in the
+// current conversation. The transcript can print a message a moment before
+// the messages notifier has folded it in, so it waits briefly for one.
+func (c *client) latestMessageID(ctx context.Context) (string, bool) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	changes := c.notifiers().Messages.Changes(ctx)
+	for {
+		list := c.notifiers().Messages.Value().In(c.conv)
+		for i := len(list) - 1; i >= 0; i-- {
+			if id := list[i].ID; id != "" {
+				return id, true
 			}
-			c.tr.line("", kindReceipt, "%s", conv(c.conv, "you marked read up to %s", short(id)))
-			return nil
+		}
+		if _, ok := <-changes; !ok {
+			return "", false
 		}
 	}
-	return fmt.Errorf("%w: no message in %s to mark read yet", errBadCommand, c.conv)
 }
 
 func (c *client) call(ctx context.Context, callee string) error {
@@ -142,9 +160,20 @@ func (c *client) hangup(ctx context.Context) error {
 	return c.notifiers().Calls.Hangup(ctx, cur.ID)
 }
 
-func (c *client) switchConv(id string) error {
+// joiner is a backend that must join a conversation's channel before it
+// receives from it (the Pusher backend).
+type joiner interface {
+	Join(ctx context.Context, conversationID string) error
+}
+
+func (c *client) switchConv(ctx context.Context, id string) error {
 	if id == "" || strings.ContainsAny(id, " \t") {
 		return fmt.Errorf("%w: usage: /conv <id>", errBadCommand)
+	}
+	if j, ok := c.sess.src.(joiner); ok {
+		if err := j.Join(ctx, id); err != nil {
+			return err
+		}
 	}
 	c.conv = id
 	c.tr.line("", kindInfo, "now sending to %s", id)

@@ -118,6 +118,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "  chatwire demo")
 	fmt.Fprintln(w, "  chatwire serve --addr 127.0.0.1:8080")
 	fmt.Fprintln(w, "  chatwire connect --url ws://127.0.0.1:8080 --token alice --conversation lobby")
+	fmt.Fprintln(w, "  chatwire connect --pusher-key app-key --host 127.0.0.1:6001 --auth-endpoint http://127.0.0.1:8000/broadcasting/auth --api http://127.0.0.1:8000 --user 1 --token TOKEN")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Exit codes: 0 ok, 1 runtime failure, 2 usage error.")
 }

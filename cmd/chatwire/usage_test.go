@@ -36,6 +36,23 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{"connect url with query", []string{"connect", "--url", "ws://127.0.0.1:1/?token=x", "--token", "a"}, exitUsage, "", "no query"},
 		{"connect empty conversation", []string{"connect", "--url", "ws://127.0.0.1:1", "--token", "a", "--conversation", " "}, exitUsage, "", "--conversation"},
 		{"connect negative since", []string{"connect", "--url", "ws://127.0.0.1:1", "--token", "a", "--since", "-1"}, exitUsage, "", "--since"},
+		{"help connect pusher", []string{"help", "connect"}, exitOK, "-pusher-key", ""},
+		{"connect pusher without host", pusherArgs("--host", ""), exitUsage, "", "--host is required with --pusher-key"},
+		{"connect pusher without user", pusherArgs("--user", ""), exitUsage, "", "--user is required with --pusher-key"},
+		{"connect pusher without auth endpoint", pusherArgs("--auth-endpoint", ""), exitUsage, "", "--auth-endpoint is required with --pusher-key"},
+		{"connect pusher without token", pusherArgs("--token", ""), exitUsage, "", "--token is required"},
+		{"connect pusher with url", append(pusherArgs(), "--url", "ws://127.0.0.1:1"), exitUsage, "", "--url and --pusher-key"},
+		{"connect pusher with since", append(pusherArgs(), "--since", "3"), exitUsage, "", "--since is not supported with --pusher-key"},
+		{"connect pusher empty key", pusherArgs("--pusher-key", ""), exitUsage, "", "--url is required"},
+		{"connect pusher host with scheme", pusherArgs("--host", "ws://127.0.0.1:6001"), exitUsage, "", "want host:port"},
+		{"connect pusher host with path", pusherArgs("--host", "127.0.0.1:6001/app"), exitUsage, "", "want host:port"},
+		{"connect pusher bad auth endpoint", pusherArgs("--auth-endpoint", "127.0.0.1/broadcasting/auth"), exitUsage, "", "--auth-endpoint"},
+		{"connect pusher bad api", append(pusherArgs(), "--api", "ws://127.0.0.1:1"), exitUsage, "", "--api"},
+		{"connect pusher bad user", pusherArgs("--user", "a b"), exitUsage, "", "--user \"a b\" cannot name a channel"},
+		{"connect pusher bad conversation", append(pusherArgs(), "--conversation", "a/b"), exitUsage, "", "--conversation \"a/b\" cannot name a channel"},
+		{"connect host without pusher key", []string{"connect", "--url", "ws://127.0.0.1:1", "--token", "a", "--host", "127.0.0.1:6001"}, exitUsage, "", "--host needs --pusher-key"},
+		{"connect tls without pusher key", []string{"connect", "--url", "ws://127.0.0.1:1", "--token", "a", "--tls"}, exitUsage, "", "--tls needs --pusher-key"},
+		{"connect api without pusher key", []string{"connect", "--url", "ws://127.0.0.1:1", "--token", "a", "--api", "http://127.0.0.1:1"}, exitUsage, "", "--api needs --pusher-key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,6 +69,26 @@ func TestUsageAndExitCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pusherArgs returns a valid `connect --pusher-key` command line, with
+// the flags in override (name, value pairs) replaced; an empty value drops
+// the flag.
+func pusherArgs(override ...string) []string {
+	flags := [][2]string{{"--pusher-key", "app-key"}, {"--host", "127.0.0.1:1"},
+		{"--auth-endpoint", "http://127.0.0.1:1/broadcasting/auth"}, {"--user", "alice"}, {"--token", "a"}}
+	args := []string{"connect"}
+	for _, f := range flags {
+		for i := 0; i+1 < len(override); i += 2 {
+			if override[i] == f[0] {
+				f[1] = override[i+1]
+			}
+		}
+		if f[1] != "" {
+			args = append(args, f[0], f[1])
+		}
+	}
+	return args
 }
 
 func TestParseConversation(t *testing.T) {

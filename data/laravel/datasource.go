@@ -9,7 +9,7 @@ import (
 
 	"github.com/chatwire/chatwire/core/clock"
 	"github.com/chatwire/chatwire/core/pusher"
-	"github.com/chatwire/chatwire/core/stream"
+	"github.com/chatwire/chatwire/data/internal/streams"
 	"github.com/chatwire/chatwire/domain"
 )
 
@@ -40,17 +40,7 @@ type DataSource struct {
 	tokens *tokenStore
 	sender MessageSender
 	reader ReadMarker
-	hist   *history
-
-	messages      *stream.Broadcaster[domain.Message]
-	typing        *stream.Broadcaster[domain.TypingIndicator]
-	statuses      *stream.Broadcaster[domain.UserStatusUpdate]
-	conversations *stream.Broadcaster[domain.ConversationUpdate]
-	reads         *stream.Broadcaster[domain.ReadReceipt]
-	calls         *stream.Broadcaster[domain.CallEvent]
-	raw           *stream.Broadcaster[domain.RawFrame]
-	states        *stream.Broadcaster[domain.ConnectionState]
-	errs          *stream.Broadcaster[error]
+	hub    *streams.Hub // the typed streams and History
 
 	mu          sync.Mutex
 	state       domain.ConnectionState
@@ -102,7 +92,7 @@ func New(opts Options) (*DataSource, error) {
 		clock:       o.Clock,
 		log:         o.Logger,
 		tokens:      &tokenStore{source: o.TokenSource},
-		hist:        newHistory(o.HistorySize),
+		hub:         streams.New(streams.Options{Buffer: o.StreamBuffer, HistorySize: o.HistorySize}),
 		wanted:      map[string]bool{},
 		joined:      map[string]string{},
 		inflight:    map[string]*subscribe{},
@@ -163,18 +153,6 @@ func New(opts Options) (*DataSource, error) {
 		s.joined[id] = name
 		s.wanted[name] = true
 	}
-
-	evicted := func(error) { s.reportError(domain.ClassSubscription, false, domain.ErrSlowConsumer) }
-	bo := stream.Options{Buffer: o.StreamBuffer, OnEvict: evicted}
-	s.messages = stream.NewBroadcaster[domain.Message](bo)
-	s.typing = stream.NewBroadcaster[domain.TypingIndicator](bo)
-	s.statuses = stream.NewBroadcaster[domain.UserStatusUpdate](bo)
-	s.conversations = stream.NewBroadcaster[domain.ConversationUpdate](bo)
-	s.reads = stream.NewBroadcaster[domain.ReadReceipt](bo)
-	s.calls = stream.NewBroadcaster[domain.CallEvent](bo)
-	s.raw = stream.NewBroadcaster[domain.RawFrame](bo)
-	s.states = stream.NewBroadcaster[domain.ConnectionState](bo)
-	s.errs = stream.NewBroadcaster[error](stream.Options{Buffer: o.StreamBuffer})
 	return s, nil
 }
 
@@ -223,15 +201,7 @@ func (s *DataSource) Close() error {
 		s.state.Status = domain.Closed
 		s.state.At = s.clock.Now()
 		s.mu.Unlock()
-		s.messages.Close()
-		s.typing.Close()
-		s.statuses.Close()
-		s.conversations.Close()
-		s.reads.Close()
-		s.calls.Close()
-		s.raw.Close()
-		s.states.Close()
-		s.errs.Close()
+		s.hub.Close()
 	})
 	return s.closeErr
 }
@@ -241,40 +211,40 @@ func (s *DataSource) SocketID() string { return s.client.SocketID() }
 
 // Messages returns chat messages, each once (by id and by client id).
 func (s *DataSource) Messages(ctx context.Context) <-chan domain.Message {
-	return s.messages.Subscribe(ctx)
+	return s.hub.Messages(ctx)
 }
 
 // Typing returns typing indicators from events and whispers.
 func (s *DataSource) Typing(ctx context.Context) <-chan domain.TypingIndicator {
-	return s.typing.Subscribe(ctx)
+	return s.hub.Typing(ctx)
 }
 
 // UserStatuses returns presence changes: online on joining the presence
 // channel, offline (LastSeen now) on leaving it.
 func (s *DataSource) UserStatuses(ctx context.Context) <-chan domain.UserStatusUpdate {
-	return s.statuses.Subscribe(ctx)
+	return s.hub.UserStatuses(ctx)
 }
 
 // ConversationUpdates returns conversation changes.
 func (s *DataSource) ConversationUpdates(ctx context.Context) <-chan domain.ConversationUpdate {
-	return s.conversations.Subscribe(ctx)
+	return s.hub.ConversationUpdates(ctx)
 }
 
 // ReadReceipts returns read receipts, each once.
 func (s *DataSource) ReadReceipts(ctx context.Context) <-chan domain.ReadReceipt {
-	return s.reads.Subscribe(ctx)
+	return s.hub.ReadReceipts(ctx)
 }
 
 // Calls returns call events and signalling.
 func (s *DataSource) Calls(ctx context.Context) <-chan domain.CallEvent {
-	return s.calls.Subscribe(ctx)
+	return s.hub.Calls(ctx)
 }
 
 // RawMessages returns every inbound frame, protocol frames included,
 // duplicates included. RawFrame.Data is the frame re-encoded from its
 // decoded form ({"event","channel","data","user_id"}, data as sent).
 func (s *DataSource) RawMessages(ctx context.Context) <-chan domain.RawFrame {
-	return s.raw.Subscribe(ctx)
+	return s.hub.RawMessages(ctx)
 }
 
 // ConnectionStates returns connection state changes. SessionID is the
@@ -282,11 +252,11 @@ func (s *DataSource) RawMessages(ctx context.Context) <-chan domain.RawFrame {
 // not replay what was broadcast while offline, so the app should refetch
 // recent history over its HTTP API.
 func (s *DataSource) ConnectionStates(ctx context.Context) <-chan domain.ConnectionState {
-	return s.states.Subscribe(ctx)
+	return s.hub.ConnectionStates(ctx)
 }
 
 // Errors returns asynchronous failures as *domain.Error.
-func (s *DataSource) Errors(ctx context.Context) <-chan error { return s.errs.Subscribe(ctx) }
+func (s *DataSource) Errors(ctx context.Context) <-chan error { return s.hub.Errors(ctx) }
 
 // ConnectionState returns the latest connection state.
 func (s *DataSource) ConnectionState() domain.ConnectionState {
@@ -296,12 +266,8 @@ func (s *DataSource) ConnectionState() domain.ConnectionState {
 }
 
 // History returns the most recent typed events (Options.HistorySize, 100
-// by default), oldest first.
-func (s *DataSource) History() []domain.Event { return s.hist.snapshot() }
-
-func (s *DataSource) reportError(class domain.ErrorClass, fatal bool, err error) {
-	s.errs.Publish(&domain.Error{Class: class, Fatal: fatal, Err: err})
-}
+// by default), oldest first. An event a subscriber has received is in it.
+func (s *DataSource) History() []domain.Event { return s.hub.History() }
 
 // closingContext is a context that ends when the data source closes.
 type closingContext struct{ done <-chan struct{} }

@@ -18,7 +18,7 @@ func (s *DataSource) onPresence(f pusher.Frame, now time.Time) {
 	case pusher.EventSubscriptionSucceeded:
 		ids, err := presenceIDs(f.Payload())
 		if err != nil {
-			s.reportError(domain.ClassDecode, false, &domain.DecodeError{Type: f.Event, Err: err})
+			s.hub.Report(domain.ClassDecode, false, &domain.DecodeError{Type: f.Event, Err: err})
 			return
 		}
 		s.mu.Lock()
@@ -39,7 +39,7 @@ func (s *DataSource) onPresence(f pusher.Frame, now time.Time) {
 	case pusher.EventMemberAdded, pusher.EventMemberRemoved:
 		id, err := memberID(f.Payload())
 		if err != nil {
-			s.reportError(domain.ClassDecode, false, &domain.DecodeError{Type: f.Event, Err: err})
+			s.hub.Report(domain.ClassDecode, false, &domain.DecodeError{Type: f.Event, Err: err})
 			return
 		}
 		s.mu.Lock()
@@ -54,10 +54,10 @@ func (s *DataSource) onPresence(f pusher.Frame, now time.Time) {
 		s.mu.Unlock()
 	}
 	for _, id := range sortedCopy(online) {
-		s.publish(domain.UserStatusUpdate{UserID: id, Status: domain.StatusOnline})
+		s.hub.Publish(domain.UserStatusUpdate{UserID: id, Status: domain.StatusOnline})
 	}
 	for _, id := range sortedCopy(offline) {
-		s.publish(domain.UserStatusUpdate{UserID: id, Status: domain.StatusOffline, LastSeen: now})
+		s.hub.Publish(domain.UserStatusUpdate{UserID: id, Status: domain.StatusOffline, LastSeen: now})
 	}
 }
 

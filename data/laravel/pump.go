@@ -7,6 +7,7 @@ import (
 
 	"github.com/chatwire/chatwire/core/network"
 	"github.com/chatwire/chatwire/core/pusher"
+	"github.com/chatwire/chatwire/data/internal/streams"
 	"github.com/chatwire/chatwire/domain"
 )
 
@@ -56,7 +57,7 @@ func (s *DataSource) pump(frames <-chan pusher.Frame, states <-chan network.Stat
 				errs = s.client.Errors(ctx)
 				continue
 			}
-			s.errs.Publish(classify(err))
+			s.hub.Report(classify(err))
 		}
 	}
 }
@@ -74,7 +75,7 @@ func (s *DataSource) isClosing() bool {
 func (s *DataSource) handleFrame(f pusher.Frame) {
 	now := s.clock.Now()
 	raw, _ := json.Marshal(f)
-	s.raw.Publish(domain.RawFrame{Type: f.Event, Data: raw, ReceivedAt: now})
+	s.hub.PublishRaw(domain.RawFrame{Type: f.Event, Data: raw, ReceivedAt: now})
 	switch f.Event {
 	case pusher.EventConnectionEstablished:
 		s.onEstablished(f)
@@ -102,7 +103,7 @@ func (s *DataSource) handleFrame(f pusher.Frame) {
 	ev, err := dec(Event{Name: f.Event, Channel: f.Channel, ConversationID: conv, UserID: f.UserID, Data: f.Payload(), ReceivedAt: now})
 	if err != nil {
 		s.log.Debug("laravel: undecodable event", "event", f.Event, "channel", f.Channel, "err", err)
-		s.reportError(domain.ClassDecode, false, &domain.DecodeError{Type: f.Event, Err: err})
+		s.hub.Report(domain.ClassDecode, false, &domain.DecodeError{Type: f.Event, Err: err})
 		return
 	}
 	if ev != nil {
@@ -135,7 +136,7 @@ func (s *DataSource) deliver(ev domain.Event, now time.Time) {
 	}
 	s.mu.Unlock()
 	if fresh {
-		s.publish(ev)
+		s.hub.Publish(ev)
 	}
 }
 
@@ -161,26 +162,6 @@ func (s *DataSource) freshMessageLocked(m domain.Message) bool {
 	return true
 }
 
-func (s *DataSource) publish(ev domain.Event) {
-	switch e := ev.(type) {
-	case domain.Message:
-		s.messages.Publish(e)
-	case domain.TypingIndicator:
-		s.typing.Publish(e)
-	case domain.UserStatusUpdate:
-		s.statuses.Publish(e)
-	case domain.ConversationUpdate:
-		s.conversations.Publish(e)
-	case domain.ReadReceipt:
-		s.reads.Publish(e)
-	case domain.CallEvent:
-		s.calls.Publish(e)
-	default:
-		return // a decoder's own type: raw only
-	}
-	s.hist.add(ev)
-}
-
 // onEstablished records the new socket id as the session id.
 func (s *DataSource) onEstablished(f pusher.Frame) {
 	var d struct {
@@ -198,7 +179,7 @@ func (s *DataSource) onEstablished(f pusher.Frame) {
 	state := s.state
 	s.mu.Unlock()
 	if publish {
-		s.states.Publish(state)
+		s.hub.PublishState(state)
 	}
 }
 
@@ -206,17 +187,10 @@ func (s *DataSource) onEstablished(f pusher.Frame) {
 func (s *DataSource) handleState(sc network.StateChange) {
 	s.mu.Lock()
 	st := &s.state
-	st.Status = toDomainStatus(sc.State)
-	st.Attempt = sc.Attempt
-	st.Err = toDomainError(sc.Err)
-	st.At = sc.At
-	st.NextRetryAt = time.Time{}
+	streams.ApplyStateChange(st, sc, pusherErrors...)
 	st.UserID = s.opts.UserID
 	reconnected := false
-	switch sc.State {
-	case network.StateReconnecting:
-		st.NextRetryAt = sc.At.Add(sc.Delay)
-	case network.StateConnected:
+	if sc.State == network.StateConnected {
 		s.connects++
 		reconnected = s.connects > 1
 		if reconnected {
@@ -230,28 +204,12 @@ func (s *DataSource) handleState(sc network.StateChange) {
 	}
 	state := *st
 	s.mu.Unlock()
-	s.states.Publish(state)
+	s.hub.PublishState(state)
 	if sc.State == network.StateFailed {
-		s.reportError(domain.ClassConnection, true, state.Err)
+		s.hub.Report(domain.ClassConnection, true, state.Err)
 	}
 	if reconnected {
 		// Channels the client dropped after a refusal are tried again.
 		s.ensureAll()
 	}
-}
-
-func toDomainStatus(st network.State) domain.ConnectionStatus {
-	switch st {
-	case network.StateConnecting:
-		return domain.Connecting
-	case network.StateConnected:
-		return domain.Connected
-	case network.StateReconnecting:
-		return domain.Reconnecting
-	case network.StateFailed:
-		return domain.Failed
-	case network.StateClosed:
-		return domain.Closed
-	}
-	return domain.Disconnected
 }

@@ -56,7 +56,7 @@ func (s *DataSource) SendMessage(ctx context.Context, draft domain.MessageDraft)
 	if fresh {
 		// Published under no lock; Close may have begun, and a publish on
 		// a closed broadcaster is dropped.
-		s.publish(m)
+		s.hub.Publish(m)
 	}
 	return m, nil
 }

@@ -1,4 +1,4 @@
-package data
+package streams
 
 import (
 	"sync"
@@ -6,7 +6,8 @@ import (
 	"github.com/chatwire/chatwire/domain"
 )
 
-// history keeps the most recent typed events in a ring. Safe for concurrent use.
+// history keeps the most recent typed events in a ring. Safe for
+// concurrent use.
 type history struct {
 	mu     sync.Mutex
 	events []domain.Event
@@ -24,7 +25,7 @@ func (h *history) add(e domain.Event) {
 	h.full = h.full || h.next == 0
 }
 
-// snapshot returns the events oldest first.
+// snapshot returns the events oldest first, in a new slice.
 func (h *history) snapshot() []domain.Event {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -63,7 +63,7 @@ func New(opts Options) *ChatWebSocketDataSource {
 	}
 	s.session = sessionDecision{mu: &s.mu, since: -1, changed: make(chan struct{})}
 	if s.codec == nil {
-		s.codec = StdCodec()
+		s.codec = DefaultCodec()
 	}
 	if s.clock == nil {
 		s.clock = clock.Real()

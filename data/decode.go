@@ -29,81 +29,98 @@ var (
 // decodeFrame reads the envelope once and then decodes the payload once
 // into its type. An unknown type is not an error: it yields no value.
 func decodeFrame(c Codec, frame []byte) (decoded, error) {
-	var env envelope
-	if err := c.Unmarshal(frame, &env); err != nil {
+	r := readerFor(c)
+	defer r.release()
+	d, err := decodeWith(r, frame)
+	again, ferr := r.finish()
+	switch {
+	case again:
+		return decodeWith(r, frame)
+	case ferr != nil:
+		return decoded{}, &domain.DecodeError{Err: ferr}
+	}
+	return d, err
+}
+
+func decodeWith(r frameReader, frame []byte) (decoded, error) {
+	typ, seq, payload, err := r.envelope(frame)
+	if err != nil {
 		return decoded{}, &domain.DecodeError{Err: err}
 	}
-	d := decoded{typ: env.Type, seq: env.Seq}
-	if env.Type == "" {
+	d := decoded{typ: typ, seq: seq}
+	if typ == "" {
 		return d, &domain.DecodeError{Err: errNoType}
 	}
-	if env.Seq < 0 {
-		return d, &domain.DecodeError{Type: env.Type, Err: fmt.Errorf("negative seq %d", env.Seq)}
+	if seq < 0 {
+		return d, &domain.DecodeError{Type: typ, Err: fmt.Errorf("negative seq %d", seq)}
 	}
-	var err error
 	switch {
-	case env.Type == typePong:
+	case typ == typePong:
 		return d, nil
-	case env.Type == typeSessionReady:
+	case typ == typeSessionReady:
 		d.ready = new(wireSessionReady)
-		err = decodePayload(c, env.Payload, d.ready, func() error {
+		err = decodePayload(r, payload, d.ready, func() error {
 			return require("user_id", d.ready.UserID)
 		})
-	case env.Type == typeSyncDone:
+	case typ == typeSyncDone:
 		d.syncDone = new(wireSyncDone)
-		err = decodePayload(c, env.Payload, d.syncDone, nil)
-	case env.Type == typeError:
+		err = decodePayload(r, payload, d.syncDone, nil)
+	case typ == typeError:
 		var w wireError
-		err = decodePayload(c, env.Payload, &w, func() error { return require("code", w.Code) })
+		err = decodePayload(r, payload, &w, func() error { return require("code", w.Code) })
 		d.srvErr = &domain.ServerError{Code: w.Code, Message: w.Message, Ref: w.Ref}
-	case env.Type == typeChatMessage:
-		var w wireMessage
-		err = decodePayload(c, env.Payload, &w, w.validate)
-		m := w.toDomain()
-		m.Seq = env.Seq
-		d.event = m
-	case env.Type == typeTyping:
+	case typ == typeChatMessage:
+		// The hottest path: the reader's own wireMessage, so nothing but
+		// the strings and the domain value is allocated.
+		w := r.message()
+		err = decodePayload(r, payload, w, w.validate)
+		if err == nil {
+			m := w.toDomain()
+			m.Seq = seq
+			d.event = m
+		}
+	case typ == typeTyping:
 		var w wireTyping
-		err = decodePayload(c, env.Payload, &w, func() error {
+		err = decodePayload(r, payload, &w, func() error {
 			return require("conversation_id", w.ConversationID, "user_id", w.UserID)
 		})
 		d.event = domain.TypingIndicator{ConversationID: w.ConversationID, UserID: w.UserID, IsTyping: w.IsTyping}
-	case env.Type == typeUserStatus:
+	case typ == typeUserStatus:
 		var w wireUserStatus
-		err = decodePayload(c, env.Payload, &w, func() error { return require("user_id", w.UserID, "status", w.Status) })
+		err = decodePayload(r, payload, &w, func() error { return require("user_id", w.UserID, "status", w.Status) })
 		d.event = domain.UserStatusUpdate{UserID: w.UserID, Status: domain.PresenceStatus(w.Status), LastSeen: deref(w.LastSeen)}
-	case env.Type == typeConversationUpdate:
+	case typ == typeConversationUpdate:
 		var w wireConversationUpdate
-		err = decodePayload(c, env.Payload, &w, w.validate)
-		d.event = w.toDomain(env.Seq)
-	case env.Type == typeMessageRead:
+		err = decodePayload(r, payload, &w, w.validate)
+		d.event = w.toDomain(seq)
+	case typ == typeMessageRead:
 		var w wireRead
-		err = decodePayload(c, env.Payload, &w, func() error {
+		err = decodePayload(r, payload, &w, func() error {
 			return require("conversation_id", w.ConversationID, "user_id", w.UserID, "message_id", w.MessageID)
 		})
-		d.event = domain.ReadReceipt{ConversationID: w.ConversationID, UserID: w.UserID, MessageID: w.MessageID, ReadAt: deref(w.ReadAt), Seq: env.Seq}
-	case strings.HasPrefix(env.Type, callTypePrefix):
-		kind := domain.CallEventKind(env.Type[len(callTypePrefix):])
+		d.event = domain.ReadReceipt{ConversationID: w.ConversationID, UserID: w.UserID, MessageID: w.MessageID, ReadAt: deref(w.ReadAt), Seq: seq}
+	case strings.HasPrefix(typ, callTypePrefix):
+		kind := domain.CallEventKind(typ[len(callTypePrefix):])
 		if !knownCallKind(kind) {
 			return d, nil
 		}
 		var w wireCall
-		err = decodePayload(c, env.Payload, &w, func() error { return require("call_id", w.CallID) })
-		d.event = w.toDomain(kind, env.Seq)
+		err = decodePayload(r, payload, &w, func() error { return require("call_id", w.CallID) })
+		d.event = w.toDomain(kind, seq)
 	default:
 		return d, nil
 	}
 	if err != nil {
-		return decoded{typ: env.Type, seq: env.Seq}, &domain.DecodeError{Type: env.Type, Err: err}
+		return decoded{typ: typ, seq: seq}, &domain.DecodeError{Type: typ, Err: err}
 	}
 	return d, nil
 }
 
-func decodePayload(c Codec, payload []byte, into any, validate func() error) error {
-	if len(payload) == 0 || string(payload) == "null" {
+func decodePayload(r frameReader, payload bool, into any, validate func() error) error {
+	if !payload {
 		return errMissingPayload
 	}
-	if err := c.Unmarshal(payload, into); err != nil {
+	if err := r.payload(into); err != nil {
 		return err
 	}
 	if validate != nil {

@@ -36,9 +36,9 @@ type Options struct {
 	// set by the data source and ignored here.
 	Connection network.ManagerOptions
 
-	// Codec encodes and decodes frames; nil means encoding/json.
+	// Codec encodes and decodes frames; nil means DefaultCodec.
 	Codec Codec
-	// StreamBuffer is each subscriber's buffer; zero means 256.
+	// StreamBuffer is each subscriber's buffer; zero means 1024.
 	StreamBuffer int
 	// HistorySize is how many typed events History keeps; zero means 100.
 	HistorySize int

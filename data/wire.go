@@ -23,9 +23,50 @@ const (
 
 // envelope is every frame: {"type": T, "seq": N, "payload": {...}}.
 type envelope struct {
-	Type    string          `json:"type"`
+	Type    frameType       `json:"type"`
 	Seq     int64           `json:"seq,omitempty"`
 	Payload json.RawMessage `json:"payload"`
+}
+
+// frameType is a frame's type; decoding one of the protocol's own types
+// yields its constant instead of a new string.
+type frameType string
+
+// UnmarshalJSON follows encoding/json for a string: null leaves t alone,
+// anything but a string is an error.
+func (t *frameType) UnmarshalJSON(b []byte) error {
+	if len(b) > 1 && b[0] == '"' && b[len(b)-1] == '"' {
+		if k, ok := knownType(b[1 : len(b)-1]); ok {
+			*t = frameType(k)
+			return nil
+		}
+	}
+	return json.Unmarshal(b, (*string)(t))
+}
+
+// knownType returns the constant for a type's unquoted bytes.
+func knownType(b []byte) (string, bool) {
+	switch string(b) {
+	case typeChatMessage:
+		return typeChatMessage, true
+	case typeTyping:
+		return typeTyping, true
+	case typeUserStatus:
+		return typeUserStatus, true
+	case typeConversationUpdate:
+		return typeConversationUpdate, true
+	case typeMessageRead:
+		return typeMessageRead, true
+	case typePong:
+		return typePong, true
+	case typeSessionReady:
+		return typeSessionReady, true
+	case typeSyncDone:
+		return typeSyncDone, true
+	case typeError:
+		return typeError, true
+	}
+	return "", false
 }
 
 // outbound is a client frame; Payload is one of the *Out structs below.

@@ -113,7 +113,7 @@ type Options struct {
 	// domain.ErrUnsupported instead of sending client-call.* events.
 	DisableCallWhispers bool
 
-	// StreamBuffer is each stream subscriber's buffer; zero means 256. A
+	// StreamBuffer is each stream subscriber's buffer; zero means 1024. A
 	// subscriber that falls a full buffer behind is cut off and
 	// domain.ErrSlowConsumer is reported on Errors.
 	StreamBuffer int

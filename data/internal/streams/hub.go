@@ -9,11 +9,15 @@ import (
 // Options.HistorySize is zero.
 const DefaultHistorySize = 100
 
+// DefaultBuffer is each subscriber's buffer unless configured: room for a
+// burst (a sync replay, a busy group) while the app's goroutine waits for
+// a core, before the slow-consumer policy cuts a subscriber off.
+const DefaultBuffer = 1024
+
 // Options configure a Hub. They are copied by New; the zero value is ready
 // to use.
 type Options struct {
-	// Buffer is each subscriber's channel buffer; zero means
-	// stream.DefaultBuffer (256).
+	// Buffer is each subscriber's channel buffer; zero means DefaultBuffer.
 	Buffer int
 	// HistorySize is how many typed events History keeps; zero or less
 	// means DefaultHistorySize.
@@ -49,6 +53,9 @@ func New(opts Options) *Hub {
 	}
 	h := &Hub{hist: newHistory(opts.HistorySize)}
 	evicted := func(error) { h.Report(domain.ClassSubscription, false, domain.ErrSlowConsumer) }
+	if opts.Buffer <= 0 {
+		opts.Buffer = DefaultBuffer
+	}
 	bo := stream.Options{Buffer: opts.Buffer, OnEvict: evicted}
 	h.messages = stream.NewBroadcaster[domain.Message](bo)
 	h.typing = stream.NewBroadcaster[domain.TypingIndicator](bo)
@@ -71,29 +78,28 @@ func New(opts Options) *Hub {
 // An event is recorded before it is sent, so an event a subscriber has
 // received is already in History.
 func (h *Hub) Publish(ev domain.Event) bool {
-	switch e := ev.(type) {
-	case domain.Message:
-		record(h, h.messages, e)
-	case domain.TypingIndicator:
-		record(h, h.typing, e)
-	case domain.UserStatusUpdate:
-		record(h, h.statuses, e)
-	case domain.ConversationUpdate:
-		record(h, h.conversations, e)
-	case domain.ReadReceipt:
-		record(h, h.reads, e)
-	case domain.CallEvent:
-		record(h, h.calls, e)
+	switch ev.(type) {
+	case domain.Message, domain.TypingIndicator, domain.UserStatusUpdate,
+		domain.ConversationUpdate, domain.ReadReceipt, domain.CallEvent:
 	default:
 		return false
 	}
+	h.hist.add(ev) // ev is already boxed: recording it costs no allocation
+	switch e := ev.(type) {
+	case domain.Message:
+		h.messages.Publish(e)
+	case domain.TypingIndicator:
+		h.typing.Publish(e)
+	case domain.UserStatusUpdate:
+		h.statuses.Publish(e)
+	case domain.ConversationUpdate:
+		h.conversations.Publish(e)
+	case domain.ReadReceipt:
+		h.reads.Publish(e)
+	case domain.CallEvent:
+		h.calls.Publish(e)
+	}
 	return true
-}
-
-// record adds v to the history, then sends it on b.
-func record[T domain.Event](h *Hub, b *stream.Broadcaster[T], v T) {
-	h.hist.add(v)
-	b.Publish(v)
 }
 
 // PublishRaw sends f on RawMessages. Raw frames are not recorded.

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/chatwire/chatwire/core/network/internal/wsconn"
 )
 
 var _ WebSocketClient = (*GorillaClient)(nil)
@@ -20,15 +22,15 @@ var (
 	errMalformedURL = errors.New("network: malformed url: want ws:// or wss://")
 )
 
-// connState is where a GorillaClient is in its life.
-type connState int
-
-const (
-	stateNew     connState = iota // Connect not called yet
-	stateDialing                  // Connect is dialling
-	stateOpen                     // the reader and writer run (or ran)
-	stateEnded                    // the dial failed, or Close came before the socket opened
-)
+// gorillaErrors are the errors the shared connection machinery reports.
+var gorillaErrors = &wsconn.Errors{
+	Closed:       ErrClosed,
+	NotConnected: ErrNotConnected,
+	ConnectTwice: errConnectTwice,
+	CloseError: func(code int, reason string, local bool, err error) error {
+		return &CloseError{Code: code, Reason: reason, Local: local, Err: err}
+	},
+}
 
 // GorillaClient is a WebSocketClient over github.com/gorilla/websocket.
 //
@@ -42,39 +44,20 @@ const (
 // (see WebSocketClient). After Close returns, nothing more is sent on
 // Frames and no goroutine of the client is left.
 type GorillaClient struct {
-	opts GorillaOptions
-	log  *slog.Logger
-
-	frames     chan []byte    // closed by the reader (or by end if it never ran)
-	queue      chan *writeReq // Send and Ping requests for the writer
-	closing    chan struct{}  // closed by the first Close
-	readerDone chan struct{}  // closed when the reader has stopped
-	done       chan struct{}  // closed when the connection ended and both goroutines stopped
-	closeOnce  sync.Once      // guards closing
-	pongs      pongWaiters    // Ping waiters by payload
-
-	mu          sync.Mutex
-	state       connState
-	cancelDial  context.CancelFunc
-	conn        *websocket.Conn
-	err         error // the first cause, reported by Err once done is closed
-	closeCode   int
-	closeReason string
+	opts  GorillaOptions
+	log   *slog.Logger
+	core  wsconn.Conn     // life, write queue and inbound frames
+	pongs wsconn.Pongs    // Ping waiters by payload
+	conn  *websocket.Conn // set by Connect before core opens; read once it has
 }
 
 // NewGorillaClient returns an unconnected client. It starts no goroutine
 // until Connect succeeds.
 func NewGorillaClient(opts GorillaOptions) *GorillaClient {
 	opts = opts.withDefaults()
-	return &GorillaClient{
-		opts:       opts,
-		log:        opts.Logger,
-		frames:     make(chan []byte, frameBuffer),
-		queue:      make(chan *writeReq, opts.WriteQueue),
-		closing:    make(chan struct{}),
-		readerDone: make(chan struct{}),
-		done:       make(chan struct{}),
-	}
+	c := &GorillaClient{opts: opts, log: opts.Logger}
+	c.core.Init(gorillaErrors, opts.WriteQueue)
+	return c
 }
 
 // Connect dials rawURL (ws:// or wss://) with header and completes the
@@ -83,48 +66,22 @@ func NewGorillaClient(opts GorillaOptions) *GorillaClient {
 // closed, Err returns the error). A Close during Connect aborts the dial and
 // Connect returns ErrClosed. Calling Connect twice is an error.
 func (c *GorillaClient) Connect(ctx context.Context, rawURL string, header http.Header) error {
-	c.mu.Lock()
-	switch c.state {
-	case stateNew:
-	case stateEnded:
-		c.mu.Unlock()
-		return ErrClosed
-	default:
-		c.mu.Unlock()
-		return errConnectTwice
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	c.state = stateDialing
-	c.cancelDial = cancel
-	c.mu.Unlock()
-
-	conn, err := c.dial(ctx, rawURL, header)
-
-	c.mu.Lock()
-	c.cancelDial = nil
-	if c.state == stateEnded { // Close came first and ended the client
-		c.mu.Unlock()
-		if conn != nil {
-			conn.Close()
-		}
-		return ErrClosed
-	}
-	if err != nil {
-		c.state = stateEnded
-		c.err = err
-		c.mu.Unlock()
-		c.endUnstarted()
+	if err := c.core.BeginDial(cancel); err != nil {
 		return err
 	}
-	c.conn = conn
-	c.state = stateOpen
-	c.mu.Unlock()
-
+	conn, err := c.dial(ctx, rawURL, header)
+	if err == nil {
+		c.conn = conn
+	}
+	if err := c.core.EndDial(gorillaSocket{c}, err); err != nil {
+		return err
+	}
 	conn.SetReadLimit(c.opts.ReadLimit)
-	conn.SetPongHandler(c.pongs.resolve)
+	conn.SetPongHandler(c.pongs.Resolve)
 	go c.readLoop(conn)
-	go c.writeLoop(conn)
+	go c.core.WriteLoop(gorillaSocket{c})
 	return nil
 }
 
@@ -201,24 +158,15 @@ func (c *GorillaClient) dial(ctx context.Context, rawURL string, header http.Hea
 
 // Frames returns the inbound data frames (text and binary) in arrival
 // order. The channel is closed when the connection ends, before Done.
-func (c *GorillaClient) Frames() <-chan []byte { return c.frames }
+func (c *GorillaClient) Frames() <-chan []byte { return c.core.Frames() }
 
 // Done is closed when the connection has ended and both goroutines have
 // stopped.
-func (c *GorillaClient) Done() <-chan struct{} { return c.done }
+func (c *GorillaClient) Done() <-chan struct{} { return c.core.Done() }
 
 // Err returns nil until Done is closed, then why the connection ended (see
 // WebSocketClient.Err).
-func (c *GorillaClient) Err() error {
-	select {
-	case <-c.done:
-	default:
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.err
-}
+func (c *GorillaClient) Err() error { return c.core.Err() }
 
 // Close sends a close frame with code and reason (reason is cut to 123
 // bytes), waits up to CloseTimeout for the peer's answer, closes the socket
@@ -228,51 +176,10 @@ func (c *GorillaClient) Close(code int, reason string) error {
 	if code == 0 {
 		code = CloseNormal
 	}
-	reason = truncateReason(reason)
-	c.mu.Lock()
-	switch c.state {
-	case stateNew, stateDialing:
-		c.state = stateEnded
-		c.err = &CloseError{Code: code, Reason: reason, Local: true}
-		if c.cancelDial != nil {
-			c.cancelDial()
-		}
-		c.mu.Unlock()
-		c.endUnstarted()
-		return nil
-	case stateEnded:
-		c.mu.Unlock()
-		<-c.done
-		return nil
-	}
-	// stateOpen: the first Close records the cause (unless the connection
-	// already ended) and tells the writer to send the close frame.
-	conn := c.conn
-	first := false
-	c.closeOnce.Do(func() {
-		first = true
-		c.closeCode, c.closeReason = code, reason
-		if c.err == nil {
-			c.err = &CloseError{Code: code, Reason: reason, Local: true}
-		}
-		close(c.closing)
-	})
-	c.mu.Unlock()
-	if first {
+	if c.core.Close(code, wsconn.TruncateReason(reason)) {
 		c.log.Debug("network: closing", "code", code)
 	}
-
-	// The writer sends the close frame after any write in progress and the
-	// reader stops when the peer answers. Neither may take longer than
-	// CloseTimeout: then the socket is closed under them.
-	t := time.NewTimer(c.opts.CloseTimeout)
-	defer t.Stop()
-	select {
-	case <-c.done:
-	case <-t.C:
-		rawSocket(conn).Close()
-		<-c.done
-	}
+	c.core.Wait(c.opts.CloseTimeout, gorillaSocket{c})
 	return nil
 }
 
@@ -286,35 +193,3 @@ func rawSocket(conn *websocket.Conn) net.Conn {
 	}
 	return nc
 }
-
-// endUnstarted ends a client whose goroutines never ran.
-func (c *GorillaClient) endUnstarted() {
-	c.closeOnce.Do(func() { close(c.closing) })
-	close(c.frames)
-	close(c.readerDone)
-	close(c.done)
-}
-
-// setCause records why the connection ended, unless a cause is known.
-func (c *GorillaClient) setCause(err error) {
-	c.mu.Lock()
-	if c.err == nil {
-		c.err = err
-	}
-	c.mu.Unlock()
-}
-
-// truncateReason cuts reason to what a close frame can carry, on a rune
-// boundary.
-func truncateReason(reason string) string {
-	if len(reason) <= maxCloseReason {
-		return reason
-	}
-	cut := maxCloseReason
-	for cut > 0 && !utf8RuneStart(reason[cut]) {
-		cut--
-	}
-	return reason[:cut]
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

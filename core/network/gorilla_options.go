@@ -9,22 +9,16 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/chatwire/chatwire/core/network/internal/wsconn"
 )
 
-// Defaults of GorillaOptions.
+// Defaults of GorillaOptions of its own; the ones every client shares are
+// in internal/wsconn.
 const (
-	defaultReadLimit        = 1 << 20
-	defaultWriteQueue       = 16
-	defaultWriteTimeout     = 10 * time.Second
 	defaultHandshakeTimeout = 10 * time.Second
-	defaultCloseTimeout     = 5 * time.Second
 	defaultReadBufferSize   = 1024
 	defaultWriteBufferSize  = 4096
-	// frameBuffer is how many inbound frames wait for the receiver before
-	// the reader stops reading the socket.
-	frameBuffer = 8
-	// maxCloseReason is the longest close reason a close frame can carry.
-	maxCloseReason = 123
 )
 
 // GorillaOptions configure a GorillaClient. NewGorillaClient copies them;
@@ -74,20 +68,9 @@ type GorillaOptions struct {
 
 // withDefaults returns a copy of o with every zero value replaced.
 func (o GorillaOptions) withDefaults() GorillaOptions {
-	if o.ReadLimit == 0 {
-		o.ReadLimit = defaultReadLimit
-	}
-	if o.WriteQueue <= 0 {
-		o.WriteQueue = defaultWriteQueue
-	}
-	if o.WriteTimeout <= 0 {
-		o.WriteTimeout = defaultWriteTimeout
-	}
+	wsconn.ApplyDefaults(&o.ReadLimit, &o.WriteQueue, &o.WriteTimeout, &o.CloseTimeout)
 	if o.HandshakeTimeout <= 0 {
 		o.HandshakeTimeout = defaultHandshakeTimeout
-	}
-	if o.CloseTimeout <= 0 {
-		o.CloseTimeout = defaultCloseTimeout
 	}
 	if o.Proxy == nil {
 		o.Proxy = http.ProxyFromEnvironment

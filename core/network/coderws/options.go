@@ -6,21 +6,13 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/chatwire/chatwire/core/network/internal/wsconn"
 )
 
-// Defaults of Options.
-const (
-	defaultReadLimit    = 1 << 20
-	defaultWriteQueue   = 16
-	defaultWriteTimeout = 10 * time.Second
-	defaultDialTimeout  = 10 * time.Second
-	defaultCloseTimeout = 5 * time.Second
-	// frameBuffer is how many inbound frames wait for the receiver before
-	// the reader stops reading the socket.
-	frameBuffer = 8
-	// maxCloseReason is the longest close reason a close frame can carry.
-	maxCloseReason = 123
-)
+// defaultDialTimeout is the default of Options.DialTimeout; the defaults
+// every client shares are in internal/wsconn.
+const defaultDialTimeout = 10 * time.Second
 
 // Options configure a Client. NewClient copies them; every zero value means
 // the documented default.
@@ -62,23 +54,12 @@ type Options struct {
 
 // withDefaults returns a copy of o with every zero value replaced.
 func (o Options) withDefaults() Options {
-	if o.ReadLimit == 0 {
-		o.ReadLimit = defaultReadLimit
-	}
+	wsconn.ApplyDefaults(&o.ReadLimit, &o.WriteQueue, &o.WriteTimeout, &o.CloseTimeout)
 	if o.ReadLimit < 0 {
-		o.ReadLimit = -1
-	}
-	if o.WriteQueue <= 0 {
-		o.WriteQueue = defaultWriteQueue
-	}
-	if o.WriteTimeout <= 0 {
-		o.WriteTimeout = defaultWriteTimeout
+		o.ReadLimit = -1 // coder/websocket's "no limit"
 	}
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = defaultDialTimeout
-	}
-	if o.CloseTimeout <= 0 {
-		o.CloseTimeout = defaultCloseTimeout
 	}
 	if o.Proxy == nil {
 		o.Proxy = http.ProxyFromEnvironment

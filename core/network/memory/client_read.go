@@ -8,46 +8,31 @@ import (
 // and close frames, enforces the read limit and records why the connection
 // ended.
 func (c *Client) readLoop(ep *endpoint) {
-	defer close(c.readerDone)
-	defer close(c.frames)
+	defer c.core.EndRead()
 	for {
 		p, err := ep.recv(nil)
 		if err != nil {
-			c.setCause(&network.CloseError{Code: network.CloseAbnormal, Err: err})
+			c.core.SetCause(&network.CloseError{Code: network.CloseAbnormal, Err: err})
 			return
 		}
 		switch p.op {
 		case opText:
 			if c.opts.ReadLimit > 0 && int64(len(p.data)) > c.opts.ReadLimit {
-				c.setCause(&network.CloseError{Code: network.CloseMessageTooBig, Local: true, Err: network.ErrFrameTooLarge})
+				c.core.SetCause(&network.CloseError{Code: network.CloseMessageTooBig, Local: true, Err: network.ErrFrameTooLarge})
 				if ep.send(packet{op: opClose, code: network.CloseMessageTooBig}, nil, c.opts.CloseTimeout) == nil {
 					ep.awaitClose(c.opts.CloseTimeout)
 				}
 				return
 			}
-			c.deliver(p.data)
+			c.core.Deliver(p.data)
 		case opPing:
 			ep.send(packet{op: opPong, data: p.data}, nil, c.opts.WriteTimeout)
 		case opPong:
-			c.pongs.resolve(p.data)
+			c.pongs.Resolve(string(p.data))
 		case opClose:
-			c.setCause(&network.CloseError{Code: p.code, Reason: p.reason})
+			c.core.SetCause(&network.CloseError{Code: p.code, Reason: p.reason})
 			ep.send(packet{op: opClose, code: p.code}, nil, c.opts.CloseTimeout) // errCloseSent if we closed first
 			return
 		}
-	}
-}
-
-// deliver hands frame to the receiver; once Close was called, frames are
-// dropped so the reader keeps reading until the server answers.
-func (c *Client) deliver(frame []byte) {
-	select {
-	case <-c.closing:
-		return
-	default:
-	}
-	select {
-	case c.frames <- frame:
-	case <-c.closing:
 	}
 }

@@ -43,6 +43,15 @@ fuzz:
 		done; \
 	done
 
+## chaos: the fault-proxy suite (nested module data/chaos), race detector, a short Pusher-frame fuzz
+chaos:
+	cd data/chaos && $(GO) test -race -count=1 -timeout 10m ./...
+	cd data/chaos && $(GO) test -run '^$$' -fuzz '^FuzzPusherFrame$$' -fuzztime $(FUZZTIME) .
+
+## load: 1,000 SDK clients against one reference server on loopback; prints the figures
+load:
+	ulimit -n 4096 && cd data/chaos && CHATWIRE_LOAD=1 $(GO) test -run '^TestLoad$$' -count=1 -timeout 10m -v .
+
 ## soketi: install the Soketi server the Pusher integration tests run against
 soketi: $(SOKETI)
 $(SOKETI): .ci/soketi/package.json

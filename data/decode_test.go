@@ -198,3 +198,18 @@ func TestRecentSetForgetsTheOldest(t *testing.T) {
 		t.Errorf("set grew to %d, bound is %d", len(r.members), recentMessageIDs)
 	}
 }
+
+func TestSeqTrackerRejectsAbsurdJumps(t *testing.T) {
+	var tr seqTracker
+	tr.reset(10)
+	if tr.plausible(1<<63 - 1) {
+		t.Error("seq 2^63-1 after 10 is plausible")
+	}
+	if !tr.plausible(11) || !tr.plausible(10+maxSeqJump) || !tr.plausible(0) {
+		t.Error("ordinary seqs are implausible")
+	}
+	tr.announce(5_000_000) // a long absence: session.ready says the server is far ahead
+	if !tr.plausible(5_000_001) {
+		t.Error("a seq just past the announced last_seq is implausible")
+	}
+}

@@ -3,31 +3,32 @@ package data
 import (
 	"cmp"
 	"context"
-	"errors"
+	"fmt"
 	"slices"
 	"time"
 
 	"github.com/chatwire/chatwire/core/network"
-	"github.com/chatwire/chatwire/core/stream"
 	"github.com/chatwire/chatwire/data/internal/streams"
 	"github.com/chatwire/chatwire/domain"
 )
 
 // startPump subscribes to the manager and starts the goroutine that
 // decodes and routes everything it delivers. The caller holds s.mu.
+//
+// The manager's Errors stream is not read: every failure it carries comes
+// with a state change too, and handleState reports each one once.
 func (s *ChatWebSocketDataSource) startPump() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopPump = cancel
 	// Lossless: the pump never stalls, so it may hold back the connection.
 	frames := s.mgr.Frames(ctx)
 	states := s.mgr.States(ctx)
-	errs := s.mgr.Errors(ctx)
-	go s.pump(frames, states, errs)
+	go s.pump(frames, states)
 }
 
-func (s *ChatWebSocketDataSource) pump(frames <-chan []byte, states <-chan network.StateChange, errs <-chan error) {
+func (s *ChatWebSocketDataSource) pump(frames <-chan []byte, states <-chan network.StateChange) {
 	defer close(s.pumpStopped)
-	for frames != nil || states != nil || errs != nil {
+	for frames != nil || states != nil {
 		select {
 		case f, ok := <-frames:
 			if !ok {
@@ -41,14 +42,6 @@ func (s *ChatWebSocketDataSource) pump(frames <-chan []byte, states <-chan netwo
 				continue
 			}
 			s.handleState(st)
-		case err, ok := <-errs:
-			if !ok {
-				errs = nil
-				continue
-			}
-			if !errors.Is(err, stream.ErrSlowConsumer) {
-				s.hub.Report(domain.ClassConnection, false, toDomainError(err))
-			}
 		}
 	}
 }
@@ -99,6 +92,15 @@ func (s *ChatWebSocketDataSource) route(seq int64, ev domain.Event, now time.Tim
 		s.mu.Unlock()
 		return
 	}
+	if !s.seqs.plausible(seq) {
+		high := s.seqs.high
+		s.mu.Unlock()
+		s.hub.Report(domain.ClassDecode, false, &domain.DecodeError{
+			Type: ev.EventType(),
+			Err:  fmt.Errorf("seq %d jumps more than %d past the highest processed, %d", seq, maxSeqJump, high),
+		})
+		return
+	}
 	fresh := s.seqs.accept(seq)
 	if isMessage && fresh {
 		fresh = s.seqs.ids.add(m.ID)
@@ -128,6 +130,7 @@ func (s *ChatWebSocketDataSource) onSessionReady(r *wireSessionReady) {
 	var released []heldEvent
 	s.maxFrame = r.MaxFrameBytes
 	s.state.UserID, s.state.SessionID = r.UserID, r.SessionID
+	s.seqs.announce(r.LastSeq)
 	since := int64(-1)
 	switch {
 	case first && s.opts.ResumeFromSeq <= 0:

@@ -9,13 +9,28 @@ package data
 // replay (seq > since) interleaves with live frames, so the seqs processed
 // since the sync began are remembered until sync.done.
 type seqTracker struct {
-	high    int64              // highest seq processed
-	syncing bool               // a sync is outstanding (survives a drop mid-sync)
-	since   int64              // the since of the outstanding sync
-	seen    map[int64]struct{} // seqs above since processed during the sync
+	high      int64              // highest seq processed
+	announced int64              // the last_seq of the current session.ready
+	syncing   bool               // a sync is outstanding (survives a drop mid-sync)
+	since     int64              // the since of the outstanding sync
+	seen      map[int64]struct{} // seqs above since processed during the sync
 
 	ids recentSet // ids of recent messages, for servers that re-echo without seq
 }
+
+// maxSeqJump bounds how far past the highest processed seq a frame may be.
+// A server issues seqs one by one; a frame far beyond is corrupt, and
+// recording it would make every later event look like a replay.
+const maxSeqJump = 1 << 20
+
+// plausible reports whether seq may be recorded: none, or not absurdly far
+// ahead of what was processed or announced by session.ready.
+func (t *seqTracker) plausible(seq int64) bool {
+	return seq <= 0 || seq-max(t.high, t.announced) <= maxSeqJump
+}
+
+// announce records the server's last_seq from session.ready.
+func (t *seqTracker) announce(lastSeq int64) { t.announced = lastSeq }
 
 // accept reports whether seq is new, and records it.
 func (t *seqTracker) accept(seq int64) bool {

@@ -33,11 +33,9 @@ func ExampleMessagesNotifier() {
 	<-changes // the current snapshot comes first
 
 	inbound <- domain.Message{ID: "m1", ConversationID: "c1", SenderID: "bob", Content: "hi alice"}
-	for snap := range changes {
-		for _, m := range snap.In("c1") {
-			fmt.Printf("%s: %s (%s)\n", m.SenderID, m.Content, m.Status)
-		}
-		break
+	snap := <-changes
+	for _, m := range snap.In("c1") {
+		fmt.Printf("%s: %s (%s)\n", m.SenderID, m.Content, m.Status)
 	}
 	// Output: bob: hi alice (sent)
 }

@@ -31,7 +31,7 @@ func TestPresence(t *testing.T) {
 
 	src.clock.Advance(time.Minute)
 	src.statuses.push(t, domain.UserStatusUpdate{UserID: "u2", Status: domain.StatusAway})
-	v = waitFor(t, changes, "u2 away", func(p Presence) bool { u, _ := p.Of("u2"); return u.Status == domain.StatusAway })
+	waitFor(t, changes, "u2 away", func(p Presence) bool { u, _ := p.Of("u2"); return u.Status == domain.StatusAway })
 	src.statuses.push(t, domain.UserStatusUpdate{UserID: "u2", Status: domain.StatusOffline})
 	v = waitFor(t, changes, "u2 offline", func(p Presence) bool { u, _ := p.Of("u2"); return u.Status == domain.StatusOffline })
 	if u, _ := v.Of("u2"); !u.LastSeen.Equal(t0.Add(time.Minute)) {

@@ -50,8 +50,9 @@ func (a *pusherApp) serveMessages(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"message":"Unauthenticated."}`, http.StatusUnauthorized)
 		return
 	}
-	conv, ok := strings.CutPrefix(r.URL.Path, "/api/conversations/")
-	if conv, ok = strings.CutSuffix(conv, "/messages"); !ok || r.Method != http.MethodPost {
+	conv, hasPrefix := strings.CutPrefix(r.URL.Path, "/api/conversations/")
+	conv, hasSuffix := strings.CutSuffix(conv, "/messages")
+	if !hasPrefix || !hasSuffix || r.Method != http.MethodPost {
 		http.NotFound(w, r)
 		return
 	}

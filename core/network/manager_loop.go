@@ -188,7 +188,7 @@ func (m *ConnectionManager) serve(ctx context.Context, s *session) error {
 			send, dead := hb.due()
 			if dead {
 				m.disconnect(c)
-				closeClient(c, CloseGoingAway, "heartbeat timeout")
+				m.closeInBackground(c, CloseGoingAway, "heartbeat timeout")
 				return fmt.Errorf("%w within %v after a heartbeat (%v of silence)",
 					ErrHeartbeatTimeout, m.opts.PongTimeout, m.opts.Clock.Now().Sub(hb.lastIn))
 			}
@@ -218,6 +218,19 @@ func endErr(c WebSocketClient) error {
 		return err
 	}
 	return &CloseError{Code: CloseAbnormal, Err: errors.New("network: connection ended without a cause")}
+}
+
+// closeInBackground closes a dead connection without holding up the
+// reconnect: its peer will not answer the close handshake, and waiting for
+// it (up to the client's close timeout) would delay the next attempt far
+// past heartbeat + pong timeout. It runs on the loop goroutine; Close waits
+// for the closing goroutine through m.wg.
+func (m *ConnectionManager) closeInBackground(c WebSocketClient, code int, reason string) {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		closeClient(c, code, reason)
+	}()
 }
 
 // closeClient closes c and waits for it, reading and discarding inbound

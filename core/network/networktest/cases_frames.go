@@ -68,7 +68,7 @@ func testFrameOrder(t *testing.T, h Harness) {
 	go func() {
 		for i := range n {
 			if err := c.Send(ctx, fmt.Appendf(nil, "c%d", i)); err != nil {
-				sendErr <- fmt.Errorf("Send %d: %w", i, err)
+				sendErr <- fmt.Errorf("send %d: %w", i, err)
 				return
 			}
 		}

@@ -1,6 +1,3 @@
-// Package clock is the time seam of chatwire: every timer in core goes
-// through a Clock, so tests of 30 s heartbeats and 5 s reconnect delays run
-// in microseconds with a Fake.
 package clock
 
 import "time"
@@ -13,8 +10,10 @@ import "time"
 type Clock interface {
 	// Now returns the current time.
 	Now() time.Time
-	// AfterFunc calls f in its own goroutine after d. The returned stop
-	// function cancels the call and reports whether it did so before f ran.
+	// AfterFunc calls f after d, never on the goroutine that called
+	// AfterFunc: Real runs f in its own goroutine, Fake on the goroutine
+	// that calls Advance. The returned stop function cancels the call and
+	// reports whether it did so before f ran.
 	AfterFunc(d time.Duration, f func()) (stop func() bool)
 }
 

@@ -10,7 +10,8 @@ import (
 var (
 	// ErrClosed: the connection or manager has been closed.
 	ErrClosed = errors.New("network: closed")
-	// ErrNotConnected: a volatile frame was sent while not connected.
+	// ErrNotConnected: a volatile frame was sent while the manager was not
+	// connected, or a WebSocketClient was used before Connect.
 	ErrNotConnected = errors.New("network: not connected")
 	// ErrFrameTooLarge: an inbound frame was over the read limit (the
 	// connection is closed with 1009), or the peer closed with 1009/4009.

@@ -19,8 +19,10 @@ import (
 // receives anything more.
 //
 // Goroutines: while running, the manager owns one loop goroutine (dial,
-// handshake, outbox flush, read and heartbeat), plus a short-lived one per
-// heartbeat in flight, on top of whatever the current WebSocketClient runs.
+// handshake, outbox flush, read and heartbeat), plus short-lived ones: one
+// per heartbeat in flight and one closing each connection that died or
+// failed its handshake, on top of whatever the current WebSocketClient runs.
+// Close waits for all of them.
 // Send and SendVolatile write on the caller's goroutine.
 type ConnectionManager struct {
 	opts ManagerOptions
@@ -41,7 +43,6 @@ type ConnectionManager struct {
 	cancel   context.CancelFunc
 	closing  bool
 	client   WebSocketClient // the connected client, nil while not StateConnected
-	failErr  error           // the cause while StateFailed
 	outbox   list.List       // of *outFrame, oldest first
 	frameSeq uint64          // ids for outFrame TTL timers
 }
@@ -80,7 +81,6 @@ func (m *ConnectionManager) Connect(ctx context.Context) error {
 	seq := m.connSeq
 	if !m.running {
 		m.running = true
-		m.failErr = nil
 		if m.cancel != nil {
 			m.cancel() // the previous, failed loop's context
 		}

@@ -26,6 +26,7 @@ type scriptedClient struct {
 	blockDial  bool  // Connect waits for its ctx
 	autoPong   bool  // Ping answers at once; otherwise it waits (a silent peer)
 	sendHook   func(c *scriptedClient, data []byte) error
+	closeGate  chan struct{} // if set, Close waits for it (a peer that never answers the close)
 
 	url    string
 	header http.Header
@@ -111,6 +112,9 @@ func (c *scriptedClient) Err() error {
 }
 
 func (c *scriptedClient) Close(code int, reason string) error {
+	if c.closeGate != nil {
+		<-c.closeGate
+	}
 	c.end(&CloseError{Code: code, Reason: reason, Local: true}, code)
 	return nil
 }

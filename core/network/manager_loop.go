@@ -79,7 +79,6 @@ func (m *ConnectionManager) fail(cause error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.running = false
-	m.failErr = cause
 	m.failOutboxLocked(cause)
 	m.setStateLocked(StateChange{State: StateFailed, Err: cause})
 }
@@ -136,7 +135,9 @@ func (m *ConnectionManager) dial(ctx context.Context) (*session, error) {
 	}
 	res, err := m.opts.Handshake(actx, handshakeConn{m: m, c: c, attempt: actx})
 	if err != nil {
-		closeClient(c, CloseNormal, "handshake failed")
+		// A handshake that timed out has an unresponsive peer: its close
+		// handshake must not hold up the next attempt either.
+		m.closeInBackground(c, CloseNormal, "handshake failed")
 		return nil, failed(fmt.Errorf("network: handshake: %w", err))
 	}
 	if res.HeartbeatInterval > 0 && res.HeartbeatInterval < s.interval {
@@ -223,8 +224,9 @@ func endErr(c WebSocketClient) error {
 // closeInBackground closes a dead connection without holding up the
 // reconnect: its peer will not answer the close handshake, and waiting for
 // it (up to the client's close timeout) would delay the next attempt far
-// past heartbeat + pong timeout. It runs on the loop goroutine; Close waits
-// for the closing goroutine through m.wg.
+// past heartbeat + pong timeout (or handshake timeout). It runs on the loop
+// goroutine only (m.wg is then above zero, so Add cannot race Close's
+// Wait); Close waits for the closing goroutine through m.wg.
 func (m *ConnectionManager) closeInBackground(c WebSocketClient, code int, reason string) {
 	m.wg.Add(1)
 	go func() {

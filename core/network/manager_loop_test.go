@@ -419,6 +419,34 @@ func TestManagerHandshakeTimeout(t *testing.T) {
 	<-c.done
 }
 
+func TestManagerHandshakeTimeoutDoesNotWaitForClose(t *testing.T) {
+	gate := make(chan struct{})
+	h := newHarness(t, func(c *scriptedClient) {
+		if c.n == 1 {
+			c.closeGate = gate // the silent peer never answers our close either
+		}
+	}, func(o *ManagerOptions) {
+		o.HandshakeTimeout = 3 * time.Second
+		o.Handshake = func(ctx context.Context, conn HandshakeConn) (HandshakeResult, error) {
+			_, err := conn.Read(ctx)
+			return HandshakeResult{}, err
+		}
+	})
+	h.start()
+	c := h.connectedClient()
+	h.expect(StateConnecting)
+	h.awaitArmed(3 * time.Second)
+	h.clk.Advance(3 * time.Second)
+	h.expect(StateReconnecting) // while the close of attempt 1 still hangs
+	select {
+	case <-c.done:
+		t.Fatal("the close of attempt 1 finished without its peer")
+	default:
+	}
+	close(gate)
+	<-c.done
+}
+
 func TestManagerEndpointError(t *testing.T) {
 	boom := errors.New("token service down")
 	h := newHarness(t, nil, func(o *ManagerOptions) {

@@ -118,7 +118,7 @@ func (m *ConnectionManager) sendErrLocked() error {
 		return ErrClosed
 	}
 	if m.state.State == StateFailed {
-		return m.failErr
+		return m.state.Err
 	}
 	return nil
 }

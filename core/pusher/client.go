@@ -91,6 +91,7 @@ type Client struct {
 	mu          sync.Mutex
 	channels    map[string]*Channel
 	greeted     string      // socket id of the latest handshake
+	frameSocket string      // socket id of the connection route is reading frames of
 	conn        *connection // the connection subscriptions run on; nil when offline
 	sendSeq     uint64      // orders subscribe frames, for code-less pusher:error
 	started     bool

@@ -12,7 +12,8 @@
 //
 // Concurrency: a Client runs one goroutine that reads the manager's frames
 // and state changes and routes them, plus one short-lived goroutine per
-// channel authorization in flight. Every exported method is safe for
+// subscription attempt in flight (it authorizes the channel, if needed, and
+// sends the subscribe frame). Every exported method is safe for
 // concurrent use. Streams are channels scoped by a context; they close when
 // the context ends, the channel is unsubscribed or the Client closes. After
 // Close returns nothing more is sent on any stream.

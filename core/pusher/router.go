@@ -84,8 +84,17 @@ func (c *Client) onFrame(ctx context.Context, b []byte) {
 	}
 	c.frames.Publish(f)
 	switch f.Event {
-	case EventConnectionEstablished, EventPong:
-		// The handshake read the first; any frame is liveness for the manager.
+	case EventConnectionEstablished:
+		// The handshake acted on it; here it marks where the frames of a
+		// new connection start (see fromCurrentLocked).
+		var d connectionEstablished
+		if decodeData(f, &d) == nil {
+			c.mu.Lock()
+			c.frameSocket = d.SocketID
+			c.mu.Unlock()
+		}
+	case EventPong:
+		// Any frame is liveness for the manager.
 	case EventPing:
 		pctx, cancel := context.WithTimeout(ctx, pongTimeout)
 		if err := c.mgr.SendVolatile(pctx, pongFrame); err != nil {
@@ -114,10 +123,20 @@ func (c *Client) onFrame(ctx context.Context, b []byte) {
 	}
 }
 
+// fromCurrentLocked reports whether the frame being routed came from the
+// connection subscriptions now run on. Frames and state changes reach route
+// on separate streams, so the last frames of a dropped connection may be
+// routed after the next connection's StateConnected started new attempts:
+// a subscription answer among them must not settle those attempts. The
+// caller holds c.mu.
+func (c *Client) fromCurrentLocked() bool {
+	return c.conn != nil && c.conn.socketID == c.frameSocket
+}
+
 func (c *Client) onSubscribed(f Frame) {
 	c.mu.Lock()
 	ch := c.channels[f.Channel]
-	if ch == nil || ch.state != ChannelSubscribing || ch.sentSeq == 0 {
+	if ch == nil || ch.state != ChannelSubscribing || ch.sentSeq == 0 || !c.fromCurrentLocked() {
 		c.mu.Unlock()
 		return
 	}
@@ -143,8 +162,9 @@ func (c *Client) onSubscribed(f Frame) {
 func (c *Client) onSubscriptionError(f Frame) {
 	c.mu.Lock()
 	ch := c.channels[f.Channel]
+	current := c.fromCurrentLocked()
 	c.mu.Unlock()
-	if ch == nil {
+	if ch == nil || !current {
 		return
 	}
 	se := &SubscriptionError{Channel: f.Channel}
@@ -185,6 +205,9 @@ func (c *Client) onError(f Frame) {
 func (c *Client) pendingFor(msg string) *Channel {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.fromCurrentLocked() {
+		return nil
+	}
 	var oldest *Channel
 	for _, ch := range c.channels {
 		if ch.kind == Public || ch.state != ChannelSubscribing || ch.sentSeq == 0 {
@@ -208,7 +231,7 @@ func (c *Client) onMember(f Frame) {
 	}
 	c.mu.Lock()
 	ch := c.channels[f.Channel]
-	if ch == nil || ch.kind != Presence || ch.state != ChannelSubscribed {
+	if ch == nil || ch.kind != Presence || ch.state != ChannelSubscribed || !c.fromCurrentLocked() {
 		c.mu.Unlock()
 		return
 	}

@@ -1,6 +1,6 @@
 // Package stream fans values out from one publisher to many subscribers.
 //
-// A Broadcaster never lets a stalled subscriber block its publisher (which is
+// A stalled application subscriber never blocks the publisher (which is
 // ultimately a socket reader). Each subscriber owns a bounded buffer and one of
 // two written policies decides what happens when that buffer is full:
 //

@@ -73,9 +73,13 @@ func NewClient(srv *Server, opts Options) *Client {
 
 // Connect dials the client's Server; url and header reach the server's
 // Request. A refused dial is a *network.DialError with the HTTP status.
-// A failed Connect ends the client. Calling it twice is an error.
+// A failed Connect ends the client. A Close during Connect aborts the dial
+// (one waiting for the server to accept) and Connect returns
+// network.ErrClosed. Calling it twice is an error.
 func (c *Client) Connect(ctx context.Context, url string, header http.Header) error {
-	if err := c.core.BeginDial(nil); err != nil {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := c.core.BeginDial(cancel); err != nil {
 		return err
 	}
 	ep, err := c.srv.dial(ctx, url, header)
@@ -100,14 +104,15 @@ func (c *Client) Done() <-chan struct{} { return c.core.Done() }
 // Err returns nil until Done is closed, then why the connection ended.
 func (c *Client) Err() error { return c.core.Err() }
 
-// Close sends a close frame with code (0 means 1000) and reason, waits up
-// to CloseTimeout for the server's answer, ends the connection and waits
-// for both goroutines. Idempotent; it always returns nil.
+// Close sends a close frame with code (0 means 1000) and reason (cut to
+// 123 bytes, as on a socket), waits up to CloseTimeout for the server's
+// answer, ends the connection and waits for both goroutines. Idempotent;
+// it always returns nil.
 func (c *Client) Close(code int, reason string) error {
 	if code == 0 {
 		code = network.CloseNormal
 	}
-	c.core.Close(code, reason)
+	c.core.Close(code, wsconn.TruncateReason(reason))
 	c.core.Wait(c.opts.CloseTimeout, socket{c})
 	return nil
 }

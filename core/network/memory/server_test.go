@@ -148,3 +148,39 @@ func TestServerSeesClientCloseAfterReadFrame(t *testing.T) {
 		t.Error("WriteFrame after the connection closed succeeded")
 	}
 }
+
+func TestCloseAbortsDialWaitingForAccept(t *testing.T) {
+	srv := memory.NewServer(memory.ServerOptions{}) // no Handler, nobody calls Accept
+	defer srv.Close()
+	ctx := testContext(t)
+	// Fill the accept queue: the next dial waits for Accept.
+	var queued []*memory.Client
+	for {
+		c := memory.NewClient(srv, memory.Options{CloseTimeout: time.Millisecond})
+		res := make(chan error, 1)
+		go func() { res <- c.Connect(ctx, "mem://chat", nil) }()
+		select {
+		case err := <-res:
+			if err != nil {
+				t.Fatalf("Connect %d: %v", len(queued)+1, err)
+			}
+			queued = append(queued, c)
+			continue
+		case <-time.After(50 * time.Millisecond):
+		}
+		c.Close(network.CloseNormal, "")
+		select {
+		case err := <-res:
+			if !errors.Is(err, network.ErrClosed) {
+				t.Fatalf("Connect = %v, want ErrClosed", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("Connect still waits for Accept after Close")
+		}
+		break
+	}
+	srv.Close()
+	for _, c := range queued {
+		c.Close(network.CloseNormal, "")
+	}
+}

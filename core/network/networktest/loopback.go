@@ -135,12 +135,7 @@ func (c *loopbackConn) ReadFrame(ctx context.Context) ([]byte, error) {
 	select {
 	case f := <-c.frames:
 		return f, nil
-	case <-c.ended:
-		select {
-		case f := <-c.frames:
-			return f, nil
-		default:
-		}
+	case <-c.ended: // the pump has returned: frames holds nothing more
 		return nil, c.endErr
 	case <-ctx.Done():
 		return nil, ctx.Err()

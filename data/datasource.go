@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/chatwire/chatwire/core/clock"
 	"github.com/chatwire/chatwire/core/network"
@@ -39,10 +40,9 @@ type ChatWebSocketDataSource struct {
 	tokenFresh  bool   // the next attempt uses token without asking TokenSource
 	state       domain.ConnectionState
 	maxFrame    int64
-	seqs        seqTracker  // guarded by mu: the pump writes, sends read
-	held        []heldEvent // replayable events held until sync.done
-	session     sessionDecision
-	sessions    int // session.ready frames processed
+	seqs        seqTracker      // the pump's; under mu with the state it decides
+	held        []heldEvent     // the pump's: replayable events held until sync.done
+	session     sessionDecision // also counts the session.ready frames processed
 	started     bool
 	closed      bool
 	stopPump    context.CancelFunc
@@ -108,7 +108,8 @@ func (s *ChatWebSocketDataSource) Connect(ctx context.Context, accessToken strin
 }
 
 // Close ends the session: the connection closes with 1000, unacknowledged
-// sends fail with domain.ErrClosed, and every stream closes. Idempotent.
+// sends fail with domain.ErrClosed, the state becomes domain.Closed, and
+// every stream closes. Idempotent; concurrent calls wait for the first.
 func (s *ChatWebSocketDataSource) Close() error {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
@@ -116,15 +117,34 @@ func (s *ChatWebSocketDataSource) Close() error {
 		started := s.started
 		s.mu.Unlock()
 
+		// The manager first: until its loop has stopped it may be
+		// publishing a frame to the pump (lossless, so blocking) or have a
+		// handshake waiting on the pump's session decision.
 		s.closeErr = s.mgr.Close()
 		if started {
 			s.stopPump()
 			<-s.pumpStopped
 		}
 		s.pending.failAll(domain.ErrClosed)
+		s.closeState()
 		s.hub.Close()
 	})
 	return s.closeErr
+}
+
+// closeState makes the state Closed, which the pump may not have seen (or
+// never will, when Connect was never called), and publishes the change.
+func (s *ChatWebSocketDataSource) closeState() {
+	s.mu.Lock()
+	changed := s.state.Status != domain.Closed
+	if changed {
+		s.state.Status, s.state.At, s.state.NextRetryAt = domain.Closed, s.clock.Now(), time.Time{}
+	}
+	state := s.state
+	s.mu.Unlock()
+	if changed {
+		s.hub.PublishState(state)
+	}
 }
 
 // endpoint builds the URL and headers of one attempt with a fresh token.

@@ -17,6 +17,10 @@ import (
 //  3. once the pump has processed session.ready in frame order, send the
 //     sync it decided on.
 func (s *ChatWebSocketDataSource) handshake(ctx context.Context, conn network.HandshakeConn) (network.HandshakeResult, error) {
+	// Taken before session.ready is read, so that a decision made for an
+	// earlier connection is never taken for this one, even from a server
+	// that repeats session_id or leaves it out.
+	after := s.session.made()
 	ready, err := awaitSessionReady(ctx, s.codec, conn)
 	if err != nil {
 		return network.HandshakeResult{}, err
@@ -26,7 +30,7 @@ func (s *ChatWebSocketDataSource) handshake(ctx context.Context, conn network.Ha
 			return network.HandshakeResult{}, err
 		}
 	}
-	since, err := s.session.await(ctx, ready.SessionID)
+	since, err := s.session.await(ctx, after, ready.SessionID)
 	if err != nil {
 		return network.HandshakeResult{}, err
 	}
@@ -61,6 +65,7 @@ func awaitSessionReady(ctx context.Context, c Codec, conn network.HandshakeConn)
 // handshake waiting on it. Guarded by the data source's mu.
 type sessionDecision struct {
 	mu        *sync.Mutex
+	n         uint64 // decisions made so far
 	sessionID string
 	since     int64 // -1: no sync
 	changed   chan struct{}
@@ -68,16 +73,25 @@ type sessionDecision struct {
 
 // decide records the decision for sessionID. The caller holds mu.
 func (d *sessionDecision) decide(sessionID string, since int64) {
+	d.n++
 	d.sessionID, d.since = sessionID, since
 	close(d.changed)
 	d.changed = make(chan struct{})
 }
 
-// await returns the decision for sessionID once the pump has made it.
-func (d *sessionDecision) await(ctx context.Context, sessionID string) (int64, error) {
+// made returns how many decisions the pump has made so far.
+func (d *sessionDecision) made() uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.n
+}
+
+// await returns the decision for sessionID once the pump has made it, among
+// the decisions made after the first after ones.
+func (d *sessionDecision) await(ctx context.Context, after uint64, sessionID string) (int64, error) {
 	for {
 		d.mu.Lock()
-		if d.sessionID == sessionID {
+		if d.n > after && d.sessionID == sessionID {
 			since := d.since
 			d.mu.Unlock()
 			return since, nil

@@ -102,6 +102,7 @@ type indieServer struct {
 	pings   atomic.Int32
 
 	mu      sync.Mutex
+	sameSID bool     // every session.ready carries an empty session_id
 	seq     int64    // the last seq issued to the user
 	history []string // replayable frames, in seq order
 	convs   map[string]bool
@@ -194,6 +195,9 @@ func (s *indieServer) serveChat(w http.ResponseWriter, r *http.Request) {
 	}
 	s.live[c] = struct{}{}
 	s.wg.Add(1)
+	if s.sameSID {
+		c.sessionID = ""
+	}
 	ready, _ := json.Marshal(indieEnvelope{Type: "session.ready", Payload: mustJSON(indieReady{
 		UserID: s.userID, SessionID: c.sessionID, HeartbeatIntervalMS: s.heartbeatMS,
 		MaxFrameBytes: s.maxFrame, LastSeq: s.seq,

@@ -43,7 +43,10 @@ type Options struct {
 	// HistorySize is how many typed events History keeps; zero means 100.
 	HistorySize int
 	// ResumeFromSeq, if positive, makes the first connect send a sync from
-	// this seq (state the app persisted), as every reconnect does.
+	// this seq (state the app persisted), as every reconnect does. A seq
+	// above the server's last_seq means the server lost its history: the
+	// sync ends in domain.SyncIncomplete and the data source follows the
+	// server's sequence from its last_seq.
 	ResumeFromSeq int64
 
 	// Clock drives every timer; nil means the wall clock.

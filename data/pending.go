@@ -1,6 +1,7 @@
 package data
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/chatwire/chatwire/domain"
@@ -86,11 +87,13 @@ func (ps *pendingSends) complete(clientID string, r sendResult) bool {
 	return ok
 }
 
-// remove forgets p without resolving it (its caller gave up).
-func (ps *pendingSends) remove(p *pendingSend) {
+// remove forgets p without resolving it (its caller gave up). It reports
+// false when p was resolved already: its result is then on p.done, or about
+// to be.
+func (ps *pendingSends) remove(p *pendingSend) bool {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	ps.removeLocked(p)
+	return ps.removeLocked(p)
 }
 
 // failAll resolves every pending send with err.
@@ -105,15 +108,13 @@ func (ps *pendingSends) failAll(err error) {
 	}
 }
 
-func (ps *pendingSends) removeLocked(p *pendingSend) {
+func (ps *pendingSends) removeLocked(p *pendingSend) bool {
 	if ps.byID[p.clientID] != p {
-		return
+		return false
 	}
 	delete(ps.byID, p.clientID)
-	for i, q := range ps.order {
-		if q == p {
-			ps.order = append(ps.order[:i], ps.order[i+1:]...)
-			break
-		}
+	if i := slices.Index(ps.order, p); i >= 0 {
+		ps.order = slices.Delete(ps.order, i, i+1)
 	}
+	return true
 }

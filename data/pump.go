@@ -86,9 +86,10 @@ func (s *ChatWebSocketDataSource) route(seq int64, ev domain.Event, now time.Tim
 		ev = t
 	}
 	s.mu.Lock()
-	if isMessage && seq == 0 && s.seqs.syncing {
-		// A seq-less copy during a sync is the server's re-echo of a resent
-		// message; the stored copy, with its seq, comes in the replay.
+	if isMessage && m.ClientID != "" && seq == 0 && s.seqs.syncing {
+		// A seq-less copy of a sent message during a sync is the server's
+		// re-echo of a resend; the stored copy, with its seq, comes in the
+		// replay.
 		s.mu.Unlock()
 		return
 	}
@@ -125,8 +126,7 @@ type heldEvent struct {
 // which sends the sync on the new connection.
 func (s *ChatWebSocketDataSource) onSessionReady(r *wireSessionReady) {
 	s.mu.Lock()
-	first := s.sessions == 0
-	s.sessions++
+	first := s.session.n == 0
 	var released []heldEvent
 	s.maxFrame = r.MaxFrameBytes
 	s.state.UserID, s.state.SessionID = r.UserID, r.SessionID
@@ -137,8 +137,13 @@ func (s *ChatWebSocketDataSource) onSessionReady(r *wireSessionReady) {
 		s.seqs.reset(r.LastSeq)
 		s.state.Sync = domain.SyncNone
 	case first:
-		s.seqs.reset(s.opts.ResumeFromSeq)
-		since = s.seqs.beginSync()
+		// A persisted seq beyond the server's last_seq means the server
+		// lost its history. The sync still asks from it (the server answers
+		// complete:false), but the tracker follows the server's sequence,
+		// or its new events would all look like replays and be dropped.
+		s.seqs.reset(min(s.opts.ResumeFromSeq, r.LastSeq))
+		s.seqs.beginSync()
+		since = s.opts.ResumeFromSeq
 	case r.LastSeq < s.seqs.high:
 		// The server's sequence went backwards: it lost its history.
 		s.seqs.reset(r.LastSeq)
@@ -154,10 +159,16 @@ func (s *ChatWebSocketDataSource) onSessionReady(r *wireSessionReady) {
 	s.session.decide(r.SessionID, since)
 	state := s.state
 	s.mu.Unlock()
-	for _, h := range released {
-		s.hub.Publish(h.ev)
-	}
+	publishHeld(s.hub, released)
 	s.hub.PublishState(state)
+}
+
+// publishHeld publishes events held during a sync, in seq order.
+func publishHeld(hub *streams.Hub, held []heldEvent) {
+	slices.SortFunc(held, func(a, b heldEvent) int { return cmp.Compare(a.seq, b.seq) })
+	for _, h := range held {
+		hub.Publish(h.ev)
+	}
 }
 
 // onSyncDone ends the catch-up: the held events go out in seq order.
@@ -172,10 +183,7 @@ func (s *ChatWebSocketDataSource) onSyncDone(d *wireSyncDone) {
 	}
 	state := s.state
 	s.mu.Unlock()
-	slices.SortFunc(held, func(a, b heldEvent) int { return cmp.Compare(a.seq, b.seq) })
-	for _, h := range held {
-		s.hub.Publish(h.ev)
-	}
+	publishHeld(s.hub, held)
 	s.hub.PublishState(state)
 }
 

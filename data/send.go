@@ -43,7 +43,11 @@ func (s *ChatWebSocketDataSource) SendMessage(ctx context.Context, draft domain.
 	case r := <-p.done:
 		return r.msg, r.err
 	case <-ctx.Done():
-		s.pending.remove(p)
+		if !s.pending.remove(p) {
+			// Resolved as ctx ended: the result is on its way.
+			r := <-p.done
+			return r.msg, r.err
+		}
 		return domain.Message{}, fmt.Errorf("chatwire: message sent but not confirmed: %w", ctx.Err())
 	}
 }

@@ -2,7 +2,7 @@ package data
 
 // seqTracker remembers which replayable events (by seq) and messages (by id)
 // were processed, so that a replay merged with live frames reaches each
-// consumer once. It is owned by the pump goroutine except where noted.
+// consumer once. Only the pump goroutine uses it.
 //
 // Outside a sync, events arrive in seq order on one connection, so anything
 // at or below the highest seq processed is a duplicate. During a sync the

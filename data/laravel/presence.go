@@ -3,6 +3,9 @@ package laravel
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/chatwire/chatwire/core/pusher"
@@ -53,10 +56,12 @@ func (s *DataSource) onPresence(f pusher.Frame, now time.Time) {
 		}
 		s.mu.Unlock()
 	}
-	for _, id := range sortedCopy(online) {
+	slices.Sort(online)
+	slices.Sort(offline)
+	for _, id := range online {
 		s.hub.Publish(domain.UserStatusUpdate{UserID: id, Status: domain.StatusOnline})
 	}
-	for _, id := range sortedCopy(offline) {
+	for _, id := range offline {
 		s.hub.Publish(domain.UserStatusUpdate{UserID: id, Status: domain.StatusOffline, LastSeen: now})
 	}
 }
@@ -65,11 +70,7 @@ func (s *DataSource) onPresence(f pusher.Frame, now time.Time) {
 func (s *DataSource) Members() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := make([]string, 0, len(s.members))
-	for id := range s.members {
-		ids = append(ids, id)
-	}
-	return sortedCopy(ids)
+	return slices.Sorted(maps.Keys(s.members))
 }
 
 // presenceIDs reads the member ids of a presence subscription_succeeded:
@@ -95,7 +96,7 @@ func presenceIDs(data json.RawMessage) ([]string, error) {
 	for _, raw := range d.Presence.IDs {
 		id, err := flexString(raw)
 		if err != nil {
-			return nil, errors.New("presence.ids: " + err.Error())
+			return nil, fmt.Errorf("presence.ids: %w", err)
 		}
 		if id != "" && !seen[id] {
 			seen[id] = true

@@ -143,23 +143,15 @@ func (s *DataSource) deliver(ev domain.Event, now time.Time) {
 // freshMessageLocked records m and reports whether no copy of it was seen.
 // The caller holds s.mu.
 func (s *DataSource) freshMessageLocked(m domain.Message) bool {
-	if (m.ID != "" && s.messageIDs.has(m.ID)) || (m.ClientID != "" && s.clientIDs.has(m.ClientID)) {
-		// Remember both keys of a copy, whichever matched.
-		if m.ID != "" {
-			s.messageIDs.add(m.ID)
-		}
-		if m.ClientID != "" {
-			s.clientIDs.add(m.ClientID)
-		}
-		return false
-	}
+	seen := (m.ID != "" && s.messageIDs.has(m.ID)) || (m.ClientID != "" && s.clientIDs.has(m.ClientID))
+	// Remember both keys, whichever matched.
 	if m.ID != "" {
 		s.messageIDs.add(m.ID)
 	}
 	if m.ClientID != "" {
 		s.clientIDs.add(m.ClientID)
 	}
-	return true
+	return !seen
 }
 
 // onEstablished records the new socket id as the session id.

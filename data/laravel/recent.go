@@ -1,7 +1,5 @@
 package laravel
 
-import "slices"
-
 // recentSet remembers the last n keys it was given. Not safe for
 // concurrent use: the data source guards it.
 type recentSet struct {
@@ -31,11 +29,4 @@ func (r *recentSet) add(k string) bool {
 	r.next = (r.next + 1) % len(r.ring)
 	r.keys[k] = struct{}{}
 	return true
-}
-
-// sortedCopy returns ids sorted, in a new slice.
-func sortedCopy(ids []string) []string {
-	out := append([]string(nil), ids...)
-	slices.Sort(out)
-	return out
 }

@@ -1,0 +1,82 @@
+package data_test
+
+import (
+	"testing"
+
+	"github.com/chatwire/chatwire/data"
+	"github.com/chatwire/chatwire/data/chattest"
+	"github.com/chatwire/chatwire/domain"
+)
+
+// A server that repeats session_id (here: leaves it empty) on every
+// connection still gets a sync after a reconnect: the handshake never takes
+// the previous connection's decision for its own.
+func TestReconnectSyncsWhenTheServerRepeatsSessionID(t *testing.T) {
+	srv := newIndieServer(t, 0, "c1")
+	srv.mu.Lock()
+	srv.sameSID = true
+	srv.mu.Unlock()
+	ctx := t.Context()
+	var msgs <-chan domain.Message
+	_, conn := connectIndie(t, srv, nil, func(s *data.ChatWebSocketDataSource) { msgs = s.Messages(ctx) })
+
+	conn.push(t, `{"type":"chat.message","seq":1,"payload":{"id":"m-1","conversation_id":"c1","sender_id":"bob","content":"one","created_at":"2026-03-04T05:06:08Z"}}`)
+	if m := recv(t, msgs); m.ID != "m-1" {
+		t.Fatalf("got %q, want m-1", m.ID)
+	}
+	missed := `{"type":"chat.message","seq":2,"payload":{"id":"m-2","conversation_id":"c1","sender_id":"bob","content":"two","created_at":"2026-03-04T05:06:09Z"}}`
+	srv.issue(t, missed)
+	_ = conn.ws.Close()
+
+	conn2 := recv(t, srv.conns)
+	if in := conn2.next(t); in.Type != "sync" || string(in.Payload) != `{"since":1}` {
+		t.Fatalf("client frame after the reconnect = %s %s, want sync {\"since\":1}", in.Type, in.Payload)
+	}
+	if m := recv(t, msgs); m.ID != "m-2" {
+		t.Errorf("replayed %q, want m-2", m.ID)
+	}
+	conn2.push(t, `{"type":"chat.message","seq":3,"payload":{"id":"m-3","conversation_id":"c1","sender_id":"bob","content":"three","created_at":"2026-03-04T05:06:10Z"}}`)
+	if m := recv(t, msgs); m.ID != "m-3" {
+		t.Errorf("live after the sync: got %q, want m-3", m.ID)
+	}
+}
+
+// A persisted seq the server never issued (it lost its state) ends in
+// SyncIncomplete, and the server's new events, whose seqs are lower than the
+// persisted one, are delivered rather than taken for replays.
+func TestResumeFromSeqBeyondTheServerFollowsTheServer(t *testing.T) {
+	srv := newServer(t, chattest.Options{})
+	if err := srv.CreateConversation("general", "", "alice", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	alice := newSource(t, srv, "alice", func(o *data.Options) { o.ResumeFromSeq = 100 })
+	states, msgs := alice.ConnectionStates(t.Context()), alice.Messages(t.Context())
+	ctx := t.Context()
+	if err := alice.Connect(ctx, srv.IssueToken("alice")); err != nil {
+		t.Fatal(err)
+	}
+	recvWhere(t, states, func(s domain.ConnectionState) bool { return s.Sync == domain.SyncIncomplete })
+	for _, c := range []string{"a", "b"} {
+		if _, err := srv.Post(chattest.Message{ConversationID: "general", SenderID: "bob", Content: c}); err != nil {
+			t.Fatal(err)
+		}
+		if m := recv(t, msgs); m.Content != c {
+			t.Errorf("got %q, want %q", m.Content, c)
+		}
+	}
+}
+
+// After Close the latest state is Closed, whatever the pump had processed.
+func TestConnectionStateIsClosedAfterClose(t *testing.T) {
+	srv := newServer(t, chattest.Options{})
+	alice := dial(t, srv, "alice")
+	_ = alice.Close()
+	if st := alice.ConnectionState(); st.Status != domain.Closed {
+		t.Errorf("ConnectionState after Close = %+v, want status closed", st)
+	}
+	never := newSource(t, srv, "bob")
+	_ = never.Close()
+	if st := never.ConnectionState(); st.Status != domain.Closed {
+		t.Errorf("ConnectionState after Close without Connect = %+v, want status closed", st)
+	}
+}

@@ -103,9 +103,10 @@ func connectCommand() (*flag.FlagSet, func(context.Context, []string, io.Reader,
 
 // runConnect connects, then sends each line of stdin as a message (or runs
 // it as a /command) until /quit, end of input or ctx ends, printing what
-// happens to stdout. It closes the session, and waits for its goroutines,
-// before it returns; a read of stdin blocked in the operating system when
-// ctx ends is abandoned (the process is about to exit).
+// happens to stdout. ctx ending is a clean end, also while it is still
+// connecting. It closes the session, and waits for its goroutines, before
+// it returns; a read of stdin blocked in the operating system when ctx ends
+// is abandoned (the process is about to exit).
 func runConnect(ctx context.Context, stdin io.Reader, stdout io.Writer, o connectOptions) error {
 	if o.Conversation == "" {
 		o.Conversation = "lobby"
@@ -123,6 +124,10 @@ func runConnect(ctx context.Context, stdin io.Reader, stdout io.Writer, o connec
 
 	tr.line("", kindInfo, "connecting to %s", o.target())
 	if err := sess.start(ctx); err != nil {
+		if ctx.Err() != nil { // interrupted while (re)trying: as after connecting
+			tr.line("", kindInfo, "interrupted, closing")
+			return nil
+		}
 		return err
 	}
 	c := &client{sess: sess, tr: tr, conv: o.Conversation}

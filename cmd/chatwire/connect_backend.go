@@ -194,7 +194,17 @@ func envelopeBackend(o connectOptions) (domain.ChatWebSocketDataSource, error) {
 func baseURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
+		// Not err itself: a *url.Error quotes the whole URL, credentials included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return "", fmt.Errorf("%w: %v", errBadURL, err)
+	}
+	if u.User != nil {
+		// Gorilla refuses such a URL on every dial, so connect would retry
+		// forever, and the transcript would print the password.
+		return "", fmt.Errorf("%w: no user or password in the url (pass the token with --token)", errBadURL)
 	}
 	if u.Scheme != "ws" && u.Scheme != "wss" {
 		return "", fmt.Errorf("%w: %q: the scheme must be ws or wss", errBadURL, raw)

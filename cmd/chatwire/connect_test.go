@@ -163,3 +163,47 @@ func TestConnectUnauthorized(t *testing.T) {
 		t.Error("the token was printed")
 	}
 }
+
+// A URL with credentials is a usage error that does not echo them: gorilla
+// refuses such a URL on every dial, so connect would retry forever while
+// printing the password.
+func TestConnectRefusesCredentialsInURL(t *testing.T) {
+	for _, url := range []string{"ws://u:secretpw@127.0.0.1:1", "ws://u:secretpw@127.0.0.1:bad"} {
+		var out, errOut strings.Builder
+		code := run(context.Background(), []string{"connect", "--url", url, "--token", "a"},
+			strings.NewReader(""), &out, &errOut)
+		if code != exitUsage {
+			t.Errorf("%s: exit code %d, want %d", url, code, exitUsage)
+		}
+		if strings.Contains(out.String()+errOut.String(), "secretpw") {
+			t.Errorf("%s: the password was printed:\n%s%s", url, &out, &errOut)
+		}
+	}
+	var errOut strings.Builder
+	run(context.Background(), []string{"connect", "--url", "ws://u:secretpw@127.0.0.1:1", "--token", "a"},
+		strings.NewReader(""), io.Discard, &errOut)
+	if !strings.Contains(errOut.String(), "no user or password in the url") {
+		t.Errorf("stderr does not say why:\n%s", &errOut)
+	}
+}
+
+// Interrupting connect while it still retries an unreachable server is a
+// clean exit, as it is once connected.
+func TestConnectInterruptedWhileConnecting(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, errOut := newSyncBuffer(), newSyncBuffer()
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(ctx, []string{"connect", "--url", "ws://127.0.0.1:1", "--token", "a", "--reconnect-delay", "10ms"},
+			strings.NewReader(""), out, errOut)
+	}()
+	out.waitFor(t, "reconnecting: attempt 2")
+	cancel()
+	if code := <-exit; code != exitOK {
+		t.Errorf("exit code %d, want 0; stderr:\n%s", code, errOut)
+	}
+	if !strings.Contains(out.String(), "interrupted, closing") {
+		t.Errorf("no interrupted line:\n%s", out)
+	}
+}

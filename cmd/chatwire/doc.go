@@ -19,8 +19,10 @@
 // cannot be sent (Pusher clients cannot publish server events): connect
 // says so, and /typing and /read still go to the others as whispers.
 //
-// Exit codes: 0 success, 1 runtime failure (for demo: an invariant did not
-// hold), 2 usage error.
+// Exit codes: 0 success (SIGINT or SIGTERM is a clean end: connect and
+// serve close and exit 0; a second signal kills a shutdown that hangs),
+// 1 runtime failure (for demo: an invariant did not hold, or the demo was
+// interrupted), 2 usage error.
 //
 // Every command is a function of its arguments, standard streams and a
 // context (run, runDemo, runServe, runConnect), so tests drive the same

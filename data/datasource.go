@@ -42,11 +42,15 @@ type ChatWebSocketDataSource struct {
 	maxFrame    int64
 	seqs        seqTracker      // the pump's; under mu with the state it decides
 	held        []heldEvent     // the pump's: replayable events held until sync.done
+	syncRound   uint64          // counts syncs asked for; tags their timeouts
+	stopSync    func() bool     // cancels the running sync timeout, if any
 	session     sessionDecision // also counts the session.ready frames processed
 	started     bool
 	closed      bool
 	stopPump    context.CancelFunc
 	pumpStopped chan struct{}
+	syncTimeout time.Duration
+	syncExpired chan uint64 // a sync's timeout fired; read by the pump
 	closeOnce   sync.Once
 	closeErr    error
 }
@@ -60,6 +64,11 @@ func New(opts Options) *ChatWebSocketDataSource {
 		log:         opts.Logger,
 		pending:     newPendingSends(),
 		pumpStopped: make(chan struct{}),
+		syncTimeout: opts.SyncTimeout,
+		syncExpired: make(chan uint64, 1),
+	}
+	if s.syncTimeout <= 0 {
+		s.syncTimeout = defaultSyncTimeout
 	}
 	s.session = sessionDecision{mu: &s.mu, since: -1, changed: make(chan struct{})}
 	if s.codec == nil {
@@ -125,6 +134,9 @@ func (s *ChatWebSocketDataSource) Close() error {
 			s.stopPump()
 			<-s.pumpStopped
 		}
+		s.mu.Lock()
+		s.stopSyncTimeoutLocked()
+		s.mu.Unlock()
 		s.pending.failAll(domain.ErrClosed)
 		s.closeState()
 		s.hub.Close()

@@ -103,6 +103,7 @@ type indieServer struct {
 
 	mu      sync.Mutex
 	sameSID bool     // every session.ready carries an empty session_id
+	mute    bool     // sync is never answered (a server that forgot sync.done)
 	seq     int64    // the last seq issued to the user
 	history []string // replayable frames, in seq order
 	convs   map[string]bool
@@ -385,6 +386,10 @@ func (c *indieConn) onSync(payload json.RawMessage) *indieError {
 		since = *in.Since
 	}
 	s.mu.Lock()
+	if s.mute {
+		s.mu.Unlock()
+		return nil
+	}
 	var replay []string
 	for _, f := range s.history {
 		var env indieEnvelope

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/chatwire/chatwire/core/clock"
 	"github.com/chatwire/chatwire/core/network"
@@ -48,6 +49,12 @@ type Options struct {
 	// sync ends in domain.SyncIncomplete and the data source follows the
 	// server's sequence from its last_seq.
 	ResumeFromSeq int64
+
+	// SyncTimeout bounds the wait for sync.done after a reconnect; zero
+	// means 10s. Replayable events that arrive meanwhile are held so that
+	// they reach consumers in seq order; past the timeout they are released
+	// and the state becomes SyncIncomplete (ErrSyncTimeout on Errors).
+	SyncTimeout time.Duration
 
 	// Clock drives every timer; nil means the wall clock.
 	Clock clock.Clock

@@ -42,6 +42,8 @@ func (s *ChatWebSocketDataSource) pump(frames <-chan []byte, states <-chan netwo
 				continue
 			}
 			s.handleState(st)
+		case round := <-s.syncExpired:
+			s.onSyncTimeout(round)
 		}
 	}
 }
@@ -155,6 +157,7 @@ func (s *ChatWebSocketDataSource) onSessionReady(r *wireSessionReady) {
 	}
 	if since >= 0 {
 		s.state.Sync = domain.Syncing
+		s.armSyncTimeoutLocked()
 	}
 	s.session.decide(r.SessionID, since)
 	state := s.state
@@ -174,6 +177,7 @@ func publishHeld(hub *streams.Hub, held []heldEvent) {
 // onSyncDone ends the catch-up: the held events go out in seq order.
 func (s *ChatWebSocketDataSource) onSyncDone(d *wireSyncDone) {
 	s.mu.Lock()
+	s.stopSyncTimeoutLocked()
 	s.seqs.endSync()
 	held := s.held
 	s.held = nil
@@ -185,6 +189,48 @@ func (s *ChatWebSocketDataSource) onSyncDone(d *wireSyncDone) {
 	s.mu.Unlock()
 	publishHeld(s.hub, held)
 	s.hub.PublishState(state)
+}
+
+// armSyncTimeoutLocked starts the wait for sync.done: a server that never
+// answers must not hold replayable events back forever. The caller holds mu.
+func (s *ChatWebSocketDataSource) armSyncTimeoutLocked() {
+	s.stopSyncTimeoutLocked()
+	s.syncRound++
+	round := s.syncRound
+	s.stopSync = s.clock.AfterFunc(s.syncTimeout, func() {
+		select {
+		case s.syncExpired <- round:
+		default: // a stale round is still queued; the pump drops both
+		}
+	})
+}
+
+// stopSyncTimeoutLocked cancels the wait for sync.done. The caller holds mu.
+func (s *ChatWebSocketDataSource) stopSyncTimeoutLocked() {
+	if s.stopSync != nil {
+		s.stopSync()
+		s.stopSync = nil
+	}
+}
+
+// onSyncTimeout gives up on the sync of round: the held events go out in
+// seq order and the history is reported incomplete.
+func (s *ChatWebSocketDataSource) onSyncTimeout(round uint64) {
+	s.mu.Lock()
+	if round != s.syncRound || !s.seqs.syncing {
+		s.mu.Unlock()
+		return
+	}
+	s.stopSync = nil
+	s.seqs.endSync()
+	held := s.held
+	s.held = nil
+	s.state.Sync = domain.SyncIncomplete
+	state := s.state
+	s.mu.Unlock()
+	publishHeld(s.hub, held)
+	s.hub.PublishState(state)
+	s.hub.Report(domain.ClassConnection, false, fmt.Errorf("%w after %v", ErrSyncTimeout, s.syncTimeout))
 }
 
 // handleState folds a manager transition into the connection state.

@@ -1,7 +1,9 @@
 package data_test
 
 import (
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/chatwire/chatwire/data"
 	"github.com/chatwire/chatwire/data/chattest"
@@ -79,4 +81,37 @@ func TestConnectionStateIsClosedAfterClose(t *testing.T) {
 	if st := never.ConnectionState(); st.Status != domain.Closed {
 		t.Errorf("ConnectionState after Close without Connect = %+v, want status closed", st)
 	}
+}
+
+// A server that never answers sync does not hold replayable events back
+// forever: past Options.SyncTimeout they are released in seq order, the
+// state says SyncIncomplete and ErrSyncTimeout is reported.
+func TestSyncTimeoutReleasesHeldEvents(t *testing.T) {
+	srv := newIndieServer(t, 0, "c1")
+	srv.mu.Lock()
+	srv.mute = true
+	srv.mu.Unlock()
+	ctx := t.Context()
+	var msgs <-chan domain.Message
+	var states <-chan domain.ConnectionState
+	var errs <-chan error
+	_, conn := connectIndie(t, srv, func(o *data.Options) { o.SyncTimeout = 100 * time.Millisecond },
+		func(s *data.ChatWebSocketDataSource) {
+			msgs, states, errs = s.Messages(ctx), s.ConnectionStates(ctx), s.Errors(ctx)
+		})
+	_ = conn.ws.Close()
+
+	conn2 := recv(t, srv.conns)
+	if in := conn2.next(t); in.Type != "sync" {
+		t.Fatalf("client frame after the reconnect = %s, want sync", in.Type)
+	}
+	conn2.push(t, `{"type":"chat.message","seq":2,"payload":{"id":"m-2","conversation_id":"c1","sender_id":"bob","content":"two","created_at":"2026-03-04T05:06:09Z"}}`)
+	conn2.push(t, `{"type":"chat.message","seq":1,"payload":{"id":"m-1","conversation_id":"c1","sender_id":"bob","content":"one","created_at":"2026-03-04T05:06:08Z"}}`)
+	recvWhere(t, states, func(s domain.ConnectionState) bool { return s.Sync == domain.SyncIncomplete })
+	for _, want := range []string{"m-1", "m-2"} {
+		if m := recv(t, msgs); m.ID != want {
+			t.Errorf("released %q, want %q (seq order)", m.ID, want)
+		}
+	}
+	recvWhere(t, errs, func(err error) bool { return errors.Is(err, data.ErrSyncTimeout) })
 }

@@ -171,21 +171,7 @@ func NewCallNotifier(src domain.ChatWebSocketDataSource, opts CallOptions) *Call
 		signals: newFanout[domain.CallEvent](opts.SignalBuffer), stopRing: func() {},
 		seen: newRecentSet(1024), log: loggerOr(opts.Logger)}
 	ctx, release := n.run.context(0)
-	calls := src.Calls(ctx)
-	n.run.goFunc(func(done <-chan struct{}) {
-		defer release()
-		for {
-			select {
-			case <-done:
-				return
-			case ev, ok := <-calls:
-				if !ok {
-					return
-				}
-				n.handle(ev)
-			}
-		}
-	})
+	followOne(n.run, release, src.Calls(ctx), n.handle)
 	return n
 }
 

@@ -72,29 +72,11 @@ func NewConnectionNotifier(src domain.ChatWebSocketDataSource, opts ConnectionOp
 	n := &ConnectionNotifier{src: src, opts: opts, run: newRunner(opts.Clock)}
 	n.st = newStore(n.fromState(Connection{}, src.ConnectionState()))
 	ctx, release := n.run.context(0)
-	states := src.ConnectionStates(ctx)
-	errs := src.Errors(ctx)
-	n.run.goFunc(func(done <-chan struct{}) {
-		defer release()
-		for states != nil || errs != nil {
-			select {
-			case <-done:
-				return
-			case s, ok := <-states:
-				if !ok {
-					states = nil
-					continue
-				}
-				n.st.update(func(c Connection) (Connection, bool) { return n.fromState(c, s), true })
-			case err, ok := <-errs:
-				if !ok {
-					errs = nil
-					continue
-				}
-				n.setErr(classify(err, false))
-			}
-		}
-	})
+	follow(n.run, release,
+		src.ConnectionStates(ctx), func(s domain.ConnectionState) {
+			n.st.update(func(c Connection) (Connection, bool) { return n.fromState(c, s), true })
+		},
+		src.Errors(ctx), func(err error) { n.setErr(classify(err, false)) })
 	return n
 }
 

@@ -87,29 +87,7 @@ func NewConversationsNotifier(src domain.ChatWebSocketDataSource, opts Conversat
 	n := &ConversationsNotifier{src: src, opts: opts, run: newRunner(opts.Clock),
 		st: newStore(Conversations{}), seen: newRecentSet(4096)}
 	ctx, release := n.run.context(0)
-	updates := src.ConversationUpdates(ctx)
-	msgs := src.Messages(ctx)
-	n.run.goFunc(func(done <-chan struct{}) {
-		defer release()
-		for updates != nil || msgs != nil {
-			select {
-			case <-done:
-				return
-			case u, ok := <-updates:
-				if !ok {
-					updates = nil
-					continue
-				}
-				n.apply(u)
-			case m, ok := <-msgs:
-				if !ok {
-					msgs = nil
-					continue
-				}
-				n.receive(m)
-			}
-		}
-	})
+	follow(n.run, release, src.ConversationUpdates(ctx), n.apply, src.Messages(ctx), n.receive)
 	return n
 }
 

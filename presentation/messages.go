@@ -98,29 +98,9 @@ func NewMessagesNotifier(src domain.ChatWebSocketDataSource, opts MessagesOption
 	n := &MessagesNotifier{src: src, opts: opts, run: newRunner(opts.Clock),
 		st: newStore(Messages{ByConversation: map[string][]Message{}})}
 	ctx, release := n.run.context(0)
-	msgs := src.Messages(ctx)
-	receipts := src.ReadReceipts(ctx)
-	n.run.goFunc(func(done <-chan struct{}) {
-		defer release()
-		for msgs != nil || receipts != nil {
-			select {
-			case <-done:
-				return
-			case m, ok := <-msgs:
-				if !ok {
-					msgs = nil
-					continue
-				}
-				n.receive(m)
-			case r, ok := <-receipts:
-				if !ok {
-					receipts = nil
-					continue
-				}
-				n.markRead(r, n.self())
-			}
-		}
-	})
+	follow(n.run, release,
+		src.Messages(ctx), n.receive,
+		src.ReadReceipts(ctx), func(r domain.ReadReceipt) { n.markRead(r, n.self()) })
 	return n
 }
 

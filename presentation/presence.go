@@ -50,21 +50,7 @@ func NewPresenceNotifier(src domain.ChatWebSocketDataSource, opts PresenceOption
 	n := &PresenceNotifier{run: newRunner(opts.Clock),
 		st: newStore(Presence{Users: map[string]UserPresence{}})}
 	ctx, release := n.run.context(0)
-	statuses := src.UserStatuses(ctx)
-	n.run.goFunc(func(done <-chan struct{}) {
-		defer release()
-		for {
-			select {
-			case <-done:
-				return
-			case u, ok := <-statuses:
-				if !ok {
-					return
-				}
-				n.apply(u)
-			}
-		}
-	})
+	followOne(n.run, release, src.UserStatuses(ctx), n.apply)
 	return n
 }
 

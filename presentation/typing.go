@@ -111,29 +111,9 @@ func NewTypingNotifier(src domain.ChatWebSocketDataSource, opts TypingOptions) *
 		st: newStore(Typing{ByConversation: map[string][]string{}}),
 		in: make(map[typingKey]*typingIn), out: make(map[string]*typingOut)}
 	ctx, release := n.run.context(0)
-	typing := src.Typing(ctx)
-	msgs := src.Messages(ctx)
-	n.run.goFunc(func(done <-chan struct{}) {
-		defer release()
-		for typing != nil || msgs != nil {
-			select {
-			case <-done:
-				return
-			case t, ok := <-typing:
-				if !ok {
-					typing = nil
-					continue
-				}
-				n.indicate(t)
-			case m, ok := <-msgs:
-				if !ok {
-					msgs = nil
-					continue
-				}
-				n.clear(typingKey{m.ConversationID, m.SenderID})
-			}
-		}
-	})
+	follow(n.run, release,
+		src.Typing(ctx), n.indicate,
+		src.Messages(ctx), func(m domain.Message) { n.clear(typingKey{m.ConversationID, m.SenderID}) })
 	return n
 }
 

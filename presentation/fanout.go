@@ -12,32 +12,21 @@ import (
 // nothing more is sent.
 type fanout[T any] struct {
 	buffer int
-
 	mu     sync.Mutex
-	subs   map[*fanSub[T]]struct{}
-	closed bool
-}
-
-type fanSub[T any] struct {
-	ch   chan T
-	stop func() bool
+	subs   subscribers[T]
 }
 
 func newFanout[T any](buffer int) *fanout[T] {
-	return &fanout[T]{buffer: buffer, subs: make(map[*fanSub[T]]struct{})}
+	f := &fanout[T]{buffer: buffer}
+	f.subs = newSubscribers[T](&f.mu)
+	return f
 }
 
 func (f *fanout[T]) subscribe(ctx context.Context) <-chan T {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ch := make(chan T, f.buffer)
-	if f.closed || ctx.Err() != nil {
-		close(ch)
-		return ch
-	}
-	sub := &fanSub[T]{ch: ch}
-	f.subs[sub] = struct{}{}
-	sub.stop = context.AfterFunc(ctx, func() { f.drop(sub) })
+	f.subs.add(ctx, ch)
 	return ch
 }
 
@@ -46,38 +35,19 @@ func (f *fanout[T]) subscribe(ctx context.Context) <-chan T {
 func (f *fanout[T]) publish(v T) (evicted int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for sub := range f.subs {
+	for ch := range f.subs.subs {
 		select {
-		case sub.ch <- v:
+		case ch <- v:
 		default:
-			sub.stop()
-			delete(f.subs, sub)
-			close(sub.ch)
+			f.subs.remove(ch)
 			evicted++
 		}
 	}
 	return evicted
 }
 
-func (f *fanout[T]) drop(sub *fanSub[T]) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.subs[sub]; ok {
-		delete(f.subs, sub)
-		close(sub.ch)
-	}
-}
-
 func (f *fanout[T]) close() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.closed {
-		return
-	}
-	f.closed = true
-	for sub := range f.subs {
-		sub.stop()
-		close(sub.ch)
-	}
-	clear(f.subs)
+	f.subs.closeAll()
 }

@@ -10,19 +10,15 @@ import (
 // read yet, so publishing never blocks. Every method is safe for concurrent
 // use; after close returns nothing more is sent.
 type store[T any] struct {
-	mu     sync.Mutex
-	val    T
-	subs   map[*storeSub[T]]struct{}
-	closed bool
-}
-
-type storeSub[T any] struct {
-	ch   chan T
-	stop func() bool // unregisters the context callback
+	mu   sync.Mutex
+	val  T
+	subs subscribers[T]
 }
 
 func newStore[T any](initial T) *store[T] {
-	return &store[T]{val: initial, subs: make(map[*storeSub[T]]struct{})}
+	s := &store[T]{val: initial}
+	s.subs = newSubscribers[T](&s.mu)
+	return s
 }
 
 // value returns the current value.
@@ -39,7 +35,7 @@ func (s *store[T]) value() T {
 func (s *store[T]) update(f func(T) (T, bool)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.subs.closed {
 		return
 	}
 	v, changed := f(s.val)
@@ -47,8 +43,8 @@ func (s *store[T]) update(f func(T) (T, bool)) {
 		return
 	}
 	s.val = v
-	for sub := range s.subs {
-		offerLatest(sub.ch, v)
+	for ch := range s.subs.subs {
+		offerLatest(ch, v)
 	}
 }
 
@@ -76,25 +72,10 @@ func (s *store[T]) changes(ctx context.Context) <-chan T {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ch := make(chan T, 1)
-	if s.closed || ctx.Err() != nil {
-		close(ch)
-		return ch
+	if s.subs.add(ctx, ch) { // else ch is closed: a closed store or an ended ctx
+		ch <- s.val // under mu, so no update can slip in before it
 	}
-	ch <- s.val
-	sub := &storeSub[T]{ch: ch}
-	s.subs[sub] = struct{}{}
-	sub.stop = context.AfterFunc(ctx, func() { s.unsubscribe(sub) })
 	return ch
-}
-
-func (s *store[T]) unsubscribe(sub *storeSub[T]) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.subs[sub]; !ok {
-		return
-	}
-	delete(s.subs, sub)
-	close(sub.ch)
 }
 
 // close closes every subscriber channel; later updates do nothing.
@@ -102,13 +83,5 @@ func (s *store[T]) unsubscribe(sub *storeSub[T]) {
 func (s *store[T]) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return
-	}
-	s.closed = true
-	for sub := range s.subs {
-		sub.stop()
-		close(sub.ch)
-	}
-	clear(s.subs)
+	s.subs.closeAll()
 }

@@ -91,7 +91,7 @@ func connectCommand() (*flag.FlagSet, func(context.Context, []string, io.Reader,
 			return usageError(fs, stderr, "%v", err)
 		}
 		if *verbose {
-			o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			o.Logger = debugLogger(stderr)
 		}
 		if err := runConnect(ctx, stdin, stdout, o); err != nil {
 			fmt.Fprintf(stderr, "chatwire connect: %v\n", err)

@@ -82,7 +82,7 @@ func demoCommand() (*flag.FlagSet, func(context.Context, []string, io.Reader, io
 			return usageError(fs, stderr, "unexpected arguments %q", args)
 		}
 		if *verbose {
-			o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			o.Logger = debugLogger(stderr)
 		}
 		if err := runDemo(ctx, stdout, o); err != nil {
 			fmt.Fprintf(stderr, "chatwire demo: %v\n", err)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -145,4 +146,9 @@ func usageError(fs *flag.FlagSet, stderr io.Writer, format string, args ...any) 
 	fs.SetOutput(stderr)
 	fs.Usage()
 	return exitUsage
+}
+
+// debugLogger is what --verbose turns on: every layer's debug logs on w.
+func debugLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -97,7 +97,7 @@ func serveCommand() (*flag.FlagSet, func(context.Context, []string, io.Reader, i
 		}
 		o.Conversations = convs
 		if *verbose {
-			o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			o.Logger = debugLogger(stderr)
 		}
 		if err := runServe(ctx, stdout, o); err != nil {
 			fmt.Fprintf(stderr, "chatwire serve: %v\n", err)

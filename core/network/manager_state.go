@@ -56,4 +56,8 @@ type StateChange struct {
 	Err error
 	// At is when the transition happened, by the manager's clock.
 	At time.Time
+	// Conn is the number of the latest socket the manager opened (see
+	// Frame.Conn), 0 before the first: for StateConnected the new
+	// connection, for StateReconnecting after a drop the one that dropped.
+	Conn uint64
 }

@@ -26,7 +26,7 @@ func (s *ChatWebSocketDataSource) startPump() {
 	go s.pump(frames, states)
 }
 
-func (s *ChatWebSocketDataSource) pump(frames <-chan []byte, states <-chan network.StateChange) {
+func (s *ChatWebSocketDataSource) pump(frames <-chan network.Frame, states <-chan network.StateChange) {
 	defer close(s.pumpStopped)
 	for frames != nil || states != nil {
 		select {
@@ -35,7 +35,7 @@ func (s *ChatWebSocketDataSource) pump(frames <-chan []byte, states <-chan netwo
 				frames = nil
 				continue
 			}
-			s.handleFrame(f)
+			s.handleFrame(f.Data)
 		case st, ok := <-states:
 			if !ok {
 				states = nil

@@ -41,6 +41,7 @@ type ConnectionManager struct {
 	changed  chan struct{} // closed and replaced on every state change
 	connSeq  uint64        // incremented on every StateConnected
 	conns    uint64        // sockets opened so far; the latest one's Frame.Conn
+	stateSeq uint64        // state changes so far
 	running  bool          // a loop goroutine is running
 	cancel   context.CancelFunc
 	closing  bool
@@ -193,6 +194,8 @@ func (m *ConnectionManager) Close() error {
 func (m *ConnectionManager) setStateLocked(sc StateChange) {
 	sc.At = m.opts.Clock.Now()
 	sc.Conn = m.conns
+	m.stateSeq++
+	sc.Seq = m.stateSeq
 	m.state = sc
 	if sc.State == StateConnected {
 		m.connSeq++

@@ -60,4 +60,7 @@ type StateChange struct {
 	// Frame.Conn), 0 before the first: for StateConnected the new
 	// connection, for StateReconnecting after a drop the one that dropped.
 	Conn uint64
+	// Seq numbers the manager's state changes from 1, so a reader can tell
+	// whether it has seen a given change.
+	Seq uint64
 }

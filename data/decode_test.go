@@ -232,3 +232,30 @@ func TestSessionRejectsAbsurdJumps(t *testing.T) {
 		t.Error("a seq just past the announced last_seq is implausible")
 	}
 }
+
+// An event a server sends out of order outside a sync still arrives once,
+// and a reconnect syncs from before the oldest one still missing.
+func TestSessionFillsGapsOnce(t *testing.T) {
+	var ss session
+	ss.begin(1, &wireSessionReady{UserID: "u"})
+	for _, c := range []struct {
+		seq  int64
+		want bool
+	}{{1, true}, {4, true}, {3, true}, {3, false}, {4, false}, {1, false}} {
+		if got := ss.accept(c.seq); got != c.want {
+			t.Errorf("accept(%d) = %v, want %v", c.seq, got, c.want)
+		}
+	}
+	d, _, _ := ss.begin(2, &wireSessionReady{UserID: "u", LastSeq: 5})
+	if d.since != 1 {
+		t.Fatalf("sync since %d, want 1: seq 2 is still missing", d.since)
+	}
+	for _, c := range []struct {
+		seq  int64
+		want bool
+	}{{2, true}, {3, false}, {4, false}, {5, true}, {2, false}} {
+		if got := ss.accept(c.seq); got != c.want {
+			t.Errorf("replay accept(%d) = %v, want %v", c.seq, got, c.want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -34,9 +35,8 @@ func (k MessageKind) known() bool {
 // Validate reports whether the signal can be sent: it needs a call id and a
 // known kind; an invite needs a conversation id, at least one callee (none
 // empty) and a known media (empty means audio); an offer, answer or ICE
-// candidate needs a recipient (To) and a payload (Signal). The error wraps
-// ErrInvalidDraft. Whether Signal is well-formed JSON is the data layer's
-// to check, where JSON is known.
+// candidate needs a recipient (To) and a payload (Signal) that is valid
+// JSON. The error wraps ErrInvalidDraft.
 func (s CallSignal) Validate() error {
 	if strings.TrimSpace(s.CallID) == "" {
 		return fmt.Errorf("%w: missing call id", ErrInvalidDraft)
@@ -63,6 +63,8 @@ func (s CallSignal) Validate() error {
 			return fmt.Errorf("%w: %s needs a recipient", ErrInvalidDraft, s.Kind)
 		case len(s.Signal) == 0:
 			return fmt.Errorf("%w: %s needs a payload", ErrInvalidDraft, s.Kind)
+		case !json.Valid(s.Signal):
+			return fmt.Errorf("%w: the %s payload is not valid json", ErrInvalidDraft, s.Kind)
 		}
 	default:
 		return fmt.Errorf("%w: unknown call signal %q", ErrInvalidDraft, s.Kind)

@@ -52,6 +52,7 @@ func TestCallSignalValidate(t *testing.T) {
 		{"invite unknown media", domain.CallSignal{Kind: domain.SignalInvite, CallID: "k", ConversationID: "c", CalleeIDs: []string{"bob"}, Media: "hologram"}, "unknown media"},
 		{"answer without recipient", domain.CallSignal{Kind: domain.SignalAnswer, CallID: "k", Signal: sdp}, "recipient"},
 		{"candidate without payload", domain.CallSignal{Kind: domain.SignalICECandidate, CallID: "k", To: "bob"}, "payload"},
+		{"offer not json", domain.CallSignal{Kind: domain.SignalOffer, CallID: "k", To: "bob", Signal: []byte("v=0")}, "not valid json"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/recent"
 )
 
 // session is the chat session's state: who the server says we are, the
@@ -26,7 +27,7 @@ type session struct {
 	rounds    uint64       // syncs sent so far; tags their timeouts
 	readyConn uint64       // the connection whose session.ready was answered last
 	waiter    *readyWaiter // the handshake waiting for a decision, if any
-	ids       recentSet    // ids of messages recently processed
+	ids       *recent.Set  // ids of messages recently processed
 }
 
 // readyWaiter is a handshake waiting for the decision on its connection's
@@ -47,11 +48,16 @@ type sessionDecision struct {
 }
 
 func newSession(resume domain.Position) session {
-	if resume.Seq <= 0 {
-		return session{}
+	ss := session{ids: recent.New(recentMessageIDs)}
+	if resume.Seq > 0 {
+		ss.known, ss.epoch, ss.high = true, resume.Epoch, resume.Seq
 	}
-	return session{known: true, epoch: resume.Epoch, high: resume.Seq}
+	return ss
 }
+
+// recentMessageIDs is how many message ids are remembered for
+// de-duplication of copies without seq.
+const recentMessageIDs = 4096
 
 // begin starts the session a session.ready announces. It decides whether
 // to catch up, and returns the decision, the sync status it implies, and

@@ -2,6 +2,7 @@ package data
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/chatwire/chatwire/core/clock"
 	"github.com/chatwire/chatwire/core/network"
+	"github.com/chatwire/chatwire/core/stream"
 	"github.com/chatwire/chatwire/data/internal/streams"
 	"github.com/chatwire/chatwire/domain"
 )
@@ -30,17 +32,23 @@ var _ domain.ChatWebSocketDataSource = (*ChatWebSocketDataSource)(nil)
 // until it ends. Close waits for the pump, and nothing is sent on any
 // stream after Close returns.
 type ChatWebSocketDataSource struct {
-	opts        Options
-	codec       Codec
-	clock       clock.Clock
-	log         *slog.Logger
-	mgr         *network.ConnectionManager
-	ledger      *ledger
-	hub         *streams.Hub // the typed streams and History
-	pub         *publishedState
-	syncTimeout time.Duration
+	opts    Options
+	codec   Codec
+	clock   clock.Clock
+	log     *slog.Logger
+	mgr     *network.ConnectionManager
+	ledger  *ledger
+	hub     *streams.Hub // the typed streams and History
+	store   Store        // nil without Options.Store
+	persist *persister   // nil without a store
+	// storeDetached: the store belongs to another user than the session's.
+	storeDetached atomic.Bool
+	recovered     *stream.Broadcaster[domain.SendResult]
+	pub           *publishedState
+	syncTimeout   time.Duration
 
 	sess          session            // the pump's alone
+	cache         *cache             // the pump's alone; nil without a store
 	waiters       chan *readyWaiter  // handshake → pump
 	syncExpired   chan uint64        // a sync round's timeout fired → pump
 	pumpStopped   chan struct{}      // closed when the pump has returned
@@ -89,9 +97,15 @@ func New(opts Options) (*ChatWebSocketDataSource, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.pub.position = s.sess.position()
 	s.ledger = newLedger(s.clock, opts.Connection.OutboxSize, opts.Connection.OutboxTTL)
 	s.hub = streams.New(streams.Options{Buffer: opts.StreamBuffer, HistorySize: opts.HistorySize})
+	s.recovered = stream.NewBroadcaster[domain.SendResult](stream.Options{})
+	if opts.Store != nil {
+		if err := s.openStore(opts.Store); err != nil {
+			return nil, err
+		}
+	}
+	s.pub.position = s.sess.position()
 
 	mo := opts.Connection.managerOptions()
 	mo.NewClient = opts.Transport
@@ -129,6 +143,9 @@ func (s *ChatWebSocketDataSource) Connect(ctx context.Context, accessToken strin
 	if !s.started {
 		s.started = true
 		s.startPump()
+		if s.persist != nil {
+			s.persist.start()
+		}
 	}
 	s.mu.Unlock()
 	err := s.mgr.Connect(ctx)
@@ -161,9 +178,17 @@ func (s *ChatWebSocketDataSource) Close() error {
 		} else {
 			close(s.pumpStopped)
 		}
-		s.ledger.close(domain.ErrClosed)
+		closed := domain.ErrClosed
+		if s.store != nil {
+			closed = fmt.Errorf("%w: the send stays in the store; the next session resends it", domain.ErrClosed)
+		}
+		s.ledger.close(closed)
+		if s.persist != nil {
+			s.persist.close()
+		}
 		s.closeState()
 		s.hub.Close()
+		s.recovered.Close()
 	})
 	return s.closeErr
 }

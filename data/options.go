@@ -43,6 +43,16 @@ type Options struct {
 	StreamBuffer int
 	// HistorySize is how many typed events History keeps; zero means 100.
 	HistorySize int
+	// Store, if set, keeps the session across restarts: unfinished sends
+	// (resent on start, their ends on RecoveredSends), the position the
+	// next sync starts from, and a cache of conversations and messages for
+	// an offline-first start (domain.OfflineCache). It belongs to one
+	// account: New fails with ErrStoreAccount for a store of another
+	// server, and a session of another user leaves it untouched (reported
+	// on Errors). Nil keeps everything in memory, for the life of the data
+	// source. The data source does not close it.
+	Store Store
+
 	// Resume, if Seq is positive, is the position an earlier session
 	// reached (saved from Position): the first connect syncs from it, as
 	// every reconnect does, so what happened in between is replayed. A

@@ -174,4 +174,3 @@ func contents(ms []domain.Message) []string {
 	}
 	return slices.Clip(out)
 }
-

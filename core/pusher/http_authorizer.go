@@ -17,7 +17,7 @@ import (
 
 // TokenSource returns the user's bearer token for the auth endpoint. stale
 // is "" on the first call of an authorization and the refused token after
-// the endpoint answered 401 or 403: the source should then refresh it. It
+// the endpoint answered 401, 403 or 419: the source should then refresh it. It
 // must be safe for concurrent use and honour ctx.
 type TokenSource func(ctx context.Context, stale string) (string, error)
 
@@ -54,7 +54,7 @@ type HTTPAuthorizerOptions struct {
 // channel_name, the user's bearer token, and a JSON answer
 // {"auth":"...","channel_data":"..."}.
 //
-// On 401 or 403 it asks the token source for a fresh token once and
+// On 401, 403 or 419 it asks the token source for a fresh token once and
 // retries; on 5xx, a timeout or a network error it retries with backoff up
 // to Options.Retries times; then it fails with an *AuthError. It is safe for
 // concurrent use.
@@ -64,6 +64,9 @@ type HTTPAuthorizer struct {
 }
 
 var _ Authorizer = (*HTTPAuthorizer)(nil)
+
+// statusSessionExpired is Laravel's 419: the session or CSRF token expired.
+const statusSessionExpired = 419
 
 // maxAuthBody bounds the auth endpoint's answer.
 const maxAuthBody = 64 << 10
@@ -116,7 +119,7 @@ func (a *HTTPAuthorizer) Authorize(ctx context.Context, socketID, channel string
 			return Auth{}, ctx.Err()
 		}
 		switch {
-		case (status == http.StatusUnauthorized || status == http.StatusForbidden) && !refreshed && a.opts.Token != nil:
+		case (status == http.StatusUnauthorized || status == http.StatusForbidden || status == statusSessionExpired) && !refreshed && a.opts.Token != nil:
 			a.log.Debug("pusher: auth refused, refreshing token", "channel", channel, "status", status)
 			refreshed = true
 			if token, err = a.token(ctx, token); err != nil {

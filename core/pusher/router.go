@@ -68,6 +68,7 @@ func (c *Client) onState(sc network.StateChange) {
 	}
 	c.dropConnLocked()
 	c.conn = &connection{socketID: sid, done: make(chan struct{})}
+	c.connChangedLocked()
 	c.limiter.reset()
 	c.log.Debug("pusher: connected, subscribing", "socket_id", sid, "channels", len(c.channels))
 	for _, ch := range c.channels {
@@ -75,14 +76,19 @@ func (c *Client) onState(sc network.StateChange) {
 	}
 }
 
-// onFrame routes one inbound frame.
+// onFrame routes one inbound frame, then publishes it on Frames.
 func (c *Client) onFrame(ctx context.Context, b []byte) {
 	f, err := DecodeFrame(b)
 	if err != nil {
 		c.errs.Publish(err)
 		return
 	}
+	c.act(ctx, f)
 	c.frames.Publish(f)
+}
+
+// act does what one frame asks of the Client.
+func (c *Client) act(ctx context.Context, f Frame) {
 	switch f.Event {
 	case EventConnectionEstablished:
 		// The handshake acted on it; here it marks where the frames of a
@@ -184,8 +190,10 @@ func (c *Client) onSubscriptionError(f Frame) {
 // onError handles pusher:error. Without a code it is a failed subscription
 // on servers that do not answer per channel: it goes to the channel named
 // in the message, or else the oldest authorized subscription awaiting an
-// answer. With a code it is reported; the server closes the socket and the
-// manager classifies the close code.
+// answer. A code in 4000-4299 ends the connection with the error as its
+// cause, whether or not the server closes the socket too, so the manager
+// applies the code's policy (stop, back off, reconnect now) and reports it.
+// Anything else is reported as it is.
 func (c *Client) onError(f Frame) {
 	pe, err := decodeProtocolError(f)
 	if err != nil {
@@ -195,6 +203,22 @@ func (c *Client) onError(f Frame) {
 	if pe.Code == 0 {
 		if ch := c.pendingFor(pe.Message); ch != nil {
 			c.fail(ch, nil, &SubscriptionError{Channel: ch.name, Message: pe.Message, Err: pe})
+			return
+		}
+	}
+	if pe.Code >= codeStopMin && pe.Code <= codeNowMax {
+		c.mu.Lock()
+		current := c.fromCurrentLocked()
+		c.mu.Unlock()
+		if sock := c.sock.current(); sock != nil && current {
+			c.log.Debug("pusher: server error ends the connection", "code", pe.Code)
+			// Not on this goroutine: closing waits for the socket's reader,
+			// which may be waiting for route to take a frame.
+			c.wg.Add(1)
+			go func() {
+				defer c.wg.Done()
+				sock.drop(pe)
+			}()
 			return
 		}
 	}

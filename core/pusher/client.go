@@ -97,6 +97,7 @@ type Client struct {
 
 	errs   *stream.Broadcaster[error]
 	frames *stream.Broadcaster[Frame]
+	states *stream.Broadcaster[network.StateChange]
 
 	mu          sync.Mutex
 	channels    map[string]*Channel
@@ -156,6 +157,7 @@ func New(opts Options) (*Client, error) {
 	}
 	c.errs = stream.NewBroadcaster[error](stream.Options{Buffer: opts.Buffer})
 	c.frames = stream.NewBroadcaster[Frame](stream.Options{Buffer: opts.Buffer, OnEvict: c.reportEvict})
+	c.states = stream.NewBroadcaster[network.StateChange](stream.Options{Buffer: opts.Buffer, OnEvict: c.reportEvict})
 
 	mo := opts.Manager
 	mo.Endpoint = c.endpoint
@@ -249,8 +251,13 @@ func (c *Client) SocketID() string {
 // State returns the connection's latest state change.
 func (c *Client) State() network.StateChange { return c.mgr.State() }
 
-// States returns the connection's state changes from now on.
-func (c *Client) States(ctx context.Context) <-chan network.StateChange { return c.mgr.States(ctx) }
+// States returns the connection's state changes from now on, each after
+// the Client has acted on it (a StateConnected comes with SocketID set),
+// in order with Frames. A subscriber that falls a full buffer behind is
+// cut off and stream.ErrSlowConsumer reported on Errors.
+func (c *Client) States(ctx context.Context) <-chan network.StateChange {
+	return c.states.Subscribe(ctx)
+}
 
 // Errors returns asynchronous failures, each reported once: connection
 // failures reported by the manager (a pusher:error with a code in
@@ -308,6 +315,7 @@ func (c *Client) Close() error {
 		}
 		c.errs.Close()
 		c.frames.Close()
+		c.states.Close()
 	})
 	return c.closeErr
 }

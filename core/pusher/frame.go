@@ -31,6 +31,9 @@ type Frame struct {
 	Data json.RawMessage `json:"data,omitempty"`
 	// UserID is set by the server on client events on presence channels.
 	UserID string `json:"user_id,omitempty"`
+	// Raw is the frame as received (nil for a frame built to be sent). It
+	// is shared by every subscriber: never modify it.
+	Raw []byte `json:"-"`
 }
 
 // Payload returns the frame's data with one level of string encoding
@@ -54,7 +57,7 @@ func DecodeFrame(b []byte) (Frame, error) {
 	if w.Event == "" {
 		return Frame{}, &DecodeError{Err: errors.New("no event name")}
 	}
-	f := Frame{Event: w.Event, Channel: w.Channel, Data: w.Data}
+	f := Frame{Event: w.Event, Channel: w.Channel, Data: w.Data, Raw: b}
 	if bytes.Equal(f.Data, []byte("null")) {
 		f.Data = nil
 	}

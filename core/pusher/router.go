@@ -30,6 +30,7 @@ func (c *Client) route(ctx context.Context, frames <-chan []byte, states <-chan 
 				continue
 			}
 			c.onState(sc)
+			c.states.Publish(sc)
 		case err, ok := <-errs:
 			if !ok {
 				errs = nil

@@ -42,33 +42,6 @@ type Frame struct {
 // as is; no data as nil.
 func (f Frame) Payload() json.RawMessage { return unwrapData(f.Data) }
 
-// DecodeFrame parses one inbound text frame. It fails on invalid JSON and
-// on a missing event name; the error matches ErrMalformed.
-func DecodeFrame(b []byte) (Frame, error) {
-	var w struct {
-		Event   string          `json:"event"`
-		Channel string          `json:"channel"`
-		Data    json.RawMessage `json:"data"`
-		UserID  json.RawMessage `json:"user_id"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return Frame{}, &DecodeError{Err: err}
-	}
-	if w.Event == "" {
-		return Frame{}, &DecodeError{Err: errors.New("no event name")}
-	}
-	f := Frame{Event: w.Event, Channel: w.Channel, Data: w.Data, Raw: b}
-	if bytes.Equal(f.Data, []byte("null")) {
-		f.Data = nil
-	}
-	id, err := flexID(w.UserID)
-	if err != nil {
-		return Frame{}, &DecodeError{Event: w.Event, Err: fmt.Errorf("user_id: %w", err)}
-	}
-	f.UserID = id
-	return f, nil
-}
-
 // EncodeFrame marshals f for sending. Data must be valid JSON or empty
 // (empty is sent as {}).
 func EncodeFrame(f Frame) ([]byte, error) {

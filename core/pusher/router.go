@@ -16,6 +16,7 @@ const pongTimeout = 5 * time.Second
 // frames, state changes and errors until the manager closes them.
 func (c *Client) route(ctx context.Context, frames <-chan []byte, states <-chan network.StateChange, errs <-chan error) {
 	defer c.wg.Done()
+	var dec frameDecoder // route's own: it remembers the names it saw
 	for frames != nil || states != nil || errs != nil {
 		select {
 		case b, ok := <-frames:
@@ -23,7 +24,7 @@ func (c *Client) route(ctx context.Context, frames <-chan []byte, states <-chan 
 				frames = nil
 				continue
 			}
-			c.onFrame(ctx, b)
+			c.onFrame(ctx, &dec, b)
 		case sc, ok := <-states:
 			if !ok {
 				states = nil
@@ -78,8 +79,8 @@ func (c *Client) onState(sc network.StateChange) {
 }
 
 // onFrame routes one inbound frame, then publishes it on Frames.
-func (c *Client) onFrame(ctx context.Context, b []byte) {
-	f, err := DecodeFrame(b)
+func (c *Client) onFrame(ctx context.Context, dec *frameDecoder, b []byte) {
+	f, err := dec.decode(b)
 	if err != nil {
 		c.errs.Publish(err)
 		return
@@ -123,8 +124,8 @@ func (c *Client) act(ctx context.Context, f Frame) {
 		c.mu.Lock()
 		ch := c.channels[f.Channel]
 		c.mu.Unlock()
-		if ch == nil {
-			return
+		if ch == nil || ch.events.Len() == 0 {
+			return // nobody listens: the data is not even unwrapped
 		}
 		ch.events.Publish(Event{Event: f.Event, Channel: f.Channel, Data: f.Payload(), UserID: f.UserID})
 	}

@@ -24,7 +24,8 @@ type Event struct {
 	UserID string
 	// Data is the payload with the protocol's string encoding removed:
 	// Laravel sends the event's public properties (or broadcastWith()) as a
-	// JSON object.
+	// JSON object. It is not validated beforehand (a decoder's parse
+	// does that, so the payload is read once); a decoder may keep it.
 	Data json.RawMessage
 	// ReceivedAt is when the frame arrived, by Options.Clock.
 	ReceivedAt time.Time

@@ -1,8 +1,11 @@
 package laravel
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/chatwire/chatwire/core/network"
 	"github.com/chatwire/chatwire/core/pusher"
@@ -94,7 +97,7 @@ func (s *DataSource) handleFrame(f pusher.Frame) {
 		return // unknown events reach RawMessages only
 	}
 	conv, _ := s.opts.conversationOf(f.Channel)
-	ev, err := dec(Event{Name: f.Event, Channel: f.Channel, ConversationID: conv, UserID: f.UserID, Data: f.Payload(), ReceivedAt: now})
+	ev, err := dec(Event{Name: f.Event, Channel: f.Channel, ConversationID: conv, UserID: f.UserID, Data: payloadOf(f.Data), ReceivedAt: now})
 	if err != nil {
 		s.log.Debug("laravel: undecodable event", "event", f.Event, "channel", f.Channel, "err", err)
 		s.hub.Report(domain.ClassDecode, false, &domain.DecodeError{Type: f.Event, Err: err})
@@ -173,4 +176,27 @@ func (s *DataSource) handleState(sc network.StateChange) {
 	if sc.State == network.StateFailed {
 		s.hub.Report(domain.ClassConnection, true, state.Err)
 	}
+}
+
+// payloadOf removes the protocol's string encoding from a frame's data in
+// one pass: "{\"a\":1}" becomes {"a":1}. A string that does not hold an
+// object or array stays the JSON string it is; an object or other value is
+// returned as is. The result is not validated here: the decoder reading it
+// does that, so the payload is scanned once.
+func payloadOf(data json.RawMessage) json.RawMessage {
+	if len(data) == 0 || data[0] != '"' {
+		return data
+	}
+	inner, err := jsontext.AppendUnquote(nil, data)
+	if err != nil {
+		return data
+	}
+	i := 0
+	for i < len(inner) && isSpace(inner[i]) {
+		i++
+	}
+	if i < len(inner) && (inner[i] == '{' || inner[i] == '[') {
+		return inner
+	}
+	return data
 }

@@ -68,8 +68,9 @@ type Options struct {
 	// ErrSubscribeTimeout and is tried again after the next reconnect.
 	SubscribeTimeout time.Duration
 	// Buffer is each stream subscriber's buffer; zero means
-	// stream.DefaultBuffer. A subscriber of Events, MemberEvents or Errors
-	// that falls a full buffer behind is cut off (its channel closes) and
+	// stream.DefaultBuffer for Events and MemberEvents, and 32 for States
+	// and Errors (rare, small values). A subscriber that falls a full
+	// buffer behind is cut off (its channel closes) and
 	// stream.ErrSlowConsumer is reported on Errors; Frames never cuts off.
 	Buffer int
 	// Logger receives debug logs (and is passed to the manager when
@@ -155,9 +156,13 @@ func New(opts Options) (*Client, error) {
 		connChanged: make(chan struct{}),
 		closing:     make(chan struct{}),
 	}
-	c.errs = stream.NewBroadcaster[error](stream.Options{Buffer: opts.Buffer})
-	c.frames = stream.NewBroadcaster[Frame](stream.Options{Buffer: opts.Buffer, OnEvict: c.reportEvict})
-	c.states = stream.NewBroadcaster[network.StateChange](stream.Options{Buffer: opts.Buffer, OnEvict: c.reportEvict})
+	small := opts.Buffer
+	if small <= 0 {
+		small = smallBuffer
+	}
+	c.errs = stream.NewBroadcaster[error](stream.Options{Buffer: small})
+	c.frames = stream.NewBroadcaster[Frame](stream.Options{Buffer: framesBuffer, OnEvict: c.reportEvict})
+	c.states = stream.NewBroadcaster[network.StateChange](stream.Options{Buffer: small, OnEvict: c.reportEvict})
 
 	mo := opts.Manager
 	mo.Endpoint = c.endpoint
@@ -277,8 +282,15 @@ func (c *Client) Errors(ctx context.Context) <-chan error { return c.errs.Subscr
 // connection (TCP flow control then slows the server), so only a pump that
 // never stalls should subscribe; applications read Channel.Events.
 func (c *Client) Frames(ctx context.Context) <-chan Frame {
-	return c.frames.SubscribeWith(ctx, stream.SubscribeOptions{Policy: stream.Block})
+	return c.frames.SubscribeWith(ctx, stream.SubscribeOptions{Policy: stream.Block, Buffer: framesBuffer})
 }
+
+// smallBuffer is the default buffer of States and Errors subscribers.
+const smallBuffer = 32
+
+// framesBuffer is a Frames subscriber's buffer: lossless delivery needs
+// none, a little lets the reader and the pump overlap.
+const framesBuffer = 32
 
 // Channel returns the subscribed (or subscribing) channel with that name.
 func (c *Client) Channel(name string) (*Channel, bool) {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,10 +93,11 @@ func newBenchServer(b *testing.B, envelope bool) *benchServer {
 			return
 		}
 		ready := make(chan struct{})
+		var once sync.Once
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.serve(c, ready)
+			s.serve(c, func() { once.Do(func() { close(ready) }) })
 		}()
 		select {
 		case <-ready:
@@ -116,17 +120,17 @@ func newBenchServer(b *testing.B, envelope bool) *benchServer {
 }
 
 // serve greets, answers subscriptions, and discards everything else.
-func (s *benchServer) serve(c *websocket.Conn, ready chan struct{}) {
+func (s *benchServer) serve(c *websocket.Conn, ready func()) {
 	greeting := `{"event":"pusher:connection_established","data":"{\"socket_id\":\"1.1\",\"activity_timeout\":120}"}`
 	if s.envelope {
 		greeting = `{"type":"session.ready","payload":{"user_id":"u1","session_id":"s1","last_seq":0}}`
 	}
 	if c.WriteMessage(websocket.TextMessage, []byte(greeting)) != nil {
-		close(ready)
+		ready()
 		return
 	}
 	if s.envelope {
-		close(ready)
+		ready()
 	}
 	for {
 		_, b, err := c.ReadMessage()
@@ -139,7 +143,7 @@ func (s *benchServer) serve(c *websocket.Conn, ready chan struct{}) {
 		f, _ := pusher.DecodeFrame(b)
 		channel := jsonString(f.Payload(), "channel")
 		_ = c.WriteMessage(websocket.TextMessage, []byte(`{"event":"pusher_internal:subscription_succeeded","channel":"`+channel+`","data":"{}"}`))
-		close(ready)
+		ready()
 	}
 }
 
@@ -327,5 +331,113 @@ func BenchmarkDecodeMessageSent(b *testing.B) {
 		}
 		src.handleFrame(f)
 		i++
+	}
+}
+
+// heapInUse returns the live heap after a full collection.
+func heapInUse() uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// BenchmarkIdleConnection reports the heap one connected data source
+// holds, idle, with a presence and a private channel subscribed (KiB/conn),
+// then what one subscriber on each typed stream adds
+// (subscribers-KiB/conn), against a bare gorilla connection with its
+// reader goroutine (raw-KiB/conn) on the same server.
+// Goroutine stacks are not in the heap: goroutines/conn counts them, the
+// loopback server's two per connection included in both figures.
+func BenchmarkIdleConnection(b *testing.B) {
+	const n = 50
+	s := newBenchServer(b, false)
+	go func() { // the bench server hands out connections; nobody needs them
+		for {
+			select {
+			case <-s.conns:
+			case <-s.stopped:
+				return
+			}
+		}
+	}()
+	sign := pusher.AuthorizerFunc(func(_ context.Context, socketID, channel string) (pusher.Auth, error) {
+		a := pusher.Auth{}
+		if strings.HasPrefix(channel, "presence-") {
+			a.ChannelData = `{"user_id":"1"}`
+		}
+		a.Auth = pusher.SignChannel("k", "secret", socketID, channel, a.ChannelData)
+		return a, nil
+	})
+	for b.Loop() {
+		ctx, cancel := context.WithCancel(context.Background())
+		base, g0 := heapInUse(), runtime.NumGoroutine()
+		raws := make([]*websocket.Conn, n)
+		for i := range raws {
+			c, _, err := websocket.DefaultDialer.Dial(s.wsURL(), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			go func() {
+				for {
+					if _, _, err := c.ReadMessage(); err != nil {
+						return
+					}
+				}
+			}()
+			raws[i] = c
+		}
+		raw := heapInUse() - base
+		for _, c := range raws {
+			c.Close()
+		}
+		base = heapInUse()
+		g1 := runtime.NumGoroutine()
+		srcs := make([]*DataSource, n)
+		for i := range srcs {
+			src, err := New(Options{
+				Pusher:              pusher.Options{Host: s.host(), Key: "k", Authorizer: sign},
+				UserID:              "1",
+				DisableUserChannel:  true,
+				ConversationChannel: "private-conversation.{id}",
+				Conversations:       []string{"7"},
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := src.Connect(ctx, "token"); err != nil {
+				b.Fatal(err)
+			}
+			srcs[i] = src
+		}
+		used := heapInUse() - base
+		if path := os.Getenv("IDLE_HEAP_PROFILE"); path != "" {
+			f, _ := os.Create(path)
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+		g2 := runtime.NumGoroutine()
+		for _, src := range srcs {
+			_ = src.Messages(ctx)
+			_ = src.Typing(ctx)
+			_ = src.UserStatuses(ctx)
+			_ = src.ConversationUpdates(ctx)
+			_ = src.ReadReceipts(ctx)
+			_ = src.Calls(ctx)
+			_ = src.RawMessages(ctx)
+			_ = src.ConnectionStates(ctx)
+			_ = src.Errors(ctx)
+		}
+		subs := heapInUse() - base - used
+		b.ReportMetric(float64(subs)/n/1024, "subscribers-KiB/conn")
+		b.ReportMetric(float64(used)/n/1024, "KiB/conn")
+		b.ReportMetric(float64(raw)/n/1024, "raw-KiB/conn")
+		b.ReportMetric(float64(g2-g1)/n, "goroutines/conn")
+		b.ReportMetric(float64(g1-g0)/n, "raw-goroutines/conn")
+		for _, src := range srcs {
+			_ = src.Close()
+		}
+		cancel()
 	}
 }

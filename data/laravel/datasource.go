@@ -68,13 +68,7 @@ func New(opts Options) (*DataSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := o.Events[o.TypingEvent]; !ok {
-		o.Events[o.TypingEvent] = DecodeTyping
-	}
-	if _, ok := o.Events[o.ReadEvent]; !ok {
-		o.Events[o.ReadEvent] = DecodeRead
-	}
-	table, err := newEventTable(o.Events, o.Namespace)
+	table, err := eventTableFor(&o, opts.Events == nil)
 	if err != nil {
 		return nil, err
 	}

@@ -228,7 +228,10 @@ func BenchmarkRawGorillaReadMessage(b *testing.B) {
 
 func BenchmarkPipelineEnvelope(b *testing.B) {
 	s := newBenchServer(b, true)
-	src := data.New(data.Options{BaseURL: s.wsURL(), StreamBuffer: 8192})
+	src, err := data.New(data.Options{BaseURL: s.wsURL(), StreamBuffer: 8192})
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.Cleanup(func() { _ = src.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

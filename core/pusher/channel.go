@@ -111,12 +111,14 @@ type Channel struct {
 	err           error
 	changed       chan struct{} // closed and replaced on every state change
 	memberMap     map[string]Member
-	me            string // presence: our own user id from the channel data
-	attemptSocket string // socket id the latest attempt runs for
-	sentSeq       uint64 // order of the latest subscribe frame; 0 while none is out
-	waiters       int    // Subscribe, Ensure and Wait calls waiting on the channel
-	failSeq       uint64 // counts failures, so a waiter sees each one
-	failErr       error  // the latest failure
+	me            string    // presence: our own user id from the channel data
+	attemptSocket string    // socket id the latest attempt runs for
+	sentSeq       uint64    // order of the latest subscribe frame; 0 while none is out
+	key           *[32]byte // private-encrypted-: the shared secret of the latest authorization
+	count         int       // the latest subscription count, 0 if none came
+	waiters       int       // Subscribe, Ensure and Wait calls waiting on the channel
+	failSeq       uint64    // counts failures, so a waiter sees each one
+	failErr       error     // the latest failure
 }
 
 func newChannel(c *Client, name string, kind Kind) *Channel {
@@ -186,6 +188,15 @@ func (ch *Channel) Members() []Member {
 	ch.client.mu.Lock()
 	defer ch.client.mu.Unlock()
 	return sortedMembers(ch.memberMap)
+}
+
+// SubscriptionCount returns the channel's subscriber count from the
+// server's latest pusher_internal:subscription_count, or 0 if none came
+// (servers send it only when the app enables it).
+func (ch *Channel) SubscriptionCount() int {
+	ch.client.mu.Lock()
+	defer ch.client.mu.Unlock()
+	return ch.count
 }
 
 // Me returns our own member ID on a presence channel, from the

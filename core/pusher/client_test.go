@@ -279,8 +279,8 @@ func TestBadFramesAreReported(t *testing.T) {
 func TestSubscribeRefusals(t *testing.T) {
 	c := newClient(t, pusher.Options{Host: "127.0.0.1:1", Key: "key"})
 	ctx := testCtx(t)
-	if _, err := c.Subscribe(ctx, "private-encrypted-x"); !errors.Is(err, pusher.ErrEncryptedChannel) {
-		t.Fatalf("encrypted: %v", err)
+	if _, err := c.Subscribe(ctx, "private-encrypted-x"); !errors.Is(err, pusher.ErrNoAuthorizer) {
+		t.Fatalf("encrypted without an authorizer: %v", err)
 	}
 	if _, err := c.Subscribe(ctx, "private-x"); !errors.Is(err, pusher.ErrNoAuthorizer) {
 		t.Fatalf("no authorizer: %v", err)

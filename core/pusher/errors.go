@@ -17,13 +17,15 @@ var (
 	ErrClosed = network.ErrClosed
 	// ErrInvalidChannel: the channel name breaks the protocol's rules.
 	ErrInvalidChannel = errors.New("pusher: invalid channel name")
-	// ErrEncryptedChannel: private-encrypted- channels are not supported.
-	ErrEncryptedChannel = errors.New("pusher: private-encrypted channels are not supported")
+	// ErrEncryptedChannel: an authorization for a private-encrypted-
+	// channel came without a usable shared secret.
+	ErrEncryptedChannel = errors.New("pusher: encrypted channel without a shared secret")
 	// ErrNoAuthorizer: a private or presence channel needs Options.Authorizer.
 	ErrNoAuthorizer = errors.New("pusher: private and presence channels need an authorizer")
 	// ErrInvalidEvent: a client event name must start with "client-".
 	ErrInvalidEvent = errors.New(`pusher: client event names must start with "client-"`)
-	// ErrClientEventChannel: client events go only on private and presence channels.
+	// ErrClientEventChannel: client events go only on private and presence
+	// channels (not on public or encrypted ones).
 	ErrClientEventChannel = errors.New("pusher: client events need a private or presence channel")
 	// ErrRateLimited: more than the allowed client events per second; the
 	// event was not sent and is not queued.

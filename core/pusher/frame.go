@@ -19,6 +19,21 @@ const (
 	EventSubscriptionSucceeded = "pusher_internal:subscription_succeeded"
 	EventMemberAdded           = "pusher_internal:member_added"
 	EventMemberRemoved         = "pusher_internal:member_removed"
+	// EventSubscriptionCount is Pusher's count of a channel's subscribers
+	// (when the app enables it); the Client passes it on to the channel's
+	// Events as EventSubscriptionCountChanged.
+	EventSubscriptionCount = "pusher_internal:subscription_count"
+	// EventSubscriptionCountChanged is the channel event that carries a
+	// new subscription count ({"subscription_count": n}).
+	EventSubscriptionCountChanged = "pusher:subscription_count"
+	// EventCacheMiss: a cache channel had no event cached when it was
+	// subscribed (otherwise the server sends the last event at once).
+	EventCacheMiss = "pusher:cache_miss"
+	// EventSignin asks the server to authenticate the user; see
+	// Client.Signin.
+	EventSignin = "pusher:signin"
+	// EventSigninSuccess is the server's answer to a valid pusher:signin.
+	EventSigninSuccess = "pusher:signin_success"
 )
 
 // Frame is one protocol message as it travels on the wire.
@@ -34,6 +49,11 @@ type Frame struct {
 	// Raw is the frame as received (nil for a frame built to be sent). It
 	// is shared by every subscriber: never modify it.
 	Raw []byte `json:"-"`
+	// Encrypted marks an event on a private-encrypted- channel as the
+	// Client delivers it: Data then holds the decrypted data (JSON), or nil
+	// when it could not be decrypted (reported on Errors). Raw keeps the
+	// ciphertext as received.
+	Encrypted bool `json:"-"`
 }
 
 // Payload returns the frame's data with one level of string encoding

@@ -3,6 +3,7 @@ package pusher
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -85,18 +86,19 @@ func (c *Client) onFrame(ctx context.Context, dec *frameDecoder, b []byte) {
 		c.errs.Publish(err)
 		return
 	}
-	c.act(ctx, f)
+	c.act(ctx, &f)
 	c.frames.Publish(f)
 }
 
-// act does what one frame asks of the Client.
-func (c *Client) act(ctx context.Context, f Frame) {
+// act does what one frame asks of the Client. It decrypts the data of an
+// event on an encrypted channel in place.
+func (c *Client) act(ctx context.Context, f *Frame) {
 	switch f.Event {
 	case EventConnectionEstablished:
 		// The handshake acted on it; here it marks where the frames of a
 		// new connection start (see fromCurrentLocked).
 		var d connectionEstablished
-		if decodeData(f, &d) == nil {
+		if decodeData(*f, &d) == nil {
 			c.mu.Lock()
 			c.frameSocket = d.SocketID
 			c.mu.Unlock()
@@ -110,24 +112,75 @@ func (c *Client) act(ctx context.Context, f Frame) {
 		}
 		cancel()
 	case EventError:
-		c.onError(f)
+		c.onError(*f)
 	case EventSubscriptionSucceeded:
-		c.onSubscribed(f)
+		c.onSubscribed(*f)
 	case EventSubscriptionError:
-		c.onSubscriptionError(f)
+		c.onSubscriptionError(*f)
 	case EventMemberAdded, EventMemberRemoved:
-		c.onMember(f)
+		c.onMember(*f)
+	case EventSubscriptionCount:
+		c.onSubscriptionCount(*f)
 	default:
 		if f.Channel == "" || strings.HasPrefix(f.Event, "pusher_internal:") {
 			return
 		}
 		c.mu.Lock()
 		ch := c.channels[f.Channel]
+		var key *[32]byte
+		if ch != nil {
+			key = ch.key
+		}
 		c.mu.Unlock()
-		if ch == nil || ch.events.Len() == 0 {
+		if ch == nil {
+			return
+		}
+		if ch.kind == PrivateEncrypted && !strings.HasPrefix(f.Event, "pusher:") {
+			f.Encrypted = true
+			plain, err := c.decrypt(key, *f)
+			f.Data = plain
+			if err != nil {
+				c.errs.Publish(err)
+				return
+			}
+		}
+		if ch.events.Len() == 0 {
 			return // nobody listens: the data is not even unwrapped
 		}
 		ch.events.Publish(Event{Event: f.Event, Channel: f.Channel, Data: f.Payload(), UserID: f.UserID})
+	}
+}
+
+// decrypt opens the data of an event on an encrypted channel.
+func (c *Client) decrypt(key *[32]byte, f Frame) (json.RawMessage, error) {
+	if key == nil {
+		return nil, &DecodeError{Event: f.Event, Err: fmt.Errorf("%w: no shared secret for %s", ErrDecrypt, f.Channel)}
+	}
+	plain, err := decrypt(key, f.Data)
+	if err != nil {
+		return nil, &DecodeError{Event: f.Event, Err: err}
+	}
+	return plain, nil
+}
+
+// onSubscriptionCount records a channel's subscriber count and passes it
+// on to the channel's listeners as pusher:subscription_count.
+func (c *Client) onSubscriptionCount(f Frame) {
+	var d struct {
+		Count int `json:"subscription_count"`
+	}
+	if err := decodeData(f, &d); err != nil {
+		c.errs.Publish(err)
+		return
+	}
+	c.mu.Lock()
+	ch := c.channels[f.Channel]
+	if ch != nil {
+		ch.count = d.Count
+	}
+	c.mu.Unlock()
+	if ch != nil {
+		ch.events.Publish(Event{Event: EventSubscriptionCountChanged, Channel: f.Channel, Data: f.Payload()})
 	}
 }
 

@@ -14,9 +14,10 @@ import (
 // the same *Channel. If the call fails, a channel it created is dropped.
 // A failure it returns is not also reported on Errors.
 //
-// private- and presence- channels are authorized through
-// Options.Authorizer for each socket id; private-encrypted- channels are
-// refused with ErrEncryptedChannel.
+// private-, private-encrypted- and presence- channels are authorized
+// through Options.Authorizer for each socket id; an encrypted channel's
+// authorization must carry its shared secret (else ErrEncryptedChannel),
+// and its events arrive decrypted.
 func (c *Client) Subscribe(ctx context.Context, name string) (*Channel, error) {
 	w, err := c.register([]string{name})
 	if err != nil {
@@ -260,6 +261,16 @@ func (c *Client) attempt(ch *Channel, conn *connection) {
 	ch.sentSeq = c.sendSeq
 	if ch.kind == Presence {
 		ch.me = channelDataUserID(auth.ChannelData)
+	}
+	if ch.kind == PrivateEncrypted {
+		key, err := decodeSharedSecret(auth.SharedSecret)
+		if err != nil {
+			ch.sentSeq = 0
+			c.mu.Unlock()
+			c.fail(ch, conn, &SubscriptionError{Channel: ch.name, Type: "AuthError", Message: err.Error(), Err: ErrEncryptedChannel})
+			return
+		}
+		ch.key = key
 	}
 	seq := ch.sentSeq
 	c.mu.Unlock()

@@ -31,11 +31,12 @@ type AuthServer struct {
 	key, secret string
 	srv         *httptest.Server
 
-	mu       sync.Mutex
-	users    map[string]User
-	deny     map[string]bool
-	fail     []int
-	requests int
+	mu        sync.Mutex
+	users     map[string]User
+	deny      map[string]bool
+	fail      []int
+	requests  int
+	masterKey string
 }
 
 // NewAuthServer starts an AuthServer that signs with the app's key and secret.
@@ -67,6 +68,15 @@ func (s *AuthServer) RemoveToken(token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.users, token)
+}
+
+// EncryptWith makes the server hand out shared secrets for
+// private-encrypted- channels, derived from the app's encryption master
+// key (base64 of 32 bytes), as Laravel's Pusher broadcaster does.
+func (s *AuthServer) EncryptWith(masterKey string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.masterKey = masterKey
 }
 
 // Deny makes the server refuse channel with 403.
@@ -102,6 +112,7 @@ func (s *AuthServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	user, known := s.users[token]
 	channel := r.PostFormValue("channel_name")
 	denied := s.deny[channel]
+	masterKey := s.masterKey
 	s.mu.Unlock()
 
 	switch {
@@ -142,6 +153,16 @@ func (s *AuthServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		auth.ChannelData = string(cd)
+	}
+	if kind == pusher.PrivateEncrypted {
+		if masterKey == "" {
+			http.Error(w, "no encryption master key", http.StatusInternalServerError)
+			return
+		}
+		if auth.SharedSecret, err = pusher.SharedSecret(channel, masterKey); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 	}
 	auth.Auth = pusher.SignChannel(s.key, s.secret, socketID, channel, auth.ChannelData)
 	w.Header().Set("Content-Type", "application/json")

@@ -3,6 +3,8 @@ package pushertest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,6 +59,10 @@ type SoketiOptions struct {
 // given to StartSoketi (or of one of its subtests).
 type Soketi struct {
 	AppID, Key, Secret string
+	// EncryptionMasterKey is a random key (base64 of 32 bytes) for
+	// private-encrypted- channels, made at start: give it to the
+	// AuthServer (EncryptWith); API uses it to encrypt.
+	EncryptionMasterKey string
 	// Port serves both WebSocket connections and the HTTP API.
 	Port int
 
@@ -126,7 +132,7 @@ func StartSoketi(t testing.TB, opts SoketiOptions) *Soketi {
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = 30 * time.Second
 	}
-	s := &Soketi{AppID: opts.AppID, Key: opts.Key, Secret: opts.Secret, t: t, bin: bin, opts: opts}
+	s := &Soketi{AppID: opts.AppID, Key: opts.Key, Secret: opts.Secret, EncryptionMasterKey: randomKey(), t: t, bin: bin, opts: opts}
 	var err error
 	if s.Port, err = freeTCPPort(); err != nil {
 		t.Fatalf("soketi: %v", err)
@@ -176,7 +182,7 @@ func (s *Soketi) URL() string { return "http://" + s.Host() }
 
 // API returns a client of the server's HTTP events API.
 func (s *Soketi) API() *API {
-	return &API{BaseURL: s.URL(), AppID: s.AppID, Key: s.Key, Secret: s.Secret}
+	return &API{BaseURL: s.URL(), AppID: s.AppID, Key: s.Key, Secret: s.Secret, EncryptionMasterKey: s.EncryptionMasterKey}
 }
 
 // Start starts the server (again) on its ports and waits until it answers
@@ -345,4 +351,11 @@ func moduleRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// randomKey returns base64 of 32 random bytes.
+func randomKey() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base64.StdEncoding.EncodeToString(b[:])
 }

@@ -50,6 +50,9 @@ type Options struct {
 	// Authorizer signs private and presence subscriptions; nil allows
 	// public channels only.
 	Authorizer Authorizer
+	// UserAuthenticator signs the user's sign-in (Signin); nil means
+	// Signin fails with ErrNoUserAuthenticator.
+	UserAuthenticator UserAuthenticator
 
 	// Manager tunes the underlying network.ConnectionManager. A nil
 	// NewClient means network.NewGorillaClient with zero GorillaOptions
@@ -106,6 +109,7 @@ type Client struct {
 	frameSocket string        // socket id of the connection route is reading frames of
 	conn        *connection   // the connection subscriptions run on; nil when offline
 	connChanged chan struct{} // closed and replaced whenever conn changes
+	user        signin        // the user's sign-in
 	sendSeq     uint64        // orders subscribe frames, for code-less pusher:error
 	started     bool
 	closed      bool
@@ -163,6 +167,7 @@ func New(opts Options) (*Client, error) {
 	c.errs = stream.NewBroadcaster[error](stream.Options{Buffer: small})
 	c.frames = stream.NewBroadcaster[Frame](stream.Options{Buffer: framesBuffer, OnEvict: c.reportEvict})
 	c.states = stream.NewBroadcaster[network.StateChange](stream.Options{Buffer: small, OnEvict: c.reportEvict})
+	c.user.events = stream.NewBroadcaster[Event](stream.Options{Buffer: opts.Buffer, OnEvict: c.reportEvict})
 
 	mo := opts.Manager
 	mo.Endpoint = c.endpoint
@@ -328,6 +333,7 @@ func (c *Client) Close() error {
 		c.errs.Close()
 		c.frames.Close()
 		c.states.Close()
+		c.user.events.Close()
 	})
 	return c.closeErr
 }

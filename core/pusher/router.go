@@ -56,6 +56,10 @@ func (c *Client) onState(sc network.StateChange) {
 			return
 		}
 		c.dropConnLocked()
+		c.user.socket, c.user.done = "", false
+		if c.user.changed != nil {
+			c.user.changedLocked()
+		}
 		for _, ch := range c.channels {
 			ch.attemptSocket = ""
 			ch.sentSeq = 0
@@ -77,6 +81,7 @@ func (c *Client) onState(sc network.StateChange) {
 	for _, ch := range c.channels {
 		c.startAttemptLocked(ch)
 	}
+	c.startSigninLocked()
 }
 
 // onFrame routes one inbound frame, then publishes it on Frames.
@@ -121,7 +126,13 @@ func (c *Client) act(ctx context.Context, f *Frame) {
 		c.onMember(*f)
 	case EventSubscriptionCount:
 		c.onSubscriptionCount(*f)
+	case EventSigninSuccess:
+		c.onSigninSuccess(*f)
 	default:
+		if isUserChannel(f.Channel) {
+			c.onUserEvent(*f)
+			return
+		}
 		if f.Channel == "" || strings.HasPrefix(f.Event, "pusher_internal:") {
 			return
 		}

@@ -2,6 +2,7 @@ package pusher_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"testing"
 
@@ -115,5 +116,49 @@ func TestSubscriptionCount(t *testing.T) {
 	ev := recvEvent(t, events, pusher.EventSubscriptionCountChanged)
 	if string(ev.Data) != `{"subscription_count":3}` || ch.SubscriptionCount() != 3 {
 		t.Fatalf("event %s, count %d", ev.Data, ch.SubscriptionCount())
+	}
+}
+
+// User authentication against Soketi with sign-in required: Signin signs
+// in through the user endpoint, the backend's events to the user arrive on
+// UserEvents, and a reconnect signs in again.
+func TestSoketiSignin(t *testing.T) {
+	s := pushertest.StartSoketi(t, pushertest.SoketiOptions{UserAuthentication: true})
+	auth := pushertest.NewAuthServer(t, s.Key, s.Secret)
+	auth.AddUser("token-ann", pushertest.User{ID: "1", Info: map[string]string{"name": "Ann"}})
+	ha := pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{
+		Endpoint:     auth.Endpoint(),
+		UserEndpoint: auth.UserEndpoint(),
+		Token:        func(context.Context, string) (string, error) { return "token-ann", nil },
+	})
+	c := newClient(t, pusher.Options{Host: s.Host(), Key: s.Key, Authorizer: ha, UserAuthenticator: ha, Manager: fastManager()})
+	ctx := testCtx(t)
+	if err := c.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Signin(ctx); err != nil {
+		t.Fatalf("Signin: %v", err)
+	}
+	if id := c.UserID(); id != "1" {
+		t.Fatalf("UserID() = %q after Signin", id)
+	}
+	events := c.UserEvents(ctx)
+	if err := s.API().Trigger(ctx, pushertest.TriggerParams{Channels: []string{pusher.ServerToUserPrefix + "1"}, Event: "notice", Data: `{"text":"hello Ann"}`}); err != nil {
+		t.Fatalf("trigger to the user: %v", err)
+	}
+	if ev := recv(t, events, "user event"); ev.Event != "notice" || jsonField(t, ev.Data, "text") != "hello Ann" {
+		t.Fatalf("user event %+v", ev)
+	}
+
+	// After a restart the client signs in again by itself.
+	old := c.SocketID()
+	s.Restart()
+	eventually(t, "signed in again", func() bool { return c.SocketID() != old && c.UserID() == "1" })
+}
+
+func TestSigninWithoutAuthenticator(t *testing.T) {
+	c := newClient(t, pusher.Options{Host: "127.0.0.1:1", Key: "k"})
+	if err := c.Signin(testCtx(t)); !errors.Is(err, pusher.ErrNoUserAuthenticator) {
+		t.Fatalf("Signin = %v", err)
 	}
 }

@@ -56,6 +56,11 @@ func NewAuthServer(t testing.TB, key, secret string) *AuthServer {
 // Endpoint returns the authorization URL, ".../broadcasting/auth".
 func (s *AuthServer) Endpoint() string { return s.srv.URL + "/broadcasting/auth" }
 
+// UserEndpoint returns the user authentication URL,
+// ".../broadcasting/user-auth": a form with socket_id, an answer
+// {"auth":...,"user_data":"{\"id\":...,\"user_info\":...}"}.
+func (s *AuthServer) UserEndpoint() string { return s.srv.URL + "/broadcasting/user-auth" }
+
 // AddUser makes token valid for user.
 func (s *AuthServer) AddUser(token string, u User) {
 	s.mu.Lock()
@@ -116,7 +121,7 @@ func (s *AuthServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	switch {
-	case r.URL.Path != "/broadcasting/auth":
+	case r.URL.Path != "/broadcasting/auth" && r.URL.Path != "/broadcasting/user-auth":
 		http.NotFound(w, r)
 		return
 	case r.Method != http.MethodPost:
@@ -133,6 +138,10 @@ func (s *AuthServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	socketID := r.PostFormValue("socket_id")
+	if r.URL.Path == "/broadcasting/user-auth" {
+		s.authenticateUser(w, socketID, user)
+		return
+	}
 	if socketID == "" || channel == "" {
 		http.Error(w, "socket_id and channel_name are required", http.StatusUnprocessableEntity)
 		return
@@ -167,4 +176,25 @@ func (s *AuthServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	auth.Auth = pusher.SignChannel(s.key, s.secret, socketID, channel, auth.ChannelData)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(auth)
+}
+
+// authenticateUser answers a user authentication request.
+func (s *AuthServer) authenticateUser(w http.ResponseWriter, socketID string, user User) {
+	if socketID == "" {
+		http.Error(w, "socket_id is required", http.StatusUnprocessableEntity)
+		return
+	}
+	data, err := json.Marshal(struct {
+		ID       string `json:"id"`
+		UserInfo any    `json:"user_info,omitempty"`
+	}{user.ID, user.Info})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(pusher.UserAuth{
+		Auth:     pusher.SignUser(s.key, s.secret, socketID, string(data)),
+		UserData: string(data),
+	})
 }

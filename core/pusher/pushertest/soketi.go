@@ -43,6 +43,12 @@ type SoketiOptions struct {
 	AppID, Key, Secret string
 	// DisableClientMessages turns client events off (they are on by default).
 	DisableClientMessages bool
+	// UserAuthentication requires every connection to sign in
+	// (pusher:signin) within UserAuthenticationTimeout, else the server
+	// closes it with 4009; off by default.
+	UserAuthentication bool
+	// UserAuthenticationTimeout: zero means 30s.
+	UserAuthenticationTimeout time.Duration
 	// StartTimeout bounds each start until the server answers GET /; zero
 	// means 30s.
 	StartTimeout time.Duration
@@ -145,6 +151,10 @@ func StartSoketi(t testing.TB, opts SoketiOptions) *Soketi {
 	if err != nil {
 		t.Fatalf("soketi: %v", err)
 	}
+	userAuthTimeout := opts.UserAuthenticationTimeout
+	if userAuthTimeout <= 0 {
+		userAuthTimeout = 30 * time.Second
+	}
 	cfg := map[string]any{
 		"debug": false,
 		"host":  "127.0.0.1",
@@ -152,17 +162,18 @@ func StartSoketi(t testing.TB, opts SoketiOptions) *Soketi {
 		"appManager.array.apps": []map[string]any{{
 			"id": opts.AppID, "key": opts.Key, "secret": opts.Secret,
 			"enableClientMessages": !opts.DisableClientMessages, "enabled": true,
-			"maxConnections": -1, "enableUserAuthentication": false,
+			"maxConnections": -1, "enableUserAuthentication": opts.UserAuthentication,
 			"maxBackendEventsPerSecond": -1, "maxClientEventsPerSecond": -1,
 			"maxReadRequestsPerSecond": -1, "webhooks": []any{},
 		}},
-		"cluster.address":     "127.0.0.1",
-		"cluster.unicast":     "127.0.0.1",
-		"cluster.port":        clusterPort,
-		"metrics.enabled":     false,
-		"metrics.host":        "127.0.0.1",
-		"metrics.port":        metricsPort,
-		"shutdownGracePeriod": 100,
+		"cluster.address":           "127.0.0.1",
+		"cluster.unicast":           "127.0.0.1",
+		"cluster.port":              clusterPort,
+		"metrics.enabled":           false,
+		"metrics.host":              "127.0.0.1",
+		"metrics.port":              metricsPort,
+		"shutdownGracePeriod":       100,
+		"userAuthenticationTimeout": userAuthTimeout.Milliseconds(),
 	}
 	b, _ := json.Marshal(cfg)
 	s.cfg = filepath.Join(t.TempDir(), "soketi.json")

@@ -19,7 +19,7 @@ import (
 // authorization must carry its shared secret (else ErrEncryptedChannel),
 // and its events arrive decrypted.
 func (c *Client) Subscribe(ctx context.Context, name string) (*Channel, error) {
-	w, err := c.register([]string{name})
+	w, err := c.register([]string{name}, true)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +40,7 @@ func (c *Client) Subscribe(ctx context.Context, name string) (*Channel, error) {
 // the failures it saw (joined); a failure after it returned goes to
 // Errors. When ctx ends first it returns ctx's error and the channels stay.
 func (c *Client) Ensure(ctx context.Context, names ...string) error {
-	w, err := c.register(names)
+	w, err := c.register(names, true)
 	if err != nil {
 		return err
 	}
@@ -53,6 +53,13 @@ func (c *Client) Ensure(ctx context.Context, names ...string) error {
 	return errors.Join(errs...)
 }
 
+// Keep subscribes to every channel of names and keeps each subscribed, as
+// Ensure does, without waiting: failures go to Errors.
+func (c *Client) Keep(names ...string) error {
+	_, err := c.register(names, false)
+	return err
+}
+
 // waiter is one channel a Subscribe or Ensure call waits for.
 type waiter struct {
 	ch      *Channel
@@ -62,9 +69,10 @@ type waiter struct {
 }
 
 // register validates names, creates the channels that do not exist, starts
-// an attempt for new and failed ones, and counts the caller as waiting on
-// each, all under one lock so that no failure falls between two of them.
-func (c *Client) register(names []string) ([]*waiter, error) {
+// an attempt for new and failed ones, and (with wait) counts the caller as
+// waiting on each, all under one lock so that no failure falls between
+// two of them.
+func (c *Client) register(names []string, wait bool) ([]*waiter, error) {
 	kinds := make([]Kind, len(names))
 	for i, name := range names {
 		kind, err := ChannelKind(name)
@@ -97,8 +105,10 @@ func (c *Client) register(names []string) ([]*waiter, error) {
 				ch.setStateLocked(ChannelPending, nil)
 			}
 		}
-		ch.waiters++
-		ws = append(ws, &waiter{ch: ch, created: !existed, failSeq: ch.failSeq})
+		if wait {
+			ch.waiters++
+			ws = append(ws, &waiter{ch: ch, created: !existed, failSeq: ch.failSeq})
+		}
 	}
 	return ws, nil
 }

@@ -44,14 +44,15 @@ type DataSource struct {
 
 	mu           sync.Mutex
 	state        domain.ConnectionState
-	stateChanged chan struct{}     // closed and replaced on every state change
-	connects     int               // Connected transitions seen
-	wanted       map[string]bool   // channel names to keep subscribed
-	joined       map[string]string // conversation id → channel name
-	members      map[string]bool   // presence: online user ids, as reported on UserStatuses
-	messageIDs   recentSet         // guarded by mu: ids of messages delivered
-	messageKeys  recentSet         // guarded by mu: sender and client id of id-less messages
-	receiptKeys  recentSet         // guarded by mu
+	stateChanged chan struct{}                // closed and replaced on every state change
+	connects     int                          // Connected transitions seen
+	wanted       map[string]bool              // channel names to keep subscribed
+	joined       map[string]string            // conversation id → channel name
+	members      map[string]bool              // presence: online user ids, as reported on UserStatuses
+	listeners    map[string]*channelListeners // Echo listeners by channel
+	messageIDs   recentSet                    // guarded by mu: ids of messages delivered
+	messageKeys  recentSet                    // guarded by mu: sender and client id of id-less messages
+	receiptKeys  recentSet                    // guarded by mu
 	started      bool
 	closed       bool
 
@@ -83,6 +84,7 @@ func New(opts Options) (*DataSource, error) {
 		wanted:       map[string]bool{},
 		joined:       map[string]string{},
 		members:      map[string]bool{},
+		listeners:    map[string]*channelListeners{},
 		messageIDs:   recentSet{max: dedupSize},
 		messageKeys:  recentSet{max: dedupSize},
 		receiptKeys:  recentSet{max: dedupSize},
@@ -223,7 +225,12 @@ func (s *DataSource) Close() error {
 		s.state.Status = domain.Closed
 		s.state.At = s.clock.Now()
 		s.stateChangedLocked()
+		listeners := s.listeners
+		s.listeners = map[string]*channelListeners{}
 		s.mu.Unlock()
+		for _, l := range listeners {
+			l.close()
+		}
 		s.hub.Close()
 	})
 	return s.closeErr

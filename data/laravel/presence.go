@@ -126,3 +126,29 @@ func memberID(data json.RawMessage) (string, error) {
 	}
 	return id, nil
 }
+
+// membersOf reads the member list of a presence subscription_succeeded,
+// with each member's info, sorted by id.
+func membersOf(data json.RawMessage) ([]pusher.Member, error) {
+	var d struct {
+		Presence struct {
+			Hash map[string]json.RawMessage `json:"hash"`
+		} `json:"presence"`
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		return nil, err
+	}
+	ids, err := presenceIDs(data)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(ids)
+	members := make([]pusher.Member, len(ids))
+	for i, id := range ids {
+		members[i] = pusher.Member{ID: id}
+		if info := d.Presence.Hash[id]; len(info) > 0 && string(info) != "null" {
+			members[i].Info = info
+		}
+	}
+	return members, nil
+}

@@ -81,10 +81,21 @@ func (s *DataSource) handleFrame(f pusher.Frame) {
 		if f.Channel == s.opts.PresenceChannel && !s.opts.DisablePresence {
 			s.onPresence(f, now)
 		}
+		s.dispatchMembers(f)
+		return
+	case pusher.EventCacheMiss:
+		s.dispatch(f, nil, nil, now)
+		return
+	case pusher.EventSubscriptionCount:
+		f.Event = pusher.EventSubscriptionCountChanged
+		s.dispatch(f, nil, nil, now)
 		return
 	}
 	if f.Channel == "" || strings.HasPrefix(f.Event, "pusher:") || strings.HasPrefix(f.Event, "pusher_internal:") {
 		return
+	}
+	if f.Encrypted && f.Data == nil {
+		return // undecryptable: the protocol client reported it
 	}
 	s.mu.Lock()
 	wanted := s.wanted[f.Channel]
@@ -92,17 +103,20 @@ func (s *DataSource) handleFrame(f pusher.Frame) {
 	if !wanted {
 		return
 	}
+	data := payloadOf(f.Data)
 	dec, ok := s.events.lookup(f.Event)
 	if !ok {
-		return // unknown events reach RawMessages only
+		s.dispatch(f, data, nil, now) // unknown events: raw JSON to listeners
+		return
 	}
 	conv, _ := s.opts.conversationOf(f.Channel)
-	ev, err := dec(Event{Name: f.Event, Channel: f.Channel, ConversationID: conv, UserID: f.UserID, Data: payloadOf(f.Data), ReceivedAt: now})
+	ev, err := dec(Event{Name: f.Event, Channel: f.Channel, ConversationID: conv, UserID: f.UserID, Data: data, ReceivedAt: now})
 	if err != nil {
 		s.log.Debug("laravel: undecodable event", "event", f.Event, "channel", f.Channel, "err", err)
 		s.hub.Report(domain.ClassDecode, false, &domain.DecodeError{Type: f.Event, Err: err})
-		return
+		ev = nil
 	}
+	s.dispatch(f, data, ev, now)
 	if ev != nil {
 		s.deliver(ev, now)
 	}

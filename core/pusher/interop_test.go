@@ -87,7 +87,9 @@ func TestInteropWithPusherJS(t *testing.T) {
 	if err := js.Send(map[string]any{"op": "subscribe", "channel": "private-encrypted-vault"}); err != nil {
 		t.Fatal(err)
 	}
-	next("subscribed vault", func(m pushertest.JSMessage) bool { return m.Type == "subscribed" && m.Channel == "private-encrypted-vault" })
+	next("subscribed vault", func(m pushertest.JSMessage) bool {
+		return m.Type == "subscribed" && m.Channel == "private-encrypted-vault"
+	})
 	env.trigger(t, "private-encrypted-vault", "secret", `{"code":"1234"}`)
 	goSecret := recvEvent(t, vaultEvents, "secret")
 	jsSecret := next("secret", func(m pushertest.JSMessage) bool { return m.Type == "event" && m.Event == "secret" })

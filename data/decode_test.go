@@ -152,7 +152,7 @@ func TestDecodeFrameRejectsBadInput(t *testing.T) {
 }
 
 func TestSessionMergesReplayWithLiveFrames(t *testing.T) {
-	var ss session
+	ss := newSession(domain.Position{})
 	ss.begin(1, &wireSessionReady{UserID: "u", LastSeq: 10})
 	if ss.accept(10) || !ss.accept(11) || ss.accept(11) {
 		t.Fatal("live frames: want 10 rejected, 11 accepted once")
@@ -181,7 +181,7 @@ func TestSessionMergesReplayWithLiveFrames(t *testing.T) {
 }
 
 func TestSessionEpochChangeSyncsTheNewHistoryFromZero(t *testing.T) {
-	var ss session
+	ss := newSession(domain.Position{})
 	ss.begin(1, &wireSessionReady{UserID: "u", LastSeq: 40, Epoch: "e1"})
 	ss.accept(41)
 	d, status, _ := ss.begin(2, &wireSessionReady{UserID: "u", LastSeq: 3, Epoch: "e2"})
@@ -195,31 +195,15 @@ func TestSessionEpochChangeSyncsTheNewHistoryFromZero(t *testing.T) {
 		t.Errorf("outcome after an epoch change = %v, want incomplete", got)
 	}
 	// No epoch from a server that never sent one: the last_seq rule.
-	var old session
+	old := newSession(domain.Position{})
 	old.begin(1, &wireSessionReady{UserID: "u", LastSeq: 40})
 	if d, status, _ := old.begin(2, &wireSessionReady{UserID: "u", LastSeq: 3}); d.sync || status != domain.SyncIncomplete || old.high != 3 {
 		t.Errorf("last_seq went backwards: decision %+v status %v high %d, want no sync, incomplete, high 3", d, status, old.high)
 	}
 }
 
-func TestRecentSetForgetsTheOldest(t *testing.T) {
-	var r recentSet
-	if !r.add("a") || r.add("a") {
-		t.Fatal("want a new once")
-	}
-	for i := range recentMessageIDs {
-		r.add(string(rune('A'+i%26)) + string(rune(i)))
-	}
-	if !r.add("a") {
-		t.Error("a should have been forgotten after capacity entries")
-	}
-	if len(r.members) > recentMessageIDs {
-		t.Errorf("set grew to %d, bound is %d", len(r.members), recentMessageIDs)
-	}
-}
-
 func TestSessionRejectsAbsurdJumps(t *testing.T) {
-	var ss session
+	ss := newSession(domain.Position{})
 	ss.begin(1, &wireSessionReady{UserID: "u", LastSeq: 10})
 	if ss.plausible(1<<63 - 1) {
 		t.Error("seq 2^63-1 after 10 is plausible")
@@ -230,5 +214,32 @@ func TestSessionRejectsAbsurdJumps(t *testing.T) {
 	ss.announced = 5_000_000 // a long absence: session.ready says the server is far ahead
 	if !ss.plausible(5_000_001) {
 		t.Error("a seq just past the announced last_seq is implausible")
+	}
+}
+
+// An event a server sends out of order outside a sync still arrives once,
+// and a reconnect syncs from before the oldest one still missing.
+func TestSessionFillsGapsOnce(t *testing.T) {
+	ss := newSession(domain.Position{})
+	ss.begin(1, &wireSessionReady{UserID: "u"})
+	for _, c := range []struct {
+		seq  int64
+		want bool
+	}{{1, true}, {4, true}, {3, true}, {3, false}, {4, false}, {1, false}} {
+		if got := ss.accept(c.seq); got != c.want {
+			t.Errorf("accept(%d) = %v, want %v", c.seq, got, c.want)
+		}
+	}
+	d, _, _ := ss.begin(2, &wireSessionReady{UserID: "u", LastSeq: 5})
+	if d.since != 1 {
+		t.Fatalf("sync since %d, want 1: seq 2 is still missing", d.since)
+	}
+	for _, c := range []struct {
+		seq  int64
+		want bool
+	}{{2, true}, {3, false}, {4, false}, {5, true}, {2, false}} {
+		if got := ss.accept(c.seq); got != c.want {
+			t.Errorf("replay accept(%d) = %v, want %v", c.seq, got, c.want)
+		}
 	}
 }

@@ -107,7 +107,7 @@ func (s *ChatWebSocketDataSource) route(seq int64, ev domain.Event, now time.Tim
 	holding := ss.sync != nil && ss.sync.holding
 	switch {
 	case seq > 0:
-		if !ss.accept(seq) || (isMessage && !ss.ids.add(m.ID)) {
+		if !ss.accept(seq) || (isMessage && !ss.ids.Add(m.ID)) {
 			return
 		}
 		s.setPosition()
@@ -115,7 +115,7 @@ func (s *ChatWebSocketDataSource) route(seq int64, ev domain.Event, now time.Tim
 		// A copy without seq during a sync (a re-echo): the stored copy may
 		// come in the replay, with its seq. Decide at release.
 	case isMessage:
-		if !ss.ids.add(m.ID) {
+		if !ss.ids.Add(m.ID) {
 			return
 		}
 	}
@@ -133,7 +133,7 @@ func (s *ChatWebSocketDataSource) route(seq int64, ev domain.Event, now time.Tim
 // id was not delivered meanwhile.
 func (s *ChatWebSocketDataSource) release(held []heldEvent) {
 	for _, h := range held {
-		if m, ok := h.ev.(domain.Message); ok && h.seq <= 0 && !s.sess.ids.add(m.ID) {
+		if m, ok := h.ev.(domain.Message); ok && h.seq <= 0 && !s.sess.ids.Add(m.ID) {
 			continue
 		}
 		s.hub.Publish(h.ev)

@@ -2,12 +2,10 @@ package data
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/google/uuid"
-
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/ids"
 )
 
 // SendMessage sends draft and returns the message as the server stored it
@@ -83,20 +81,21 @@ func (s *ChatWebSocketDataSource) MarkRead(ctx context.Context, conversationID, 
 // SendCallSignal sends a call action or signalling payload. It waits in the
 // outbox while offline (a ring timeout upstream bounds how long that matters).
 func (s *ChatWebSocketDataSource) SendCallSignal(ctx context.Context, sig domain.CallSignal) error {
-	if sig.CallID == "" {
-		return fmt.Errorf("%w: missing call id", domain.ErrInvalidDraft)
+	if err := sig.Validate(); err != nil {
+		return err
 	}
 	w := wireCall{CallID: sig.CallID, Reason: sig.Reason}
 	switch sig.Kind {
 	case domain.SignalInvite:
-		w.ConversationID, w.CalleeIDs, w.Media = sig.ConversationID, sig.CalleeIDs, string(sig.Media)
-	case domain.SignalAccept, domain.SignalReject, domain.SignalCancel, domain.SignalEnd:
+		media := sig.Media
+		if media == "" {
+			media = domain.MediaAudio
+		}
+		w.ConversationID, w.CalleeIDs, w.Media = sig.ConversationID, sig.CalleeIDs, string(media)
 	case domain.SignalOffer, domain.SignalAnswer:
 		w.To, w.SDP = sig.To, sig.Signal
 	case domain.SignalICECandidate:
 		w.To, w.Candidate = sig.To, sig.Signal
-	default:
-		return fmt.Errorf("%w: unknown call signal %q", domain.ErrInvalidDraft, sig.Kind)
 	}
 	frame, err := s.encode(callTypePrefix+string(sig.Kind), w)
 	if err != nil {
@@ -134,26 +133,17 @@ type messageOut struct {
 	Attachments    []wireAttachment `json:"attachments,omitempty"`
 }
 
-var errEmptyMessage = errors.New("content and attachments are both empty")
-
 func newMessageOut(d domain.MessageDraft) (messageOut, error) {
-	switch {
-	case d.ConversationID == "":
-		return messageOut{}, fmt.Errorf("%w: missing conversation id", domain.ErrInvalidDraft)
-	case d.Content == "" && len(d.Attachments) == 0:
-		return messageOut{}, fmt.Errorf("%w: %w", domain.ErrInvalidDraft, errEmptyMessage)
+	if err := d.Validate(); err != nil {
+		return messageOut{}, err
 	}
 	kind := d.Kind
-	switch kind {
-	case "":
+	if kind == "" {
 		kind = domain.KindText
-	case domain.KindText, domain.KindImage, domain.KindFile, domain.KindSystem:
-	default:
-		return messageOut{}, fmt.Errorf("%w: unknown kind %q", domain.ErrInvalidDraft, kind)
 	}
 	out := messageOut{ClientID: d.ClientID, ConversationID: d.ConversationID, Content: d.Content, Kind: string(kind), ReplyTo: d.ReplyTo}
 	if out.ClientID == "" {
-		out.ClientID = uuid.NewString()
+		out.ClientID = ids.New()
 	}
 	for _, a := range d.Attachments {
 		out.Attachments = append(out.Attachments, wireAttachment{URL: a.URL, Name: a.Name, MIME: a.MIME, Size: a.Size})

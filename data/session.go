@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/recent"
 )
 
 // session is the chat session's state: who the server says we are, the
@@ -16,16 +17,17 @@ type session struct {
 	sessionID string
 	maxFrame  int64
 
-	known     bool   // a position is known: a session.ready was processed, or Options.Resume
-	epoch     string // the numbering high belongs to; "" for a server that sends none
-	high      int64  // the highest seq processed
-	announced int64  // last_seq of the latest session.ready
+	known     bool               // a position is known: a session.ready was processed, or Options.Resume
+	epoch     string             // the numbering high belongs to; "" for a server that sends none
+	high      int64              // the highest seq processed
+	announced int64              // last_seq of the latest session.ready
+	gaps      map[int64]struct{} // seqs below high not yet processed (bounded)
 
 	sync      *catchup     // the outstanding sync; nil when none
 	rounds    uint64       // syncs sent so far; tags their timeouts
 	readyConn uint64       // the connection whose session.ready was answered last
 	waiter    *readyWaiter // the handshake waiting for a decision, if any
-	ids       recentSet    // ids of messages recently processed
+	ids       *recent.Set  // ids of messages recently processed
 }
 
 // readyWaiter is a handshake waiting for the decision on its connection's
@@ -46,11 +48,16 @@ type sessionDecision struct {
 }
 
 func newSession(resume domain.Position) session {
-	if resume.Seq <= 0 {
-		return session{}
+	ss := session{ids: recent.New(recentMessageIDs)}
+	if resume.Seq > 0 {
+		ss.known, ss.epoch, ss.high = true, resume.Epoch, resume.Seq
 	}
-	return session{known: true, epoch: resume.Epoch, high: resume.Seq}
+	return ss
 }
+
+// recentMessageIDs is how many message ids are remembered for
+// de-duplication of copies without seq.
+const recentMessageIDs = 4096
 
 // begin starts the session a session.ready announces. It decides whether
 // to catch up, and returns the decision, the sync status it implies, and
@@ -63,30 +70,32 @@ func (ss *session) begin(conn uint64, r *wireSessionReady) (d sessionDecision, s
 	switch {
 	case !ss.known:
 		// A fresh client: nothing to catch up on, follow the server.
-		ss.known, ss.epoch, ss.high = true, r.Epoch, r.LastSeq
+		ss.known = true
+		ss.resetPosition(r.Epoch, r.LastSeq)
 		return d, domain.SyncNone, nil
 	case r.Epoch != "" && ss.epoch != "" && r.Epoch != ss.epoch:
 		// Positions from the old epoch mean nothing now: take everything
 		// the new history holds. Its old tail may be gone for good.
 		release = ss.endSync()
-		ss.epoch, ss.high = r.Epoch, 0
+		ss.resetPosition(r.Epoch, 0)
 		ss.sync = newCatchup(0)
 		ss.sync.incomplete = true
 	case r.LastSeq < ss.high:
 		// A server without epochs whose numbering went backwards lost its
 		// history: follow its numbering from here.
 		release = ss.endSync()
-		ss.high = r.LastSeq
+		epoch := ss.epoch
 		if r.Epoch != "" {
-			ss.epoch = r.Epoch
+			epoch = r.Epoch
 		}
+		ss.resetPosition(epoch, r.LastSeq)
 		return d, domain.SyncIncomplete, release
 	default:
 		if ss.epoch == "" {
 			ss.epoch = r.Epoch
 		}
 		if ss.sync == nil {
-			ss.sync = newCatchup(ss.high)
+			ss.sync = ss.catchupFromGaps()
 		}
 	}
 	ss.rounds++
@@ -108,16 +117,73 @@ func (ss *session) endSync() []heldEvent {
 }
 
 // accept reports whether the replayable event seq is new, and records it.
+// Outside a sync, a seq at or below the highest processed is a repeat,
+// unless it fills a gap: an event a server sent out of order still
+// arrives once.
 func (ss *session) accept(seq int64) bool {
-	if c := ss.sync; c != nil {
-		if !c.accept(seq) {
+	switch {
+	case ss.sync != nil:
+		if !ss.sync.accept(seq) {
 			return false
 		}
-	} else if seq <= ss.high {
-		return false
+	case seq <= ss.high:
+		if _, missing := ss.gaps[seq]; !missing {
+			return false
+		}
+		delete(ss.gaps, seq)
+		return true
+	default:
+		ss.noteGap(seq)
 	}
 	ss.high = max(ss.high, seq)
 	return true
+}
+
+// maxGaps bounds the seqs remembered as missing below the highest
+// processed, and how far below it the oldest may be.
+const maxGaps = 1024
+
+// noteGap remembers the seqs skipped when seq jumps past high+1. Gaps too
+// many or too old are forgotten: a sync could not fill them cheaply.
+func (ss *session) noteGap(seq int64) {
+	for g := range ss.gaps {
+		if seq-g > maxGaps {
+			delete(ss.gaps, g)
+		}
+	}
+	if seq <= ss.high+1 || seq-ss.high-1 > maxGaps-int64(len(ss.gaps)) {
+		return
+	}
+	if ss.gaps == nil {
+		ss.gaps = make(map[int64]struct{})
+	}
+	for g := ss.high + 1; g < seq; g++ {
+		ss.gaps[g] = struct{}{}
+	}
+}
+
+// catchupFromGaps starts a catch-up from the highest seq processed or, when
+// events below it are missing, from just before the oldest of them, with
+// the seqs processed since then marked seen so they are not delivered again.
+func (ss *session) catchupFromGaps() *catchup {
+	since := ss.high
+	for g := range ss.gaps {
+		since = min(since, g-1)
+	}
+	c := newCatchup(since)
+	for seq := since + 1; seq <= ss.high; seq++ {
+		if _, missing := ss.gaps[seq]; !missing {
+			c.seen[seq] = struct{}{}
+		}
+	}
+	ss.gaps = nil
+	return c
+}
+
+// resetPosition starts the position over at high in epoch: what was known
+// as missing means nothing now.
+func (ss *session) resetPosition(epoch string, high int64) {
+	ss.epoch, ss.high, ss.gaps = epoch, high, nil
 }
 
 // plausible reports whether seq may be recorded: not absurdly far ahead of

@@ -16,8 +16,9 @@ var (
 	ErrOutboxFull    = errors.New("chatwire: outbox full")
 	ErrSendExpired   = errors.New("chatwire: send expired before it could be written")
 	ErrMalformed     = errors.New("chatwire: malformed frame")
-	ErrInvalidDraft  = errors.New("chatwire: invalid message draft")
-	ErrUnsupported   = errors.New("chatwire: not supported by this backend")
+	// ErrInvalidDraft: a MessageDraft or CallSignal failed its Validate.
+	ErrInvalidDraft = errors.New("chatwire: invalid draft")
+	ErrUnsupported  = errors.New("chatwire: not supported by this backend")
 )
 
 // ErrorClass says which part of the session an asynchronous error concerns.

@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/fanout"
+	"github.com/chatwire/chatwire/internal/recent"
 )
 
 // Call timing and buffering defaults.
 const (
-	DefaultRingTimeout  = 45 * time.Second
-	DefaultSignalBuffer = 256
+	DefaultRingTimeout = 45 * time.Second
 )
 
 // Reasons the CallNotifier itself gives for how a call ended.
@@ -111,14 +112,10 @@ type CallOptions struct {
 	// timeout's cancel, a busy reject, glare resolution). Zero means
 	// DefaultSendTimeout.
 	SendTimeout time.Duration
-	// SignalBuffer is the buffer of each Signals subscription; a subscriber
-	// that falls this far behind is cut off (its channel closes). Zero
-	// means DefaultSignalBuffer.
-	SignalBuffer int
 	// Clock runs the ring timer. Nil means the wall clock.
 	Clock domain.Clock
 	// Logger receives failures of the signals the notifier sends by itself
-	// and Signals subscribers cut off for falling behind. Nil means silent.
+	// and Signals subscribers cut off for not reading. Nil means silent.
 	Logger *slog.Logger
 }
 
@@ -145,15 +142,15 @@ type CallNotifier struct {
 	opts    CallOptions
 	run     *runner
 	st      *store[Call]
-	signals *fanout[domain.CallEvent]
+	signals *fanout.Fanout[domain.CallEvent]
 	log     *slog.Logger
 
 	mu         sync.Mutex // guards what follows and orders snapshot updates
 	cur        Call
 	stopRing   func()
 	rejectedBy []string
-	accepting  string     // the call Accept is answering, whose echo is ours
-	seen       *recentSet // call ids already handled
+	accepting  string      // the call Accept is answering, whose echo is ours
+	seen       *recent.Set // call ids already handled
 }
 
 // NewCallNotifier starts following src's call events.
@@ -164,12 +161,11 @@ func NewCallNotifier(src domain.ChatWebSocketDataSource, opts CallOptions) *Call
 	if opts.SendTimeout <= 0 {
 		opts.SendTimeout = DefaultSendTimeout
 	}
-	if opts.SignalBuffer <= 0 {
-		opts.SignalBuffer = DefaultSignalBuffer
-	}
 	n := &CallNotifier{src: src, opts: opts, run: newRunner(opts.Clock), st: newStore(Call{}),
-		signals: newFanout[domain.CallEvent](opts.SignalBuffer), stopRing: func() {},
-		seen: newRecentSet(1024), log: loggerOr(opts.Logger)}
+		stopRing: func() {}, seen: recent.New(1024), log: loggerOr(opts.Logger)}
+	n.signals = fanout.New[domain.CallEvent](fanout.Options{Clock: opts.Clock, OnCutOff: func() {
+		n.log.Warn("presentation: call signal subscriber stopped reading, cut off")
+	}})
 	ctx, release := n.run.context(0)
 	followOne(n.run, release, src.Calls(ctx), n.handle)
 	return n
@@ -184,11 +180,13 @@ func (n *CallNotifier) Value() Call { return n.st.value() }
 func (n *CallNotifier) Changes(ctx context.Context) <-chan Call { return n.st.changes(ctx) }
 
 // Signals returns the offer, answer and ICE candidate events of the current
-// call, in order, for a WebRTC layer. Unlike Changes nothing is replaced:
-// a subscriber that falls SignalBuffer behind is cut off. The channel
-// closes when ctx ends or the notifier closes.
+// call, in order, for a WebRTC layer. Unlike Changes nothing is replaced
+// or lost: a subscriber that keeps reading gets every event; one that
+// leaves an event untaken for 30 s has stopped reading and is cut off (its
+// channel closes, and it is logged). The channel closes when ctx ends or
+// the notifier closes.
 func (n *CallNotifier) Signals(ctx context.Context) <-chan domain.CallEvent {
-	return n.signals.subscribe(ctx)
+	return n.signals.Subscribe(ctx)
 }
 
 // Close stops following the data source, cancels the ring timer (nothing
@@ -196,7 +194,7 @@ func (n *CallNotifier) Signals(ctx context.Context) <-chan domain.CallEvent {
 func (n *CallNotifier) Close() {
 	n.run.close()
 	n.st.close()
-	n.signals.close()
+	n.signals.Close()
 }
 
 // handle runs one call event through the state machine.
@@ -210,9 +208,7 @@ func (n *CallNotifier) handle(ev domain.CallEvent) {
 		n.mu.Lock()
 		if ev.CallID == n.cur.ID && n.cur.Phase.InProgress() {
 			ev.Signal = slices.Clone(ev.Signal)
-			if cut := n.signals.publish(ev); cut > 0 {
-				n.log.Warn("presentation: call signal subscriber too slow, cut off", "call_id", ev.CallID, "subscribers", cut)
-			}
+			n.signals.Publish(ev)
 		}
 		n.mu.Unlock()
 	case domain.CallIncoming:
@@ -286,7 +282,7 @@ func (n *CallNotifier) incoming(ev domain.CallEvent, self string) {
 		return // this user's own call, seen from another device
 	}
 	n.mu.Lock()
-	if !n.seen.add(ev.CallID) || ev.CallID == n.cur.ID {
+	if !n.seen.Add(ev.CallID) || ev.CallID == n.cur.ID {
 		n.mu.Unlock()
 		return // a replay
 	}

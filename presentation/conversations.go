@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/recent"
 )
 
 // Conversation is one entry of the conversation list.
@@ -79,13 +80,13 @@ type ConversationsNotifier struct {
 	opts ConversationsOptions
 	run  *runner
 	st   *store[Conversations]
-	seen *recentSet // message ids already counted; pump goroutine only
+	seen *recent.Set // message ids already counted; follow goroutine only
 }
 
 // NewConversationsNotifier starts following src.
 func NewConversationsNotifier(src domain.ChatWebSocketDataSource, opts ConversationsOptions) *ConversationsNotifier {
 	n := &ConversationsNotifier{src: src, opts: opts, run: newRunner(opts.Clock),
-		st: newStore(Conversations{}), seen: newRecentSet(4096)}
+		st: newStore(Conversations{}), seen: recent.New(4096)}
 	ctx, release := n.run.context(0)
 	follow(n.run, release, src.ConversationUpdates(ctx), n.apply, src.Messages(ctx), n.receive)
 	return n
@@ -146,7 +147,7 @@ func (n *ConversationsNotifier) apply(u domain.ConversationUpdate) {
 		}
 	}
 	if u.LastMessage != nil && u.LastMessage.ID != "" {
-		n.seen.add(u.LastMessage.ID)
+		n.seen.Add(u.LastMessage.ID)
 	}
 	n.edit(u.ConversationID, true, func(c *Conversation) bool {
 		if u.Title != "" {
@@ -172,7 +173,7 @@ func (n *ConversationsNotifier) receive(m domain.Message) {
 	if m.ConversationID == "" {
 		return
 	}
-	if m.ID != "" && !n.seen.add(m.ID) {
+	if m.ID != "" && !n.seen.Add(m.ID) {
 		return // already counted (a replay, or the update's last message)
 	}
 	self := n.self()
@@ -254,29 +255,4 @@ func compareConversations(a, b Conversation) int {
 		return c
 	}
 	return strings.Compare(a.ID, b.ID)
-}
-
-// recentSet remembers the last n strings added. Not safe for concurrent use.
-type recentSet struct {
-	n     int
-	set   map[string]struct{}
-	order []string
-}
-
-func newRecentSet(n int) *recentSet {
-	return &recentSet{n: n, set: make(map[string]struct{}, n)}
-}
-
-// add records s and reports whether it was new.
-func (r *recentSet) add(s string) bool {
-	if _, ok := r.set[s]; ok {
-		return false
-	}
-	r.set[s] = struct{}{}
-	r.order = append(r.order, s)
-	if len(r.order) > r.n {
-		delete(r.set, r.order[0])
-		r.order = slices.Delete(r.order, 0, 1)
-	}
-	return true
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/ids"
 )
 
 // DefaultMessageWindow is how many messages a MessagesNotifier keeps per
@@ -126,17 +127,14 @@ func (n *MessagesNotifier) Close() {
 // Send also returns. It returns the message as it stands afterwards.
 // An invalid draft is refused with domain.ErrInvalidDraft and shown nowhere.
 func (n *MessagesNotifier) Send(ctx context.Context, draft domain.MessageDraft) (Message, error) {
-	if strings.TrimSpace(draft.ConversationID) == "" {
-		return Message{}, fmt.Errorf("%w: empty conversation id", domain.ErrInvalidDraft)
-	}
-	if draft.Content == "" && len(draft.Attachments) == 0 {
-		return Message{}, fmt.Errorf("%w: no content and no attachments", domain.ErrInvalidDraft)
+	if err := draft.Validate(); err != nil {
+		return Message{}, err
 	}
 	if n.run.isClosed() {
 		return Message{}, domain.ErrClosed
 	}
 	if draft.ClientID == "" {
-		draft.ClientID = newID()
+		draft.ClientID = ids.New()
 	}
 	if draft.Kind == "" {
 		draft.Kind = domain.KindText

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/clock"
 )
 
 // runner owns the lifetime of one notifier: its goroutines, its timers and
@@ -26,7 +27,7 @@ type runner struct {
 
 func newRunner(c domain.Clock) *runner {
 	return &runner{
-		clock:   clockOr(c),
+		clock:   clock.Or(c),
 		timers:  make(map[int]func() bool),
 		cancels: make(map[int]context.CancelFunc),
 		done:    make(chan struct{}),

@@ -45,6 +45,12 @@ type Connection struct {
 	// UserID and SessionID are what the server said at session start.
 	UserID    string
 	SessionID string
+	// Resync is the last time a notifier was cut off from one of the data
+	// source's streams and followed it again (nil if never). When
+	// Resync.Complete is false that notifier may lack events: refetch over
+	// the app's HTTP API. Resyncs counts them.
+	Resync  *Resync
+	Resyncs int
 	// At is when this snapshot was made.
 	At time.Time
 }
@@ -71,12 +77,19 @@ type ConnectionNotifier struct {
 func NewConnectionNotifier(src domain.ChatWebSocketDataSource, opts ConnectionOptions) *ConnectionNotifier {
 	n := &ConnectionNotifier{src: src, opts: opts, run: newRunner(opts.Clock)}
 	n.st = newStore(n.fromState(Connection{}, src.ConnectionState()))
-	ctx, release := n.run.context(0)
-	follow(n.run, release,
-		src.ConnectionStates(ctx), func(s domain.ConnectionState) {
+	states := feed[domain.ConnectionState]{stream: "ConnectionStates", subscribe: src.ConnectionStates,
+		handle: func(s domain.ConnectionState) {
 			n.st.update(func(c Connection) (Connection, bool) { return n.fromState(c, s), true })
 		},
-		src.Errors(ctx), func(err error) { n.setErr(classify(err, false)) })
+		// Only the latest state matters.
+		catchUp: func(domain.ConnectionState) ([]domain.ConnectionState, bool) {
+			return []domain.ConnectionState{src.ConnectionState()}, true
+		}}
+	errs := feed[error]{stream: "Errors", subscribe: src.Errors,
+		handle: func(err error) { n.setErr(classify(err, false)) },
+		// Errors are reports, not history: the state holds the latest.
+		catchUp: func(error) ([]error, bool) { return nil, true }}
+	follow(followLoop{n.run, src, "connection", n.NoteResync}, states, errs)
 	return n
 }
 
@@ -180,6 +193,17 @@ func (n *ConnectionNotifier) fromState(c Connection, s domain.ConnectionState) C
 		c.At = n.run.now()
 	}
 	return c
+}
+
+// NoteResync records r in the snapshot. NewNotifiers passes it as every
+// notifier's OnResync; call it from the OnResync of a notifier built on
+// its own to have it shown here too. Safe for concurrent use.
+func (n *ConnectionNotifier) NoteResync(r Resync) {
+	n.st.update(func(c Connection) (Connection, bool) {
+		c.Resync, c.Resyncs = &r, c.Resyncs+1
+		c.At = n.run.now()
+		return c, true
+	})
 }
 
 func (n *ConnectionNotifier) setErr(e *domain.Error) {

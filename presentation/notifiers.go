@@ -76,13 +76,29 @@ func NewNotifiers(src domain.ChatWebSocketDataSource, opts NotifiersOptions) *No
 	if ca.Logger == nil {
 		ca.Logger = opts.Logger
 	}
+	conn := NewConnectionNotifier(src, c)
+	m.OnResync = resyncTo(m.OnResync, conn)
+	cv.OnResync = resyncTo(cv.OnResync, conn)
+	t.OnResync = resyncTo(t.OnResync, conn)
+	p.OnResync = resyncTo(p.OnResync, conn)
+	ca.OnResync = resyncTo(ca.OnResync, conn)
 	return &Notifiers{
-		Connection:    NewConnectionNotifier(src, c),
+		Connection:    conn,
 		Messages:      NewMessagesNotifier(src, m),
 		Conversations: NewConversationsNotifier(src, cv),
 		Typing:        NewTypingNotifier(src, t),
 		Presence:      NewPresenceNotifier(src, p),
 		Calls:         NewCallNotifier(src, ca),
+	}
+}
+
+// resyncTo returns an OnResync that records on conn, then calls own.
+func resyncTo(own func(Resync), conn *ConnectionNotifier) func(Resync) {
+	return func(r Resync) {
+		conn.NoteResync(r)
+		if own != nil {
+			own(r)
+		}
 	}
 }
 

@@ -181,12 +181,12 @@ func envelopeBackend(o connectOptions) (domain.ChatWebSocketDataSource, error) {
 		return nil, err
 	}
 	return data.New(data.Options{
-		BaseURL:       base,
-		TokenSource:   o.tokenSource(),
-		Connection:    network.ManagerOptions{ReconnectDelay: o.ReconnectDelay},
-		ResumeFromSeq: o.ResumeFromSeq,
-		Logger:        o.Logger,
-	}), nil
+		BaseURL:     base,
+		TokenSource: o.tokenSource(),
+		Connection:  data.ConnectionOptions{ReconnectDelay: o.ReconnectDelay},
+		Resume:      domain.Position{Seq: o.ResumeFromSeq},
+		Logger:      o.Logger,
+	})
 }
 
 // baseURL checks a ws:// or wss:// URL and returns it without a trailing

@@ -14,16 +14,16 @@ const pongTimeout = 5 * time.Second
 
 // route is the Client's one routing goroutine: it reads the manager's
 // frames, state changes and errors until the manager closes them.
-func (c *Client) route(ctx context.Context, frames <-chan []byte, states <-chan network.StateChange, errs <-chan error) {
+func (c *Client) route(ctx context.Context, frames <-chan network.Frame, states <-chan network.StateChange, errs <-chan error) {
 	defer c.wg.Done()
 	for frames != nil || states != nil || errs != nil {
 		select {
-		case b, ok := <-frames:
+		case f, ok := <-frames:
 			if !ok {
 				frames = nil
 				continue
 			}
-			c.onFrame(ctx, b)
+			c.onFrame(ctx, f.Data)
 		case sc, ok := <-states:
 			if !ok {
 				states = nil

@@ -6,19 +6,19 @@ import (
 	"github.com/chatwire/chatwire/core/network"
 	"github.com/chatwire/chatwire/core/pusher"
 	"github.com/chatwire/chatwire/core/stream"
-	"github.com/chatwire/chatwire/data/internal/streams"
+	"github.com/chatwire/chatwire/data/internal/connstate"
 	"github.com/chatwire/chatwire/domain"
 )
 
 // pusherErrors maps the Pusher client's own errors, after those of
 // core/network and core/stream.
-var pusherErrors = []streams.Mapping{
+var pusherErrors = []connstate.Mapping{
 	{Core: pusher.ErrMalformed, Domain: domain.ErrMalformed},
 }
 
 // toDomainError makes an error from core match the domain sentinel that
 // means the same, keeping the original in the chain.
-func toDomainError(err error) error { return streams.ToDomainError(err, pusherErrors...) }
+func toDomainError(err error) error { return connstate.ToDomainError(err, pusherErrors...) }
 
 // classify turns an error of the client's error stream into the class,
 // fatality and error reported on Errors. A refused subscription whose auth

@@ -7,7 +7,7 @@ import (
 
 	"github.com/chatwire/chatwire/core/network"
 	"github.com/chatwire/chatwire/core/pusher"
-	"github.com/chatwire/chatwire/data/internal/streams"
+	"github.com/chatwire/chatwire/data/internal/connstate"
 	"github.com/chatwire/chatwire/domain"
 )
 
@@ -179,7 +179,7 @@ func (s *DataSource) onEstablished(f pusher.Frame) {
 func (s *DataSource) handleState(sc network.StateChange) {
 	s.mu.Lock()
 	st := &s.state
-	streams.ApplyStateChange(st, sc, pusherErrors...)
+	connstate.Apply(st, sc, pusherErrors...)
 	st.UserID = s.opts.UserID
 	reconnected := false
 	if sc.State == network.StateConnected {

@@ -8,15 +8,14 @@ import (
 	"github.com/chatwire/chatwire/domain"
 )
 
-// NotifiersOptions configure NewNotifiers. The zero value is ready to use,
-// except that Start needs a token source.
+// NotifiersOptions configure NewNotifiers. The zero value is ready to use:
+// tokens are the data source's business (see ConnectionOptions.TokenSource).
 type NotifiersOptions struct {
-	// UserID, Clock, TokenSource and Logger fill the same fields of the
-	// per-notifier options below where those are left zero.
-	UserID      string
-	Clock       domain.Clock
-	TokenSource TokenSource
-	Logger      *slog.Logger
+	// UserID, Clock and Logger fill the same fields of the per-notifier
+	// options below where those are left zero.
+	UserID string
+	Clock  domain.Clock
+	Logger *slog.Logger
 
 	Connection    ConnectionOptions
 	Messages      MessagesOptions
@@ -56,9 +55,6 @@ func NewNotifiers(src domain.ChatWebSocketDataSource, opts NotifiersOptions) *No
 		return id
 	}
 	c := opts.Connection
-	if c.TokenSource == nil {
-		c.TokenSource = opts.TokenSource
-	}
 	c.Clock = clk(c.Clock)
 	m := opts.Messages
 	m.UserID, m.Clock = user(m.UserID), clk(m.Clock)

@@ -138,7 +138,7 @@ func (s *ChatWebSocketDataSource) Connect(ctx context.Context, accessToken strin
 		s.mu.Unlock()
 		return domain.ErrClosed
 	}
-	s.token, s.tokenFresh = accessToken, true
+	s.token, s.tokenFresh = accessToken, accessToken != "" // "": ask TokenSource
 	s.ledger.restart()
 	if !s.started {
 		s.started = true

@@ -22,8 +22,9 @@ type Options struct {
 	// BaseURL is the server's WebSocket base, such as "wss://chat.example.com";
 	// the data source dials BaseURL + "/chat". Required: ws:// or wss://.
 	BaseURL string
-	// TokenSource is asked for a token before every reconnect; nil reuses
-	// the token given to Connect.
+	// TokenSource is asked for a token before every reconnect, and for the
+	// first one when Connect is given an empty token; nil reuses the token
+	// given to Connect.
 	TokenSource domain.TokenSource
 	// TokenInQuery also sends the token as ?token= for proxies that strip
 	// the Authorization header. Off by default: URLs end up in logs.

@@ -1,0 +1,187 @@
+package sqlitestore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/chatwire/chatwire/data"
+	"github.com/chatwire/chatwire/domain"
+)
+
+// Load returns what the store holds: the account, the position and the
+// sends not yet ended, oldest first.
+func (s *Store) Load(ctx context.Context) (data.StoreState, error) {
+	var st data.StoreState
+	err := s.do(ctx, "load", func() error {
+		err := s.query("SELECT server, user_id, epoch, seq FROM session", func(r *sqlite3.Stmt) error {
+			st.Account = data.Account{Server: r.ColumnText(0), UserID: r.ColumnText(1)}
+			st.Position = domain.Position{Epoch: r.ColumnText(2), Seq: r.ColumnInt64(3)}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return s.query("SELECT client_id, draft, created_at FROM sends ORDER BY n", func(r *sqlite3.Stmt) error {
+			var d draftRecord
+			if err := decode(r.ColumnRawText(1), &d); err != nil {
+				return err
+			}
+			created, err := time.Parse(time.RFC3339Nano, r.ColumnText(2))
+			if err != nil {
+				return fmt.Errorf("%w: a send's time: %w", data.ErrStoreCorrupt, err)
+			}
+			st.Sends = append(st.Sends, data.StoredSend{ClientID: r.ColumnText(0), Draft: d.domain(), CreatedAt: created})
+			return nil
+		})
+	})
+	return st, err
+}
+
+// PutSend records a send; it is on disk (synced) when PutSend returns. A
+// send already stored under its client id is kept as it is.
+func (s *Store) PutSend(ctx context.Context, send data.StoredSend) error {
+	draft, err := json.Marshal(toDraft(send.Draft))
+	if err != nil {
+		return fmt.Errorf("chatwire: store put a send: %w", err)
+	}
+	return s.do(ctx, "put a send", func() error {
+		return s.makingRoom(func() error {
+			if err := s.exec("PRAGMA synchronous=FULL"); err != nil {
+				return err
+			}
+			err := s.exec("INSERT INTO sends(client_id, draft, created_at) VALUES (?, ?, ?) ON CONFLICT(client_id) DO NOTHING",
+				send.ClientID, draft, send.CreatedAt.Format(time.RFC3339Nano))
+			return errors.Join(err, s.exec("PRAGMA synchronous=NORMAL"))
+		})
+	})
+}
+
+// Commit applies b in one transaction. It is written but not synced when
+// Commit returns: a power loss may lose the latest batches, never part of
+// one; a crash of the process loses none.
+func (s *Store) Commit(ctx context.Context, b data.Batch) error {
+	return s.do(ctx, "commit", func() error {
+		return s.makingRoom(func() error { return s.inTx(func() error { return s.apply(&b) }) })
+	})
+}
+
+func (s *Store) apply(b *data.Batch) error {
+	if a := b.Account; a != nil {
+		if err := s.exec("UPDATE session SET server = ?, user_id = ?", a.Server, a.UserID); err != nil {
+			return err
+		}
+	}
+	if p := b.Position; p != nil {
+		if err := s.exec("UPDATE session SET epoch = ?, seq = ?", p.Epoch, p.Seq); err != nil {
+			return err
+		}
+	}
+	for _, id := range b.EndedSends {
+		if err := s.exec("DELETE FROM sends WHERE client_id = ?", id); err != nil {
+			return err
+		}
+	}
+	var touched []string
+	for _, m := range b.Messages {
+		body, err := json.Marshal(toMessage(m))
+		if err != nil {
+			return err
+		}
+		err = s.exec(`INSERT INTO messages(conversation_id, id, created_at, seq, body, size) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT(conversation_id, id) DO UPDATE SET
+				created_at = excluded.created_at, seq = excluded.seq, body = excluded.body, size = excluded.size`,
+			m.ConversationID, m.ID, orderKey(m.CreatedAt), m.Seq, body, len(body))
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(touched, m.ConversationID) {
+			touched = append(touched, m.ConversationID)
+		}
+	}
+	for _, c := range b.Conversations {
+		body, err := json.Marshal(toConversation(c))
+		if err != nil {
+			return err
+		}
+		err = s.exec(`INSERT INTO conversations(conversation_id, body) VALUES (?, ?)
+			ON CONFLICT(conversation_id) DO UPDATE SET body = excluded.body`, c.ConversationID, body)
+		if err != nil {
+			return err
+		}
+	}
+	for _, id := range b.DeletedConversations {
+		if err := s.exec("DELETE FROM conversations WHERE conversation_id = ?", id); err != nil {
+			return err
+		}
+		if err := s.exec("DELETE FROM messages WHERE conversation_id = ?", id); err != nil {
+			return err
+		}
+	}
+	return s.retain(touched)
+}
+
+// Messages returns up to limit of a conversation's newest cached messages
+// (all of them when limit is zero or less), oldest first.
+func (s *Store) Messages(ctx context.Context, conversationID string, limit int) ([]domain.Message, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	var out []domain.Message
+	err := s.do(ctx, "read messages", func() error {
+		return s.query(`SELECT body FROM messages WHERE conversation_id = ?
+			ORDER BY created_at DESC, seq DESC, rowid DESC LIMIT ?`, func(r *sqlite3.Stmt) error {
+			var m messageRecord
+			if err := decode(r.ColumnRawText(0), &m); err != nil {
+				return err
+			}
+			out = append(out, m.domain())
+			return nil
+		}, conversationID, limit)
+	})
+	slices.Reverse(out)
+	return out, err
+}
+
+// Conversations returns the cached snapshots, by conversation id.
+func (s *Store) Conversations(ctx context.Context) ([]domain.ConversationUpdate, error) {
+	var out []domain.ConversationUpdate
+	err := s.do(ctx, "read conversations", func() error {
+		return s.query("SELECT body FROM conversations ORDER BY conversation_id", func(r *sqlite3.Stmt) error {
+			var c conversationRecord
+			if err := decode(r.ColumnRawText(0), &c); err != nil {
+				return err
+			}
+			out = append(out, c.domain())
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Wipe forgets everything, and rewrites the file so that nothing of what
+// it held stays on disk (sign-out). The store stays open.
+func (s *Store) Wipe(ctx context.Context) error {
+	return s.do(ctx, "wipe", func() error {
+		err := s.inTx(func() error {
+			return s.conn.Exec(`DELETE FROM sends; DELETE FROM messages; DELETE FROM conversations;
+				UPDATE session SET server = '', user_id = '', epoch = '', seq = 0;`)
+		})
+		if err != nil {
+			return err
+		}
+		return s.conn.Exec("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
+	})
+}
+
+func decode(raw []byte, v any) error {
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("%w: a record: %w", data.ErrStoreCorrupt, err)
+	}
+	return nil
+}

@@ -11,7 +11,9 @@ import (
 
 // The SQLite store passes the contract every Store passes.
 func TestContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) data.Store { return openStore(t, filepath.Join(t.TempDir(), "chat.db"), sqlitestore.Options{}) })
+	storetest.Run(t, func(t *testing.T) data.Store {
+		return openStore(t, filepath.Join(t.TempDir(), "chat.db"), sqlitestore.Options{})
+	})
 }
 
 // openStore opens a store at path, closed at the end of the test.

@@ -1,7 +1,6 @@
 package sqlitestore
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/ncruces/go-sqlite3"
@@ -18,9 +17,6 @@ const applicationID = 0x43485752
 func openConn(path string, opts Options) (_ *sqlite3.Conn, err error) {
 	conn, err := sqlite3.OpenFlags(path, sqlite3.OPEN_READWRITE|sqlite3.OPEN_CREATE)
 	if err != nil {
-		if errors.Is(err, sqlite3.CANTOPEN) {
-			return nil, fmt.Errorf("chatwire: open store %s: %w", path, err)
-		}
 		return nil, wrapErr("open "+path, err)
 	}
 	defer func() {
@@ -31,10 +27,15 @@ func openConn(path string, opts Options) (_ *sqlite3.Conn, err error) {
 	if ro, _ := conn.ReadOnly("main"); ro {
 		return nil, fmt.Errorf("%w: open %s: the file cannot be written", ErrReadOnly, path)
 	}
-	// Exclusive locking before WAL: the lock is held from the first
-	// access until Close, and the WAL index lives in this process's
+	// Exclusive locking: the lock taken by the first transaction is held
+	// until Close, and in WAL mode the WAL index lives in this process's
 	// memory (no -shm file, no sharing).
 	if err := conn.Exec("PRAGMA locking_mode=EXCLUSIVE"); err != nil {
+		return nil, wrapErr("open "+path, err)
+	}
+	// Look before changing anything: a file that is refused stays as it was.
+	version, err := inTx(conn, func() (int64, error) { return checkStore(conn) })
+	if err != nil {
 		return nil, wrapErr("open "+path, err)
 	}
 	mode, err := pragmaText(conn, "PRAGMA journal_mode=WAL")
@@ -44,14 +45,7 @@ func openConn(path string, opts Options) (_ *sqlite3.Conn, err error) {
 	if mode != "wal" {
 		return nil, fmt.Errorf("%w: open %s: journal mode %q, not wal", ErrReadOnly, path, mode)
 	}
-	if err := conn.Exec("BEGIN IMMEDIATE"); err != nil {
-		return nil, wrapErr("open "+path, err)
-	}
-	if err := checkAndMigrate(conn); err != nil {
-		_ = conn.Exec("ROLLBACK")
-		return nil, wrapErr("open "+path, err)
-	}
-	if err := conn.Exec("COMMIT"); err != nil {
+	if _, err := inTx(conn, func() (int64, error) { return 0, migrate(conn, version) }); err != nil {
 		return nil, wrapErr("open "+path, err)
 	}
 	settings := "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=4194304;"
@@ -68,37 +62,46 @@ func openConn(path string, opts Options) (_ *sqlite3.Conn, err error) {
 	return conn, nil
 }
 
-// checkAndMigrate tells a new file (made a store), a store (migrated to
-// the current schema) and anything else (refused) apart. It runs in the
-// open's write transaction.
-func checkAndMigrate(conn *sqlite3.Conn) error {
+// newStore is checkStore's version for a new, empty file.
+const newStore = -1
+
+// checkStore tells a new file (newStore), a store (its schema version)
+// and anything else (refused) apart, changing nothing.
+func checkStore(conn *sqlite3.Conn) (int64, error) {
 	appID, err := pragmaInt(conn, "PRAGMA application_id")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	objects, err := pragmaInt(conn, "SELECT count(*) FROM sqlite_schema")
 	if err != nil {
-		return err
+		return 0, err
 	}
-	version := int64(0)
 	switch {
-	case appID == 0 && objects == 0: // a new, empty file
+	case appID == 0 && objects == 0:
+		return newStore, nil
+	case appID != applicationID:
+		return 0, fmt.Errorf("%w: another application's database (application id %#x)", data.ErrStoreCorrupt, appID)
+	}
+	version, err := pragmaInt(conn, "SELECT coalesce(max(version), 0) FROM schema_migrations")
+	if err != nil {
+		return 0, fmt.Errorf("%w: no schema version: %w", data.ErrStoreCorrupt, err)
+	}
+	if latest := int64(len(migrations)); version > latest {
+		return 0, fmt.Errorf("%w: schema version %d, this code knows up to %d", data.ErrStoreVersion, version, latest)
+	}
+	return version, nil
+}
+
+// migrate brings a store of version (newStore for a new file) to the
+// current schema.
+func migrate(conn *sqlite3.Conn, version int64) error {
+	if version == newStore {
 		if err := conn.Exec(fmt.Sprintf("PRAGMA application_id=%d;", applicationID) + createMigrations); err != nil {
 			return err
 		}
-	case appID != applicationID:
-		return fmt.Errorf("%w: another application's database (application id %#x)", data.ErrStoreCorrupt, appID)
-	default:
-		version, err = pragmaInt(conn, "SELECT coalesce(max(version), 0) FROM schema_migrations")
-		if err != nil {
-			return fmt.Errorf("%w: no schema version: %w", data.ErrStoreCorrupt, err)
-		}
+		version = 0
 	}
-	latest := int64(len(migrations))
-	if version > latest {
-		return fmt.Errorf("%w: schema version %d, this code knows up to %d", data.ErrStoreVersion, version, latest)
-	}
-	for v := version + 1; v <= latest; v++ {
+	for v := version + 1; v <= int64(len(migrations)); v++ {
 		if err := conn.Exec(migrations[v-1]); err != nil {
 			return fmt.Errorf("migrate the store to version %d: %w", v, err)
 		}
@@ -107,6 +110,23 @@ func checkAndMigrate(conn *sqlite3.Conn) error {
 		}
 	}
 	return nil
+}
+
+// inTx runs f in a write transaction on conn (which also takes the lock).
+func inTx[T any](conn *sqlite3.Conn, f func() (T, error)) (T, error) {
+	var zero T
+	if err := conn.Exec("BEGIN IMMEDIATE"); err != nil {
+		return zero, err
+	}
+	v, err := f()
+	if err != nil {
+		_ = conn.Exec("ROLLBACK")
+		return zero, err
+	}
+	if err := conn.Exec("COMMIT"); err != nil {
+		return zero, err
+	}
+	return v, nil
 }
 
 // pragmaText runs a statement that returns one text value.

@@ -30,6 +30,8 @@ func runChild(role string, args []string) int {
 	switch role {
 	case "hold":
 		return holdStore(args[0])
+	case "crash":
+		return crashChild(args)
 	}
 	fmt.Fprintf(os.Stderr, "unknown child role %q\n", role)
 	return 2

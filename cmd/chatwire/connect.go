@@ -32,6 +32,9 @@ type connectOptions struct {
 	ResumeFromSeq int64
 	// ReconnectDelay is the first reconnect delay. Zero means the SDK's (5s).
 	ReconnectDelay time.Duration
+	// StorePath, if set, keeps the session in an SQLite store at this path
+	// (envelope backend only): see storedSource.
+	StorePath string
 	// Backend builds the data source. Nil means envelopeBackend.
 	Backend backend
 	// Logger receives the SDK's logs. Nil means silent.
@@ -73,6 +76,7 @@ func connectCommand() (*flag.FlagSet, func(context.Context, []string, io.Reader,
 	fs.StringVar(&o.Conversation, "conversation", "lobby", "conversation to send to (with --pusher-key: also joined, channel private-conversation.ID)")
 	fs.Int64Var(&o.ResumeFromSeq, "since", 0, "replay events newer than this seq on connect (0: only live events)")
 	fs.DurationVar(&o.ReconnectDelay, "reconnect-delay", time.Second, "first reconnect delay after a drop")
+	fs.StringVar(&o.StorePath, "store", "", "keep the session in this SQLite file: sends queued offline survive a crash and are resent on the next start, which shows the cached conversation first")
 	verbose := fs.Bool("verbose", false, "log the SDK's debug output to stderr (tokens are never logged)")
 	return fs, func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		switch {
@@ -119,6 +123,9 @@ func runConnect(ctx context.Context, stdin io.Reader, stdout io.Writer, o connec
 		return err
 	}
 	tr := newTranscript(stdout, nil, false)
+	if ss, ok := src.(*storedSource); ok {
+		defer ss.showOffline(ctx, o.Conversation, tr)()
+	}
 	// The token is the data source's: the envelope data source asks its
 	// token source when the notifiers connect with an empty token. The
 	// Pusher data source does not yet, so it is handed the token at start.

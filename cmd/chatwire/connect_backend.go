@@ -72,6 +72,8 @@ func chooseBackend(o *connectOptions, set map[string]bool) error {
 		return errors.New("--url and --pusher-key are two backends: give one of them")
 	case set["since"]:
 		return errors.New("--since is not supported with --pusher-key (Pusher replays nothing)")
+	case set["store"]:
+		return errors.New("--store is not supported with --pusher-key (only the envelope backend keeps a store)")
 	case p.Host == "":
 		return errors.New("--host is required with --pusher-key")
 	case p.AuthEndpoint == "":
@@ -180,13 +182,17 @@ func envelopeBackend(o connectOptions) (domain.ChatWebSocketDataSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	return data.New(data.Options{
+	opts := data.Options{
 		BaseURL:     base,
 		TokenSource: o.tokenSource(),
 		Connection:  data.ConnectionOptions{ReconnectDelay: o.ReconnectDelay},
 		Resume:      domain.Position{Seq: o.ResumeFromSeq},
 		Logger:      o.Logger,
-	})
+	}
+	if o.StorePath != "" {
+		return newStoredSource(opts, o.StorePath)
+	}
+	return data.New(opts)
 }
 
 // baseURL checks a ws:// or wss:// URL and returns it without a trailing

@@ -83,7 +83,12 @@ func (c *client) notifiers() *presentation.Notifiers { return c.sess.n }
 
 // send sends text; the watcher prints it as sending, then sent.
 func (c *client) send(ctx context.Context, text string) error {
-	_, err := c.notifiers().Messages.Send(ctx, domain.MessageDraft{ConversationID: c.conv, Content: text})
+	draft := domain.MessageDraft{ConversationID: c.conv, Content: text}
+	if ss, ok := c.sess.src.(*storedSource); ok { // --store: queue and go on
+		ss.queue(ctx, c.notifiers().Messages, draft, c.tr)
+		return nil
+	}
+	_, err := c.notifiers().Messages.Send(ctx, draft)
 	return err
 }
 

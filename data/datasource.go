@@ -41,6 +41,7 @@ type ChatWebSocketDataSource struct {
 	hub     *streams.Hub // the typed streams and History
 	store   Store        // nil without Options.Store
 	persist *persister   // nil without a store
+	enqueue sync.Mutex   // SendMessage: held from storing a send to queueing it
 	// storeDetached: the store belongs to another user than the session's.
 	storeDetached atomic.Bool
 	recovered     *stream.Broadcaster[domain.SendResult]

@@ -29,8 +29,12 @@ func (s *ChatWebSocketDataSource) SendMessage(ctx context.Context, draft domain.
 	if err := ctx.Err(); err != nil {
 		return domain.Message{}, err
 	}
+	// Stored and queued under one lock: concurrent sends reach the store
+	// and the ledger in one order, which a restart then keeps.
+	s.enqueue.Lock()
 	s.storeSend(ctx, out, draft)
 	e, err := s.ledger.add(out.ClientID, frame)
+	s.enqueue.Unlock()
 	if err != nil {
 		s.forgetSend(out.ClientID)
 		return domain.Message{}, err

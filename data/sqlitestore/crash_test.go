@@ -420,9 +420,10 @@ func TestCrashAtRandomMoments(t *testing.T) {
 				time.Sleep(time.Duration(rng.IntN(30)) * time.Millisecond)
 			}
 		}
-		// The moment: right away, just after a send is written, or a
-		// little later (into the reconnect, the sync or the echoes).
-		switch rng.IntN(3) {
+		// The moment: right away, just after a send is written, a little
+		// later (into the reconnect, the sync or the echoes), or amid a
+		// burst of inbound events.
+		switch rng.IntN(4) {
 		case 0:
 		case 1:
 			if r.up {
@@ -430,9 +431,15 @@ func TestCrashAtRandomMoments(t *testing.T) {
 			}
 		case 2:
 			time.Sleep(time.Duration(rng.IntN(40)) * time.Millisecond)
+		case 3: // amid a burst of events being delivered and written
+			if r.up {
+				for i := range 30 {
+					r.post(fmt.Sprintf("r%d-burst-%d", round, i))
+				}
+				time.Sleep(time.Duration(rng.IntN(15)) * time.Millisecond)
+			}
 		}
 		run.kill()
 	}
 	r.finish()
 }
-

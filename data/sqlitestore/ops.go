@@ -104,7 +104,14 @@ func (s *Store) apply(b *data.Batch) error {
 			touched = append(touched, m.ConversationID)
 		}
 	}
-	for _, c := range b.Conversations {
+	latest := make(map[string]int, len(b.Conversations)) // a later snapshot replaces an earlier one
+	for i, c := range b.Conversations {
+		latest[c.ConversationID] = i
+	}
+	for i, c := range b.Conversations {
+		if latest[c.ConversationID] != i {
+			continue
+		}
 		body, err := json.Marshal(toConversation(c))
 		if err != nil {
 			return err

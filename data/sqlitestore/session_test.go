@@ -117,7 +117,9 @@ func TestSessionSurvivesTheProcess(t *testing.T) {
 	recv(t, msgs)
 	srv.Stop()
 	for i := range 3 {
-		go func() { _, _ = first.SendMessage(context.Background(), domain.MessageDraft{ConversationID: "c1", Content: fmt.Sprint("queued ", i)}) }()
+		go func() {
+			_, _ = first.SendMessage(context.Background(), domain.MessageDraft{ConversationID: "c1", Content: fmt.Sprint("queued ", i)})
+		}()
 		eventually(t, "the send stored", func() bool { st, _ := store.Load(t.Context()); return len(st.Sends) == i+1 })
 	}
 	if err := first.Close(); err != nil {

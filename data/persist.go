@@ -118,9 +118,46 @@ func (p *persister) close() {
 // latest snapshot of each, kept in step with the events the app receives
 // (a chat.message moves the last message and, from someone else, adds one
 // unread; a conversation.update replaces what it carries).
+//
+// What one frame changes (its events and the position they lead to)
+// gathers in pending and is handed to the persister in one piece after
+// the frame, so that no batch carries a position without its events.
 type cache struct {
-	p     *persister
-	convs map[string]domain.ConversationUpdate
+	p       *persister
+	convs   map[string]domain.ConversationUpdate
+	pending Batch
+}
+
+// position records the position the store may keep. A nil cache (no
+// store) records nothing.
+func (c *cache) position(pos domain.Position) {
+	if c != nil {
+		c.pending.Position = &pos
+	}
+}
+
+// handOver gives what the last frame changed to the persister.
+func (c *cache) handOver() {
+	if c == nil || c.pending.empty() {
+		return
+	}
+	b := c.pending
+	c.pending = Batch{}
+	c.p.add(func(p *Batch) { p.merge(b) })
+}
+
+// merge adds o's changes to b's, as if applied after them.
+func (b *Batch) merge(o Batch) {
+	if o.Account != nil {
+		b.Account = o.Account
+	}
+	if o.Position != nil {
+		b.Position = o.Position
+	}
+	b.EndedSends = append(b.EndedSends, o.EndedSends...)
+	b.Messages = append(b.Messages, o.Messages...)
+	b.Conversations = append(b.Conversations, o.Conversations...)
+	b.DeletedConversations = append(b.DeletedConversations, o.DeletedConversations...)
 }
 
 // record adds a published event to the cache. A nil cache (no store)
@@ -145,19 +182,17 @@ func (c *cache) record(ev domain.Event, me string) {
 			cv.UpdatedAt = e.CreatedAt
 		}
 		c.convs[e.ConversationID] = cv
-		c.p.add(func(b *Batch) {
-			b.Messages = append(b.Messages, e)
-			b.Conversations = append(b.Conversations, cv)
-		})
+		c.pending.Messages = append(c.pending.Messages, e)
+		c.pending.Conversations = append(c.pending.Conversations, cv)
 	case domain.ConversationUpdate:
 		if e.Action == domain.ConversationDeleted {
 			delete(c.convs, e.ConversationID)
-			c.p.add(func(b *Batch) { b.DeletedConversations = append(b.DeletedConversations, e.ConversationID) })
+			c.pending.DeletedConversations = append(c.pending.DeletedConversations, e.ConversationID)
 			return
 		}
 		cv := mergeConversation(c.conv(e.ConversationID), e)
 		c.convs[e.ConversationID] = cv
-		c.p.add(func(b *Batch) { b.Conversations = append(b.Conversations, cv) })
+		c.pending.Conversations = append(c.pending.Conversations, cv)
 	}
 }
 

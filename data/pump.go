@@ -36,6 +36,7 @@ func (s *ChatWebSocketDataSource) pump(ctx context.Context, frames <-chan networ
 				continue
 			}
 			s.handleFrame(f)
+			s.cache.handOver()
 		case sc, ok := <-states:
 			if !ok {
 				states = nil
@@ -52,6 +53,7 @@ func (s *ChatWebSocketDataSource) pump(ctx context.Context, frames <-chan networ
 			s.sess.waiter = w
 		case round := <-s.syncExpired:
 			s.onSyncTimeout(round)
+			s.cache.handOver()
 		case <-ctx.Done():
 			return
 		}
@@ -256,13 +258,10 @@ func (s *ChatWebSocketDataSource) setState(change func(*domain.ConnectionState))
 }
 
 // setPosition publishes the session's position, and records in the store
-// what the app has received.
+// what the app has received (with the frame's events: see cache).
 func (s *ChatWebSocketDataSource) setPosition() {
 	s.pub.setPosition(s.sess.position())
-	if s.persist != nil {
-		pos := s.sess.durablePosition()
-		s.persist.add(func(b *Batch) { b.Position = &pos })
-	}
+	s.cache.position(s.sess.durablePosition())
 }
 
 // publish sends ev on its stream and records it in the store's cache.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,22 +41,28 @@ var benchStores = []struct {
 }{
 	{"none", nil},
 	{"memory", func(*testing.B) data.Store { return data.NewMemoryStore(0) }},
-	{"sqlite", func(b *testing.B) data.Store {
-		st, err := sqlitestore.Open(filepath.Join(b.TempDir(), "bench.db"), sqlitestore.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { _ = st.Close() })
-		return st
-	}},
+	{"sqlite", func(b *testing.B) data.Store { return openBenchStore(b, sqlitestore.Options{}) }},
+	// Every batch committed as soon as the data source has it.
+	{"sqlite-eager", func(b *testing.B) data.Store { return openBenchStore(b, sqlitestore.Options{CommitInterval: -1}) }},
+}
+
+func openBenchStore(b *testing.B, opts sqlitestore.Options) *sqlitestore.Store {
+	st, err := sqlitestore.Open(filepath.Join(b.TempDir(), "bench.db"), opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close() })
+	return st
 }
 
 func BenchmarkPipelineChatMessage(b *testing.B) {
 	for _, bs := range benchStores {
 		b.Run("store="+bs.name, func(b *testing.B) {
 			var store data.Store
+			var cs *countingStore
 			if bs.open != nil {
-				store = bs.open(b)
+				cs = &countingStore{Store: bs.open(b)}
+				store = cs
 			}
 			s := newFloodServer(b)
 			src, err := data.New(data.Options{BaseURL: s.url(), Store: store, StreamBuffer: 8192})
@@ -99,6 +106,9 @@ func BenchmarkPipelineChatMessage(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+			if cs != nil {
+				b.ReportMetric(float64(cs.commits.Load()), "commits")
+			}
 			b.StopTimer()
 			if err := <-wrote; err != nil {
 				b.Fatal(err)
@@ -107,8 +117,44 @@ func BenchmarkPipelineChatMessage(b *testing.B) {
 	}
 }
 
+// BenchmarkCommit is the store alone: batches of 100 messages, as the data
+// source commits them, into one conversation (each past the cache's 500
+// replaces the oldest) or spread over 100; sqlite-eager, as no interval
+// between commits applies here.
+func BenchmarkCommit(b *testing.B) {
+	for _, convs := range []int{1, 100} {
+		for _, bs := range []struct {
+			name string
+			open func(b *testing.B) data.Store
+		}{benchStores[1], benchStores[3]} { // the transactions alone: no interval
+			b.Run(fmt.Sprintf("convs=%d/store=%s", convs, bs.name), func(b *testing.B) {
+				st := bs.open(b)
+				ctx := context.Background()
+				seq := int64(0)
+				b.ReportAllocs()
+				for b.Loop() {
+					var batch data.Batch
+					for range 100 {
+						seq++
+						conv := fmt.Sprintf("conv-%03d", seq%int64(convs))
+						m := domain.Message{ID: fmt.Sprintf("6f1c2e4a-9b3d-4c7e-8a15-%012d", seq), ConversationID: conv, SenderID: "bob",
+							Content: benchText, Kind: domain.KindText, CreatedAt: t0.Add(time.Duration(seq) * time.Millisecond), Seq: seq}
+						batch.Messages = append(batch.Messages, m)
+						batch.Conversations = append(batch.Conversations, domain.ConversationUpdate{ConversationID: conv, LastMessage: &m})
+					}
+					batch.Position = &domain.Position{Seq: seq}
+					if err := st.Commit(ctx, batch); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "msgs/s")
+			})
+		}
+	}
+}
+
 func BenchmarkDurableSend(b *testing.B) {
-	for _, bs := range benchStores[1:] {
+	for _, bs := range benchStores[1:3] {
 		b.Run("store="+bs.name, func(b *testing.B) {
 			st := bs.open(b)
 			ctx := context.Background()
@@ -192,6 +238,17 @@ func BenchmarkFirstScreen(b *testing.B) {
 			}
 		}
 	})
+}
+
+// countingStore counts the commits the data source makes.
+type countingStore struct {
+	data.Store
+	commits atomic.Int64
+}
+
+func (c *countingStore) Commit(ctx context.Context, b data.Batch) error {
+	c.commits.Add(1)
+	return c.Store.Commit(ctx, b)
 }
 
 const (

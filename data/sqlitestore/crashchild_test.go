@@ -28,7 +28,8 @@ import (
 // and unprompted: "pending CLIENT_ID CONTENT" for each send an earlier
 // process left, "cached ID SEQ" for each cached message of c1, "start",
 // "connected", "msg ID SEQ SENDER CONTENT" for each message delivered,
-// "recovered CLIENT_ID ok|ERROR" as recovered sends end.
+// "recovered CLIENT_ID ok|ERROR" as recovered sends end, "committed SEQ"
+// when the store has the position SEQ.
 func crashChild(args []string) int {
 	url, path, token := args[0], args[1], args[2]
 	out := &lineWriter{}
@@ -40,7 +41,7 @@ func crashChild(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	store := &notifyingStore{Store: base, stored: make(chan string, 16)}
+	store := &notifyingStore{Store: base, stored: make(chan string, 16), out: out}
 	src, err := data.New(data.Options{
 		BaseURL:     url,
 		TokenSource: func(context.Context) (string, error) { return token, nil },
@@ -111,10 +112,20 @@ func outcome(err error) string {
 	return "ok"
 }
 
-// notifyingStore tells when a send's PutSend has returned.
+// notifyingStore tells when a send's PutSend has returned, and prints
+// "committed SEQ" when a commit has stored a position.
 type notifyingStore struct {
 	data.Store
 	stored chan string
+	out    *lineWriter
+}
+
+func (s *notifyingStore) Commit(ctx context.Context, b data.Batch) error {
+	err := s.Store.Commit(ctx, b)
+	if err == nil && b.Position != nil {
+		s.out.line("committed", fmt.Sprint(b.Position.Seq))
+	}
+	return err
 }
 
 func (s *notifyingStore) PutSend(ctx context.Context, send data.StoredSend) error {

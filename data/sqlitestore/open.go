@@ -48,7 +48,7 @@ func openConn(path string, opts Options) (_ *sqlite3.Conn, err error) {
 	if _, err := inTx(conn, func() (int64, error) { return 0, migrate(conn, version) }); err != nil {
 		return nil, wrapErr("open "+path, err)
 	}
-	settings := "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=4194304;"
+	settings := "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=4194304; PRAGMA temp_store=MEMORY;"
 	if opts.MaxFileBytes > 0 {
 		pageSize, err := pragmaInt(conn, "PRAGMA page_size")
 		if err != nil {

@@ -62,16 +62,28 @@ func (s *Store) PutSend(ctx context.Context, send data.StoredSend) error {
 	})
 }
 
-// Commit applies b in one transaction. It is written but not synced when
-// Commit returns: a power loss may lose the latest batches, never part of
-// one; a crash of the process loses none.
+// Commit applies b in one transaction, at least Options.CommitInterval
+// after the previous one. It is written but not synced when Commit
+// returns: a power loss may lose the latest batches, never part of one; a
+// crash of the process loses none that Commit had applied.
 func (s *Store) Commit(ctx context.Context, b data.Batch) error {
+	if wait := time.Until(time.Unix(0, s.lastCommit.Load()).Add(s.opts.CommitInterval)); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("chatwire: store commit: %w", ctx.Err())
+		}
+	}
+	defer func() { s.lastCommit.Store(time.Now().UnixNano()) }()
 	return s.do(ctx, "commit", func() error {
 		return s.makingRoom(func() error { return s.inTx(func() error { return s.apply(&b) }) })
 	})
 }
 
 func (s *Store) apply(b *data.Batch) error {
+	s.change = nil
 	if a := b.Account; a != nil {
 		if err := s.exec("UPDATE session SET server = ?, user_id = ?", a.Server, a.UserID); err != nil {
 			return err
@@ -87,22 +99,9 @@ func (s *Store) apply(b *data.Batch) error {
 			return err
 		}
 	}
-	var touched []string
-	for _, m := range b.Messages {
-		body, err := json.Marshal(toMessage(m))
-		if err != nil {
-			return err
-		}
-		err = s.exec(`INSERT INTO messages(conversation_id, id, created_at, seq, body, size) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT(conversation_id, id) DO UPDATE SET
-				created_at = excluded.created_at, seq = excluded.seq, body = excluded.body, size = excluded.size`,
-			m.ConversationID, m.ID, orderKey(m.CreatedAt), m.Seq, body, len(body))
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(touched, m.ConversationID) {
-			touched = append(touched, m.ConversationID)
-		}
+	touched, err := s.putMessages(b.Messages)
+	if err != nil {
+		return err
 	}
 	latest := make(map[string]int, len(b.Conversations)) // a later snapshot replaces an earlier one
 	for i, c := range b.Conversations {
@@ -126,7 +125,7 @@ func (s *Store) apply(b *data.Batch) error {
 		if err := s.exec("DELETE FROM conversations WHERE conversation_id = ?", id); err != nil {
 			return err
 		}
-		if err := s.exec("DELETE FROM messages WHERE conversation_id = ?", id); err != nil {
+		if err := s.deleteMessages("DELETE FROM messages WHERE conversation_id = ? RETURNING conversation_id, size", id); err != nil {
 			return err
 		}
 	}
@@ -177,7 +176,7 @@ func (s *Store) Wipe(ctx context.Context) error {
 	return s.do(ctx, "wipe", func() error {
 		err := s.inTx(func() error {
 			return s.conn.Exec(`DELETE FROM sends; DELETE FROM messages; DELETE FROM conversations;
-				UPDATE session SET server = '', user_id = '', epoch = '', seq = 0;`)
+				UPDATE session SET server = '', user_id = '', epoch = '', seq = 0; DELETE FROM cache_counts;`)
 		})
 		if err != nil {
 			return err

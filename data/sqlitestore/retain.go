@@ -6,29 +6,36 @@ import (
 	"github.com/ncruces/go-sqlite3"
 )
 
-// retain applies the retention limits after a batch: the newest
+// retain applies the retention limits at the end of a commit: the newest
 // MessagesPerConversation of each conversation it touched, then the
 // oldest messages of any conversation leave until the cache fits
-// MaxCacheBytes.
+// MaxCacheBytes (then down to 90% of it). It records the cache's new
+// counts.
 func (s *Store) retain(touched []string) error {
-	for _, id := range touched {
-		err := s.exec(`DELETE FROM messages WHERE rowid IN (SELECT rowid FROM messages WHERE conversation_id = ?
-			ORDER BY created_at DESC, seq DESC, rowid DESC LIMIT -1 OFFSET ?)`, id, s.opts.MessagesPerConversation)
+	for _, conv := range touched {
+		n, err := s.cached(conv)
 		if err != nil {
 			return err
 		}
+		if over := n - int64(s.opts.MessagesPerConversation); over > 0 {
+			if err := s.deleteMessages(`DELETE FROM messages WHERE rowid IN (SELECT rowid FROM messages WHERE conversation_id = ?
+				ORDER BY created_at, seq, rowid LIMIT ?) RETURNING conversation_id, size`, conv, over); err != nil {
+				return err
+			}
+		}
 	}
-	var total int64
-	if err := s.query("SELECT bytes FROM cache_size", func(r *sqlite3.Stmt) error {
-		total = r.ColumnInt64(0)
-		return nil
-	}); err != nil {
+	total, err := s.cacheBytes()
+	if err != nil {
 		return err
 	}
-	if total <= s.opts.MaxCacheBytes {
-		return nil
+	if total > s.opts.MaxCacheBytes {
+		// Down to 90%: the scan for the oldest runs once in a while, not
+		// at every commit of a full cache.
+		if err := s.dropOldest(total - s.opts.MaxCacheBytes*9/10); err != nil {
+			return err
+		}
 	}
-	return s.dropOldest(total - s.opts.MaxCacheBytes)
+	return s.saveChange()
 }
 
 // dropOldest removes the oldest cached messages until at least bytes have
@@ -48,7 +55,7 @@ func (s *Store) dropOldest(bytes int64) error {
 		return err
 	}
 	for _, id := range rowids {
-		if err := s.exec("DELETE FROM messages WHERE rowid = ?", id); err != nil {
+		if err := s.deleteMessages("DELETE FROM messages WHERE rowid = ? RETURNING conversation_id, size", id); err != nil {
 			return err
 		}
 	}
@@ -73,11 +80,18 @@ func (s *Store) makingRoom(write func() error) error {
 
 // dropOldestHalf removes the oldest half of the cached messages and
 // returns how many went.
-func (s *Store) dropOldestHalf() (int64, error) {
-	err := s.exec(`DELETE FROM messages WHERE rowid IN (SELECT rowid FROM messages ORDER BY created_at, seq, rowid
-		LIMIT (SELECT (count(*) + 1) / 2 FROM messages))`)
-	if err != nil {
-		return 0, err
-	}
-	return s.conn.Changes(), nil
+func (s *Store) dropOldestHalf() (dropped int, err error) {
+	err = s.inTx(func() error {
+		s.change = nil
+		err := s.deleteMessages(`DELETE FROM messages WHERE rowid IN (SELECT rowid FROM messages ORDER BY created_at, seq, rowid
+			LIMIT (SELECT (count(*) + 1) / 2 FROM messages)) RETURNING conversation_id, size`)
+		if err != nil {
+			return err
+		}
+		for _, d := range s.change {
+			dropped -= int(d.messages)
+		}
+		return s.saveChange()
+	})
+	return dropped, err
 }

@@ -41,24 +41,17 @@ CREATE TABLE messages (
 	PRIMARY KEY (conversation_id, id)
 );
 CREATE INDEX messages_in_conversation ON messages (conversation_id, created_at, seq);
-CREATE INDEX messages_oldest ON messages (created_at, seq);
 
 CREATE TABLE conversations (
 	conversation_id TEXT PRIMARY KEY,
 	body            TEXT NOT NULL -- JSON, conversationRecord
 );
 
--- The cache's total size, kept by triggers.
-CREATE TABLE cache_size (
-	id    INTEGER PRIMARY KEY CHECK (id = 1),
-	bytes INTEGER NOT NULL
+-- How many messages, of how many bytes, each conversation has cached.
+CREATE TABLE cache_counts (
+	conversation_id TEXT PRIMARY KEY,
+	messages        INTEGER NOT NULL,
+	bytes           INTEGER NOT NULL
 );
-INSERT INTO cache_size VALUES (1, 0);
-CREATE TRIGGER messages_added AFTER INSERT ON messages
-	BEGIN UPDATE cache_size SET bytes = bytes + NEW.size; END;
-CREATE TRIGGER messages_removed AFTER DELETE ON messages
-	BEGIN UPDATE cache_size SET bytes = bytes - OLD.size; END;
-CREATE TRIGGER messages_replaced AFTER UPDATE OF size ON messages
-	BEGIN UPDATE cache_size SET bytes = bytes - OLD.size + NEW.size; END;
 `,
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"github.com/ncruces/go-sqlite3"
 
@@ -18,15 +20,27 @@ type Options struct {
 	MessagesPerConversation int
 	// MaxCacheBytes bounds the cached messages' total size, as stored
 	// (each message's encoded record): past it the oldest messages, of
-	// any conversation, leave first. Zero means 32 MiB.
+	// any conversation, leave first, down to 90% of it. Zero means 32 MiB.
 	MaxCacheBytes int64
+	// CommitInterval spaces the data source's commits: a Commit waits
+	// until this long after the previous one ended. Meanwhile the data
+	// source gathers what arrives into its next batch, so under a flood
+	// the cache is written in a few large transactions and a burst longer
+	// than MessagesPerConversation is written once, not overwritten. It
+	// is how much more than the last transaction a crash may lose of the
+	// cache and the position (sends are synced at once). Zero means 20ms;
+	// negative means no wait.
+	CommitInterval time.Duration
 	// MaxFileBytes, if positive, caps the database file (SQLite's
 	// max_page_count). At the cap the cache gives way first; a write that
 	// still does not fit fails with ErrFull. Zero means no cap.
 	MaxFileBytes int64
 }
 
-const defaultMaxCacheBytes = 32 << 20
+const (
+	defaultMaxCacheBytes  = 32 << 20
+	defaultCommitInterval = 20 * time.Millisecond
+)
 
 func (o Options) withDefaults() Options {
 	if o.MessagesPerConversation <= 0 {
@@ -34,6 +48,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxCacheBytes <= 0 {
 		o.MaxCacheBytes = defaultMaxCacheBytes
+	}
+	if o.CommitInterval == 0 {
+		o.CommitInterval = defaultCommitInterval
 	}
 	return o
 }
@@ -58,11 +75,14 @@ type Store struct {
 	path string
 	opts Options
 	sem  chan struct{} // cap 1: held while the connection is in use
+	// lastCommit is when the last Commit ended, in unix ns.
+	lastCommit atomic.Int64
 
 	// The fields below are used only while holding sem.
 	conn   *sqlite3.Conn
 	stmts  map[string]*sqlite3.Stmt
 	closed bool
+	change cacheChange // in a write: how it changed the cache
 }
 
 var _ data.Store = (*Store)(nil)

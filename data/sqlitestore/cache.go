@@ -1,0 +1,162 @@
+package sqlitestore
+
+import (
+	"cmp"
+	"encoding/json"
+	"maps"
+	"slices"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/chatwire/chatwire/domain"
+)
+
+// putMessages adds ms to the cache (replacing a message cached under the
+// same id) and returns the conversations they belong to. Messages the
+// per-conversation limit would drop at once (a burst larger than it: at
+// least MessagesPerConversation newer ones in the batch) are not written.
+func (s *Store) putMessages(ms []domain.Message) (touched []string, err error) {
+	skip := s.droppedAtOnce(ms)
+	for i, m := range ms {
+		if !slices.Contains(touched, m.ConversationID) {
+			touched = append(touched, m.ConversationID)
+		}
+		if skip != nil && skip[i] {
+			continue
+		}
+		body, err := json.Marshal(toMessage(m))
+		if err != nil {
+			return nil, err
+		}
+		size := int64(len(body))
+		if err := s.exec(`INSERT OR IGNORE INTO messages(conversation_id, id, created_at, seq, body, size) VALUES (?, ?, ?, ?, ?, ?)`,
+			m.ConversationID, m.ID, orderKey(m.CreatedAt), m.Seq, body, size); err != nil {
+			return nil, err
+		}
+		if s.conn.Changes() == 1 {
+			s.change.add(m.ConversationID, 1, size)
+			continue
+		}
+		var old int64
+		if err := s.query("SELECT size FROM messages WHERE conversation_id = ? AND id = ?", func(r *sqlite3.Stmt) error {
+			old = r.ColumnInt64(0)
+			return nil
+		}, m.ConversationID, m.ID); err != nil {
+			return nil, err
+		}
+		if err := s.exec("UPDATE messages SET created_at = ?, seq = ?, body = ?, size = ? WHERE conversation_id = ? AND id = ?",
+			orderKey(m.CreatedAt), m.Seq, body, size, m.ConversationID, m.ID); err != nil {
+			return nil, err
+		}
+		s.change.add(m.ConversationID, 0, size-old)
+	}
+	return touched, nil
+}
+
+// droppedAtOnce marks the messages of ms that have at least
+// MessagesPerConversation strictly newer ones of their conversation in ms:
+// written, they would be trimmed in the same commit.
+func (s *Store) droppedAtOnce(ms []domain.Message) []bool {
+	limit := s.opts.MessagesPerConversation
+	if len(ms) <= limit {
+		return nil
+	}
+	type key struct{ at, seq int64 }
+	byID := map[string]map[string]key{} // conversation → id → its latest version's key
+	for _, m := range ms {
+		if byID[m.ConversationID] == nil {
+			byID[m.ConversationID] = map[string]key{}
+		}
+		byID[m.ConversationID][m.ID] = key{orderKey(m.CreatedAt), m.Seq}
+	}
+	threshold := map[string]key{} // the limit-th newest of each crowded conversation
+	for conv, ids := range byID {
+		if len(ids) <= limit {
+			continue
+		}
+		ks := slices.Collect(maps.Values(ids))
+		slices.SortFunc(ks, func(a, b key) int { return cmp.Or(cmp.Compare(b.at, a.at), cmp.Compare(b.seq, a.seq)) })
+		threshold[conv] = ks[limit-1]
+	}
+	var skip []bool
+	for i, m := range ms {
+		t, crowded := threshold[m.ConversationID]
+		if !crowded {
+			continue
+		}
+		if k := (key{orderKey(m.CreatedAt), m.Seq}); k.at < t.at || k.at == t.at && k.seq < t.seq {
+			if skip == nil {
+				skip = make([]bool, len(ms))
+			}
+			skip[i] = true
+		}
+	}
+	return skip
+}
+
+// deleteMessages runs a DELETE … RETURNING conversation_id, size and
+// accounts for what left.
+func (s *Store) deleteMessages(query string, args ...any) error {
+	return s.query(query, func(r *sqlite3.Stmt) error {
+		s.change.add(r.ColumnText(0), -1, -r.ColumnInt64(1))
+		return nil
+	}, args...)
+}
+
+// cacheChange is how a write changes the cache, per conversation: saved
+// in cache_counts at its end.
+type cacheChange map[string]struct{ messages, bytes int64 }
+
+func (c *cacheChange) add(conv string, messages, bytes int64) {
+	if *c == nil {
+		*c = cacheChange{}
+	}
+	d := (*c)[conv]
+	d.messages += messages
+	d.bytes += bytes
+	(*c)[conv] = d
+}
+
+// saveChange records the current write's change in cache_counts.
+func (s *Store) saveChange() error {
+	defer func() { s.change = nil }()
+	emptied := false
+	for conv, d := range s.change {
+		if d.messages == 0 && d.bytes == 0 {
+			continue
+		}
+		if err := s.exec(`INSERT INTO cache_counts(conversation_id, messages, bytes) VALUES (?, ?, ?)
+			ON CONFLICT(conversation_id) DO UPDATE SET messages = messages + excluded.messages, bytes = bytes + excluded.bytes`,
+			conv, d.messages, d.bytes); err != nil {
+			return err
+		}
+		emptied = emptied || d.messages < 0
+	}
+	if emptied {
+		return s.exec("DELETE FROM cache_counts WHERE messages <= 0")
+	}
+	return nil
+}
+
+// cached returns how many messages conv has cached, this write included.
+func (s *Store) cached(conv string) (int64, error) {
+	var n int64
+	err := s.query("SELECT messages FROM cache_counts WHERE conversation_id = ?", func(r *sqlite3.Stmt) error {
+		n = r.ColumnInt64(0)
+		return nil
+	}, conv)
+	return n + s.change[conv].messages, err
+}
+
+// cacheBytes returns the cache's size, this write included.
+func (s *Store) cacheBytes() (int64, error) {
+	var total int64
+	err := s.query("SELECT coalesce(sum(bytes), 0) FROM cache_counts", func(r *sqlite3.Stmt) error {
+		total = r.ColumnInt64(0)
+		return nil
+	})
+	for _, d := range s.change {
+		total += d.bytes
+	}
+	return total, err
+}

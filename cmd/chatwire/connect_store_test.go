@@ -14,10 +14,6 @@ import (
 	"github.com/chatwire/chatwire/data/sqlitestore"
 )
 
-// cliChildEnv runs this test binary as the chatwire command, with the
-// arguments it holds (separated by \x1f): see TestMain.
-const cliChildEnv = "CHATWIRE_CLI_CHILD_ARGS"
-
 // cliProcess is `chatwire ARGS...` in a process of its own.
 type cliProcess struct {
 	cmd *exec.Cmd

@@ -28,6 +28,7 @@ func (d *demo) script(ctx context.Context) error {
 		{"call", d.call},
 		{"outage", d.outage},
 		{"settle", d.settle},
+		{"crash", d.crash},
 	}
 	for _, s := range steps {
 		if err := s.run(ctx); err != nil {

@@ -43,10 +43,13 @@ fuzz:
 		done; \
 	done
 
-## chaos: the fault-proxy suite (nested module data/chaos), race detector, a short Pusher-frame fuzz
+## chaos: the fault-proxy suite (nested module data/chaos), race detector, a short Pusher-frame fuzz,
+##        then CRASH_ROUNDS rounds of SIGKILL on a process holding an SQLite store (data/sqlitestore)
+CRASH_ROUNDS ?= 300
 chaos:
 	cd data/chaos && $(GO) test -race -count=1 -timeout 10m ./...
 	cd data/chaos && $(GO) test -run '^$$' -fuzz '^FuzzPusherFrame$$' -fuzztime $(FUZZTIME) .
+	CHATWIRE_CRASH_ROUNDS=$(CRASH_ROUNDS) $(GO) test -race -count=1 -timeout 20m -run '^TestCrash' ./data/sqlitestore/
 
 ## load: 1,000 SDK clients against one reference server on loopback; prints the figures
 load:

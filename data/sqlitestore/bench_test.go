@@ -280,7 +280,7 @@ type floodServer struct {
 	stop  chan struct{}
 }
 
-func newFloodServer(b *testing.B) *floodServer {
+func newFloodServer(b testing.TB) *floodServer {
 	s := &floodServer{conns: make(chan *websocket.Conn, 1), stop: make(chan struct{})}
 	up := websocket.Upgrader{}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -136,14 +136,15 @@ func (c *cache) position(pos domain.Position) {
 	}
 }
 
-// handOver gives what the last frame changed to the persister.
+// handOver gives what the last frame changed to the persister. The merge
+// copies the changes, so pending keeps its slices for the next frame.
 func (c *cache) handOver() {
 	if c == nil || c.pending.empty() {
 		return
 	}
-	b := c.pending
-	c.pending = Batch{}
-	c.p.add(func(p *Batch) { p.merge(b) })
+	c.p.add(func(p *Batch) { p.merge(c.pending) })
+	c.pending = Batch{Messages: c.pending.Messages[:0], Conversations: c.pending.Conversations[:0],
+		DeletedConversations: c.pending.DeletedConversations[:0]}
 }
 
 // merge adds o's changes to b's, as if applied after them.

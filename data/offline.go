@@ -31,8 +31,11 @@ func (s *ChatWebSocketDataSource) openStore(store Store) error {
 	for _, c := range convs {
 		s.cache.convs[c.ConversationID] = c
 	}
-	if s.opts.Resume.Seq <= 0 && st.Position.Seq > 0 {
+	if s.opts.Resume.Seq <= 0 && (st.Position.Seq > 0 || st.Account.UserID != "") {
+		// A bound store's position is where its session stood, even 0 (a
+		// user with no history yet): the next connect catches up from it.
 		s.sess = newSession(st.Position)
+		s.sess.known, s.sess.epoch = true, st.Position.Epoch
 	}
 	s.sess.storeUser = st.Account.UserID
 	s.ledger.ended = func(clientID string) {
@@ -118,7 +121,7 @@ func (s *ChatWebSocketDataSource) checkStoreAccount(userID string) {
 	case "":
 		ss.storeUser = userID
 		account := Account{Server: s.opts.BaseURL, UserID: userID}
-		s.persist.add(func(b *Batch) { b.Account = &account })
+		s.cache.pending.Account = &account // with the position the session starts at
 		return
 	}
 	err := fmt.Errorf("%w: it belongs to %s, the session is %s's; going on without it", ErrStoreAccount, ss.storeUser, userID)

@@ -17,6 +17,7 @@ import (
 // least MessagesPerConversation newer ones in the batch) are not written.
 func (s *Store) putMessages(ms []domain.Message) (touched []string, err error) {
 	skip := s.droppedAtOnce(ms)
+	room := int64(-1) // bytes free in a full file, once known
 	for i, m := range ms {
 		if !slices.Contains(touched, m.ConversationID) {
 			touched = append(touched, m.ConversationID)
@@ -29,28 +30,62 @@ func (s *Store) putMessages(ms []domain.Message) (touched []string, err error) {
 			return nil, err
 		}
 		size := int64(len(body))
-		if err := s.exec(`INSERT OR IGNORE INTO messages(conversation_id, id, created_at, seq, body, size) VALUES (?, ?, ?, ?, ?, ?)`,
-			m.ConversationID, m.ID, orderKey(m.CreatedAt), m.Seq, body, size); err != nil {
+		if s.leaveOut { // a full file: leave out a message that cannot fit
+			if room < 0 {
+				if room, err = s.room(); err != nil {
+					return nil, err
+				}
+			}
+			if size > room/2 {
+				continue
+			}
+			room -= size
+		}
+		if err := s.putMessage(m, body, size); err != nil {
 			return nil, err
 		}
-		if s.conn.Changes() == 1 {
-			s.change.add(m.ConversationID, 1, size)
-			continue
-		}
-		var old int64
-		if err := s.query("SELECT size FROM messages WHERE conversation_id = ? AND id = ?", func(r *sqlite3.Stmt) error {
-			old = r.ColumnInt64(0)
-			return nil
-		}, m.ConversationID, m.ID); err != nil {
-			return nil, err
-		}
-		if err := s.exec("UPDATE messages SET created_at = ?, seq = ?, body = ?, size = ? WHERE conversation_id = ? AND id = ?",
-			orderKey(m.CreatedAt), m.Seq, body, size, m.ConversationID, m.ID); err != nil {
-			return nil, err
-		}
-		s.change.add(m.ConversationID, 0, size-old)
 	}
 	return touched, nil
+}
+
+// putMessage caches m (its record body, of size bytes), replacing the
+// message cached under its id.
+func (s *Store) putMessage(m domain.Message, body []byte, size int64) error {
+	if err := s.exec(`INSERT OR IGNORE INTO messages(conversation_id, id, created_at, seq, body, size) VALUES (?, ?, ?, ?, ?, ?)`,
+		m.ConversationID, m.ID, orderKey(m.CreatedAt), m.Seq, body, size); err != nil {
+		return err
+	}
+	if s.conn.Changes() == 1 {
+		s.change.add(m.ConversationID, 1, size)
+		return nil
+	}
+	var old int64
+	if err := s.query("SELECT size FROM messages WHERE conversation_id = ? AND id = ?", func(r *sqlite3.Stmt) error {
+		old = r.ColumnInt64(0)
+		return nil
+	}, m.ConversationID, m.ID); err != nil {
+		return err
+	}
+	if err := s.exec("UPDATE messages SET created_at = ?, seq = ?, body = ?, size = ? WHERE conversation_id = ? AND id = ?",
+		orderKey(m.CreatedAt), m.Seq, body, size, m.ConversationID, m.ID); err != nil {
+		return err
+	}
+	s.change.add(m.ConversationID, 0, size-old)
+	return nil
+}
+
+// room returns how many bytes the file may still grow by, free pages
+// included.
+func (s *Store) room() (int64, error) {
+	var pages [4]int64
+	for i, p := range []string{"max_page_count", "page_count", "freelist_count", "page_size"} {
+		n, err := pragmaInt(s.conn, "PRAGMA "+p)
+		if err != nil {
+			return 0, err
+		}
+		pages[i] = n
+	}
+	return (pages[0] - pages[1] + pages[2]) * pages[3], nil
 }
 
 // droppedAtOnce marks the messages of ms that have at least

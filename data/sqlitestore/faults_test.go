@@ -149,7 +149,7 @@ func TestReadOnlyFileIsRefused(t *testing.T) {
 // written before is still there.
 func TestFullFileGivesUpTheCacheFirst(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "chat.db")
-	st := openStore(t, path, sqlitestore.Options{MaxFileBytes: 256 << 10})
+	st := openStore(t, path, sqlitestore.Options{MaxFileBytes: 256 << 10, CommitInterval: -1})
 	text := strings.Repeat("z", 1000)
 	n := 0
 	for ; n < 600; n++ { // far more than fits: the cache keeps making room
@@ -184,12 +184,30 @@ func TestFullFileGivesUpTheCacheFirst(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	st = openStore(t, path, sqlitestore.Options{MaxFileBytes: 256 << 10})
+	st = openStore(t, path, sqlitestore.Options{MaxFileBytes: 256 << 10, CommitInterval: -1})
 	s, err := st.Load(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(s.Sends) != len(stored) || s.Position.Seq != int64(n) {
 		t.Fatalf("reopened: %d sends, position %d; want %d and %d", len(s.Sends), s.Position.Seq, len(stored), n)
+	}
+}
+
+// In a full file, a batch with a message that can never fit is written
+// without it: the rest of the batch (the position, the other messages)
+// is not lost with it.
+func TestFullFileLeavesOutWhatCannotFit(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "chat.db"), sqlitestore.Options{MaxFileBytes: 64 << 10, CommitInterval: -1})
+	huge := msg("c1", "huge", 1, strings.Repeat("h", 200<<10))
+	small := msg("c1", "small", 2, "fits")
+	err := st.Commit(t.Context(), data.Batch{Position: &domain.Position{Seq: 2}, Messages: []domain.Message{huge, small}})
+	if err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	cached, _ := st.Messages(t.Context(), "c1", 0)
+	s, _ := st.Load(t.Context())
+	if len(cached) != 1 || cached[0].ID != "small" || s.Position.Seq != 2 {
+		t.Fatalf("cached %d messages, position %d; want only the small one, and position 2", len(cached), s.Position.Seq)
 	}
 }

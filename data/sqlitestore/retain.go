@@ -64,16 +64,21 @@ func (s *Store) dropOldest(bytes int64) error {
 
 // makingRoom runs write; when the file is full it gives up the oldest half
 // of the cache and tries again, until the write fits or the cache is
-// empty. Sends and the position matter more than the cache.
+// empty; then once more leaving out the messages that still do not fit.
+// Sends and the position matter more than the cache.
 func (s *Store) makingRoom(write func() error) error {
+	defer func() { s.leaveOut = false }()
 	for {
 		err := write()
 		if !errors.Is(err, sqlite3.FULL) {
 			return err
 		}
 		dropped, derr := s.dropOldestHalf()
-		if derr != nil || dropped == 0 {
+		switch {
+		case derr != nil, dropped == 0 && s.leaveOut:
 			return err
+		case dropped == 0:
+			s.leaveOut = true
 		}
 	}
 }

@@ -217,3 +217,35 @@ func TestFullStoreKeepsTheSessionGoing(t *testing.T) {
 		t.Fatalf("server holds %d bytes of messages, want the big one once and bob's", len(s))
 	}
 }
+
+// A store whose session started at seq 0 (a user with no history yet)
+// and recorded nothing since: the next start still catches up from 0, not
+// from the live edge, so what happened in between is delivered.
+func TestResumeFromAPositionOfZero(t *testing.T) {
+	srv := chattest.NewServer(chattest.Options{})
+	t.Cleanup(srv.Close)
+	path := filepath.Join(t.TempDir(), "alice.db")
+	store, err := sqlitestore.Open(path, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := newSource(t, srv, "alice", store)
+	connect(t, first, srv, "alice")
+	eventually(t, "the store bound to alice", func() bool { st, _ := store.Load(t.Context()); return st.Account.UserID == "alice" })
+	_ = first.Close()
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.CreateConversation("c1", "", "alice", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	post(t, srv, "c1", "bob", "while you were away")
+
+	store = openStore(t, path, sqlitestore.Options{})
+	second := newSource(t, srv, "alice", store)
+	msgs := second.Messages(t.Context())
+	connect(t, second, srv, "alice")
+	if m := recv(t, msgs); m.Content != "while you were away" {
+		t.Fatalf("after the restart: %+v", m)
+	}
+}

@@ -33,12 +33,12 @@ func TestCacheSizeAccounting(t *testing.T) {
 		ms = append(ms, mk(conv, n-1, "v2, longer than the first version")) // a replacement in the same batch
 		return ms
 	}
-	whole, err := Open(filepath.Join(t.TempDir(), "whole.db"), Options{MessagesPerConversation: 20})
+	whole, err := Open(filepath.Join(t.TempDir(), "whole.db"), Options{MessagesPerConversation: 20, CommitInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer whole.Close()
-	parts, err := Open(filepath.Join(t.TempDir(), "parts.db"), Options{MessagesPerConversation: 20, MaxFileBytes: 1 << 20})
+	parts, err := Open(filepath.Join(t.TempDir(), "parts.db"), Options{MessagesPerConversation: 20, MaxFileBytes: 1 << 20, CommitInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,10 +79,11 @@ type Store struct {
 	lastCommit atomic.Int64
 
 	// The fields below are used only while holding sem.
-	conn   *sqlite3.Conn
-	stmts  map[string]*sqlite3.Stmt
-	closed bool
-	change cacheChange // in a write: how it changed the cache
+	conn     *sqlite3.Conn
+	stmts    map[string]*sqlite3.Stmt
+	closed   bool
+	change   cacheChange // in a write: how it changed the cache
+	leaveOut bool        // in a write to a full file: cache what fits
 }
 
 var _ data.Store = (*Store)(nil)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/chatwire/chatwire/core/pusher"
 	"github.com/chatwire/chatwire/data/laravel"
 	"github.com/chatwire/chatwire/domain"
 	"github.com/chatwire/chatwire/presentation"
@@ -17,7 +16,7 @@ import (
 // and the presentation notifiers sit on top as with any data source.
 func ExampleNew() {
 	src, err := laravel.New(laravel.Options{
-		Pusher:        pusher.Options{Host: "ws.app.example:443", Key: "reverb-app-key", TLS: true},
+		Host: "ws.app.example:443", Key: "reverb-app-key", TLS: true,
 		AuthEndpoint:  "https://app.example/broadcasting/auth",
 		API:           laravel.HTTPBackendOptions{BaseURL: "https://app.example"},
 		TokenSource:   func(ctx context.Context) (string, error) { return "fresh-token", nil },
@@ -66,7 +65,7 @@ func ExampleDefaultEvents() {
 		}, nil
 	}
 	src, err := laravel.New(laravel.Options{
-		Pusher:       pusher.Options{Host: "127.0.0.1:6001", Key: "app-key"},
+		Host: "127.0.0.1:6001", Key: "app-key",
 		AuthEndpoint: "http://127.0.0.1:8000/broadcasting/auth",
 		UserID:       "1",
 		Events:       events,

@@ -236,3 +236,11 @@ func (s *AuthServer) authenticateUser(w http.ResponseWriter, socketID string, us
 		UserData: string(data),
 	})
 }
+
+// user returns the user a token stands for.
+func (s *AuthServer) user(token string) (User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[token]
+	return u, ok && token != ""
+}

@@ -46,6 +46,10 @@ type ChatWebSocketDataSource struct {
 	recovered     *stream.Broadcaster[domain.SendResult]
 	pub           *publishedState
 	syncTimeout   time.Duration
+	nodes         *nodes // BaseURL and Options.Nodes
+	// permanentInARow counts attempts answered for good in a row before a
+	// first connection; only classify (the manager's goroutine) uses it.
+	permanentInARow int
 
 	sess          session            // the pump's alone
 	cache         *cache             // the pump's alone; nil without a store
@@ -97,6 +101,7 @@ func New(opts Options) (*ChatWebSocketDataSource, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.nodes = newNodes(append([]string{opts.BaseURL}, opts.Nodes...))
 	s.ledger = newLedger(s.clock, opts.Connection.OutboxSize, opts.Connection.OutboxTTL)
 	s.hub = streams.New(streams.Options{Buffer: opts.StreamBuffer, HistorySize: opts.HistorySize})
 	s.recovered = stream.NewBroadcaster[domain.SendResult](stream.Options{})
@@ -226,7 +231,7 @@ func (s *ChatWebSocketDataSource) endpoint(ctx context.Context) (string, http.He
 		s.token = t
 		s.mu.Unlock()
 	}
-	u := strings.TrimSuffix(s.opts.BaseURL, "/") + "/chat"
+	u := strings.TrimSuffix(s.nodes.current(), "/") + "/chat"
 	if s.opts.TokenInQuery {
 		u += "?token=" + url.QueryEscape(token)
 	}

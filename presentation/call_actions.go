@@ -55,8 +55,9 @@ func (n *CallNotifier) Accept(ctx context.Context, callID string) error {
 	}
 	n.mu.Lock()
 	n.accepting = callID // the server echoes call.accepted to this user too
+	conv := n.cur.ConversationID
 	n.mu.Unlock()
-	err := n.src.SendCallSignal(ctx, domain.CallSignal{Kind: domain.SignalAccept, CallID: callID})
+	err := n.src.SendCallSignal(ctx, domain.CallSignal{Kind: domain.SignalAccept, CallID: callID, ConversationID: conv})
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.accepting = ""
@@ -160,11 +161,15 @@ func (n *CallNotifier) phaseOf(callID string) CallPhase {
 func (n *CallNotifier) finish(ctx context.Context, callID string, kind domain.CallSignalKind, phase CallPhase, reason string) error {
 	self := n.self()
 	n.mu.Lock()
-	if n.cur.ID == callID && n.cur.Phase.InProgress() {
-		n.setLocked(ended(n.cur, phase, n.run.now(), self, reason))
+	var conv string
+	if n.cur.ID == callID {
+		conv = n.cur.ConversationID
+		if n.cur.Phase.InProgress() {
+			n.setLocked(ended(n.cur, phase, n.run.now(), self, reason))
+		}
 	}
 	n.mu.Unlock()
-	if err := n.src.SendCallSignal(ctx, domain.CallSignal{Kind: kind, CallID: callID, Reason: reason}); err != nil {
+	if err := n.src.SendCallSignal(ctx, domain.CallSignal{Kind: kind, CallID: callID, ConversationID: conv, Reason: reason}); err != nil {
 		return fmt.Errorf("presentation: call %s: %w", kind, err)
 	}
 	return nil

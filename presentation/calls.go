@@ -114,6 +114,10 @@ type CallOptions struct {
 	SendTimeout time.Duration
 	// Clock runs the ring timer. Nil means the wall clock.
 	Clock domain.Clock
+	// OnResync is called, on the notifier's goroutine, each time the
+	// notifier was cut off from the Calls stream and followed it again.
+	// Nil means nobody is told; NewNotifiers tells the connection notifier.
+	OnResync func(Resync)
 	// Logger receives failures of the signals the notifier sends by itself
 	// and Signals subscribers cut off for not reading. Nil means silent.
 	Logger *slog.Logger
@@ -166,8 +170,8 @@ func NewCallNotifier(src domain.ChatWebSocketDataSource, opts CallOptions) *Call
 	n.signals = fanout.New[domain.CallEvent](fanout.Options{Clock: opts.Clock, OnCutOff: func() {
 		n.log.Warn("presentation: call signal subscriber stopped reading, cut off")
 	}})
-	ctx, release := n.run.context(0)
-	followOne(n.run, release, src.Calls(ctx), n.handle)
+	follow(followLoop{n.run, src, "calls", opts.OnResync},
+		eventFeed(src, "Calls", src.Calls, n.handle), feed[struct{}]{})
 	return n
 }
 
@@ -294,23 +298,17 @@ func (n *CallNotifier) incoming(ev domain.CallEvent, self string) {
 		n.mu.Unlock()
 		return // this side's call wins; the caller drops theirs
 	case glare:
-		lost := c.ID
 		now := n.run.now()
 		won := callFromIncoming(ev, now)
 		won.Phase, won.AnsweredAt = CallActive, now
 		n.setLocked(won)
 		n.mu.Unlock()
-		ctx, release := n.run.context(n.opts.SendTimeout)
-		defer release()
-		n.send(ctx, domain.CallSignal{Kind: domain.SignalCancel, CallID: lost, Reason: ReasonGlare})
-		if err := n.send(ctx, domain.CallSignal{Kind: domain.SignalAccept, CallID: won.ID}); err != nil {
-			n.failIf(won.ID, CallActive, err)
-		}
+		n.sendAside(
+			domain.CallSignal{Kind: domain.SignalCancel, CallID: c.ID, ConversationID: c.ConversationID, Reason: ReasonGlare},
+			domain.CallSignal{Kind: domain.SignalAccept, CallID: won.ID, ConversationID: won.ConversationID})
 	case c.Phase.InProgress():
 		n.mu.Unlock()
-		ctx, release := n.run.context(n.opts.SendTimeout)
-		defer release()
-		n.send(ctx, domain.CallSignal{Kind: domain.SignalReject, CallID: ev.CallID, Reason: ReasonBusy})
+		n.sendAside(domain.CallSignal{Kind: domain.SignalReject, CallID: ev.CallID, ConversationID: ev.ConversationID, Reason: ReasonBusy})
 	default:
 		n.startRing(ev.CallID) // before publishing: whoever sees the ringing call sees its timer
 		n.setLocked(callFromIncoming(ev, n.run.now()))
@@ -354,18 +352,28 @@ func (n *CallNotifier) ringOut(id string) {
 	}
 	n.setLocked(ended(c, CallCancelled, now, c.CallerID, ReasonTimeout))
 	n.mu.Unlock()
-	ctx, release := n.run.context(n.opts.SendTimeout)
-	defer release()
-	n.send(ctx, domain.CallSignal{Kind: domain.SignalCancel, CallID: id, Reason: ReasonTimeout})
+	n.sendAside(domain.CallSignal{Kind: domain.SignalCancel, CallID: id, ConversationID: c.ConversationID, Reason: ReasonTimeout})
 }
 
-// send sends a signal the notifier decided on by itself, logging a failure.
-func (n *CallNotifier) send(ctx context.Context, s domain.CallSignal) error {
-	err := n.src.SendCallSignal(ctx, s)
-	if err != nil {
-		n.log.Warn("presentation: call signal not sent", "kind", string(s.Kind), "call_id", s.CallID, "err", err)
-	}
-	return err
+// sendAside sends, in order and on a goroutine of its own (the follow
+// goroutine and the clock's never wait for a send), signals the notifier
+// decided on by itself, each within SendTimeout. A failure is logged; a
+// failed accept ends the call it answered with ReasonSendFailed.
+func (n *CallNotifier) sendAside(signals ...domain.CallSignal) {
+	n.run.goFunc(func(<-chan struct{}) {
+		for _, s := range signals {
+			ctx, release := n.run.context(n.opts.SendTimeout)
+			err := n.src.SendCallSignal(ctx, s)
+			release()
+			if err == nil {
+				continue
+			}
+			n.log.Warn("presentation: call signal not sent", "kind", string(s.Kind), "call_id", s.CallID, "err", err)
+			if s.Kind == domain.SignalAccept {
+				n.failIf(s.CallID, CallActive, err)
+			}
+		}
+	})
 }
 
 // failIf ends call id with err if it is still in phase.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
@@ -19,7 +20,8 @@ type Conversation struct {
 	// LastMessage is the preview: the newest message known; nil if none.
 	LastMessage *domain.Message
 	// UnreadCount is the server's count when it sent one, plus the
-	// messages from others that arrived since; MarkRead resets it.
+	// messages from others that arrived since; MarkRead lowers it at once
+	// and the server's next count replaces it.
 	UnreadCount int
 	// LastActivity is the newest of the last message's time and the
 	// conversation's update time (or when it was first seen).
@@ -60,6 +62,10 @@ type ConversationsOptions struct {
 	// Clock dates conversations that arrive without a time. Nil means the
 	// wall clock.
 	Clock domain.Clock
+	// OnResync is called, on the notifier's goroutine, each time the
+	// notifier was cut off from a stream and followed it again. Nil means
+	// nobody is told; NewNotifiers tells the connection notifier.
+	OnResync func(Resync)
 }
 
 // ConversationsNotifier holds the conversation list: conversations sorted
@@ -81,14 +87,18 @@ type ConversationsNotifier struct {
 	run  *runner
 	st   *store[Conversations]
 	seen *recent.Set // message ids already counted; follow goroutine only
+
+	mu     sync.Mutex // guards unread; taken before the store's lock
+	unread *unreadBook
 }
 
 // NewConversationsNotifier starts following src.
 func NewConversationsNotifier(src domain.ChatWebSocketDataSource, opts ConversationsOptions) *ConversationsNotifier {
 	n := &ConversationsNotifier{src: src, opts: opts, run: newRunner(opts.Clock),
-		st: newStore(Conversations{}), seen: recent.New(4096)}
-	ctx, release := n.run.context(0)
-	follow(n.run, release, src.ConversationUpdates(ctx), n.apply, src.Messages(ctx), n.receive)
+		st: newStore(Conversations{}), seen: recent.New(4096), unread: newUnreadBook()}
+	follow(followLoop{n.run, src, "conversations", opts.OnResync},
+		eventFeed(src, "ConversationUpdates", src.ConversationUpdates, n.apply),
+		eventFeed(src, "Messages", src.Messages, n.receive))
 	return n
 }
 
@@ -110,7 +120,11 @@ func (n *ConversationsNotifier) Close() {
 }
 
 // MarkRead tells the server this user has read conversationID up to and
-// including messageID and, once it has accepted, resets the unread count.
+// including messageID. The unread count drops at once, optimistically, to
+// the messages known to have come after messageID (zero when it is the
+// newest); the server's own count, when it sends one, replaces it. If the
+// send fails, what the reset took off is put back (unless the server's
+// count came meanwhile) and the error is returned.
 func (n *ConversationsNotifier) MarkRead(ctx context.Context, conversationID, messageID string) error {
 	if conversationID == "" || messageID == "" {
 		return fmt.Errorf("%w: mark read needs a conversation id and a message id", ErrInvalidArgument)
@@ -118,16 +132,29 @@ func (n *ConversationsNotifier) MarkRead(ctx context.Context, conversationID, me
 	if n.run.isClosed() {
 		return domain.ErrClosed
 	}
-	if err := n.src.MarkRead(ctx, conversationID, messageID); err != nil {
+	n.mu.Lock()
+	gen := 0
+	n.edit(conversationID, false, func(c *Conversation) bool {
+		var count int
+		count, gen = n.unread.markRead(*c, messageID)
+		changed := count != c.UnreadCount
+		c.UnreadCount = count
+		return changed
+	})
+	n.mu.Unlock()
+
+	err := n.src.MarkRead(ctx, conversationID, messageID)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if putBack := n.unread.settled(conversationID, gen, err == nil); putBack > 0 {
+		n.edit(conversationID, false, func(c *Conversation) bool {
+			c.UnreadCount += putBack
+			return true
+		})
+	}
+	if err != nil {
 		return fmt.Errorf("presentation: mark read: %w", err)
 	}
-	n.edit(conversationID, false, func(c *Conversation) bool {
-		if c.UnreadCount == 0 {
-			return false
-		}
-		c.UnreadCount = 0
-		return true
-	})
 	return nil
 }
 
@@ -136,18 +163,25 @@ func (n *ConversationsNotifier) apply(u domain.ConversationUpdate) {
 		return
 	}
 	self := n.self()
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	switch u.Action {
 	case domain.ConversationDeleted:
+		n.unread.forget(u.ConversationID)
 		n.remove(u.ConversationID)
 		return
 	case domain.ConversationMemberRemoved:
 		if self != "" && u.ParticipantIDs != nil && !slices.Contains(u.ParticipantIDs, self) {
+			n.unread.forget(u.ConversationID)
 			n.remove(u.ConversationID) // this user was removed
 			return
 		}
 	}
 	if u.LastMessage != nil && u.LastMessage.ID != "" {
 		n.seen.Add(u.LastMessage.ID)
+	}
+	if u.UnreadCount != nil {
+		n.unread.serverCount(u.ConversationID)
 	}
 	n.edit(u.ConversationID, true, func(c *Conversation) bool {
 		if u.Title != "" {
@@ -178,6 +212,11 @@ func (n *ConversationsNotifier) receive(m domain.Message) {
 	}
 	self := n.self()
 	fromOther := m.SenderID != "" && m.SenderID != self
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if fromOther {
+		n.unread.counting(m.ConversationID, m.ID)
+	}
 	n.edit(m.ConversationID, true, func(c *Conversation) bool {
 		setPreview(c, m)
 		if fromOther {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/domain/domaintest"
 	"github.com/chatwire/chatwire/mocks/domainmock"
 	"github.com/chatwire/chatwire/presentation"
 	"go.uber.org/mock/gomock"
@@ -40,36 +41,21 @@ func ExampleMessagesNotifier() {
 	// Output: bob: hi alice (sent)
 }
 
-// Every notifier of one data source, connected with a token source and
-// closed together.
+// Every notifier of one data source, started and closed together. The
+// token source belongs to the data source (data.Options.TokenSource, or
+// here the fake's): Start leaves tokens to it.
 func ExampleNewNotifiers() {
-	src := domainmock.NewMockChatWebSocketDataSource(gomock.NewController(reporter{}))
-	state := domain.ConnectionState{Status: domain.Disconnected}
-	src.EXPECT().ConnectionState().DoAndReturn(func() domain.ConnectionState { return state }).AnyTimes()
-	src.EXPECT().Connect(gomock.Any(), "token-from-your-backend").DoAndReturn(func(context.Context, string) error {
-		state = domain.ConnectionState{Status: domain.Connected, UserID: "alice"}
-		return nil
-	})
-	// Streams that never deliver, for brevity.
-	src.EXPECT().ConnectionStates(gomock.Any()).Return(nil)
-	src.EXPECT().Errors(gomock.Any()).Return(nil)
-	src.EXPECT().Messages(gomock.Any()).Return(nil).Times(3)
-	src.EXPECT().ReadReceipts(gomock.Any()).Return(nil)
-	src.EXPECT().ConversationUpdates(gomock.Any()).Return(nil)
-	src.EXPECT().Typing(gomock.Any()).Return(nil)
-	src.EXPECT().UserStatuses(gomock.Any()).Return(nil)
-	src.EXPECT().Calls(gomock.Any()).Return(nil)
+	src := domaintest.NewSource(domaintest.Options{UserID: "alice",
+		TokenSource: func(context.Context) (string, error) { return "token-from-your-backend", nil }})
+	defer src.Close()
 
-	ns := presentation.NewNotifiers(src, presentation.NotifiersOptions{
-		TokenSource: func(context.Context) (string, error) { return "token-from-your-backend", nil },
-	})
+	ns := presentation.NewNotifiers(src, presentation.NotifiersOptions{})
 	defer ns.Close()
-
 	if err := ns.Start(context.Background()); err != nil {
 		fmt.Println("connect:", err)
 		return
 	}
 	c := ns.Connection.Value()
-	fmt.Println(c.Status, c.UserID, ns.Calls.Value().Phase)
-	// Output: connected alice idle
+	fmt.Println(c.Status, c.UserID, ns.Calls.Value().Phase, src.Tokens())
+	// Output: connected alice idle [token-from-your-backend]
 }

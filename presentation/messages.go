@@ -72,6 +72,10 @@ type MessagesOptions struct {
 	Window int
 	// Clock stamps optimistic messages. Nil means the wall clock.
 	Clock domain.Clock
+	// OnResync is called, on the notifier's goroutine, each time the
+	// notifier was cut off from a stream and followed it again. Nil means
+	// nobody is told; NewNotifiers tells the connection notifier.
+	OnResync func(Resync)
 }
 
 // MessagesNotifier holds the messages of every conversation: what arrives
@@ -98,10 +102,9 @@ func NewMessagesNotifier(src domain.ChatWebSocketDataSource, opts MessagesOption
 	}
 	n := &MessagesNotifier{src: src, opts: opts, run: newRunner(opts.Clock),
 		st: newStore(Messages{ByConversation: map[string][]Message{}})}
-	ctx, release := n.run.context(0)
-	follow(n.run, release,
-		src.Messages(ctx), n.receive,
-		src.ReadReceipts(ctx), func(r domain.ReadReceipt) { n.markRead(r, n.self()) })
+	follow(followLoop{n.run, src, "messages", opts.OnResync},
+		eventFeed(src, "Messages", src.Messages, n.receive),
+		eventFeed(src, "ReadReceipts", src.ReadReceipts, func(r domain.ReadReceipt) { n.markRead(r, n.self()) }))
 	return n
 }
 
@@ -153,14 +156,14 @@ func (n *MessagesNotifier) Send(ctx context.Context, draft domain.MessageDraft) 
 	inUse := false
 	n.st.update(func(s Messages) (Messages, bool) {
 		list := s.ByConversation[m.ConversationID]
-		if slices.ContainsFunc(list, func(x Message) bool { return x.ClientID == m.ClientID }) {
+		if slices.ContainsFunc(list, func(x Message) bool { return ownWithClientID(x, m.SenderID, m.ClientID) }) {
 			inUse = true
 			return s, false
 		}
 		return s.with(m.ConversationID, n.insert(list, m)), true
 	})
 	if inUse {
-		return Message{}, fmt.Errorf("%w: client id %q already used in this conversation", ErrInvalidArgument, m.ClientID)
+		return Message{}, fmt.Errorf("%w: you already used client id %q in this conversation", ErrInvalidArgument, m.ClientID)
 	}
 	return n.deliver(ctx, draft)
 }
@@ -205,10 +208,12 @@ func (n *MessagesNotifier) Retry(ctx context.Context, clientID string) (Message,
 // records the outcome.
 func (n *MessagesNotifier) deliver(ctx context.Context, draft domain.MessageDraft) (Message, error) {
 	confirmed, err := n.src.SendMessage(ctx, draft)
+	self := n.self()
+	mine := func(x Message) bool { return ownWithClientID(x, self, draft.ClientID) }
 	var out Message
 	n.st.update(func(s Messages) (Messages, bool) {
 		list := s.ByConversation[draft.ConversationID]
-		i := slices.IndexFunc(list, func(x Message) bool { return x.ClientID == draft.ClientID })
+		i := slices.IndexFunc(list, mine)
 		if i < 0 { // dropped from the window meanwhile
 			return s, false
 		}
@@ -219,7 +224,13 @@ func (n *MessagesNotifier) deliver(ctx context.Context, draft domain.MessageDraf
 			if confirmed.ConversationID == "" {
 				confirmed.ConversationID = draft.ConversationID
 			}
-			list = n.merge(list, confirmed)
+			// The confirmed message replaces this send's copy, whether
+			// still optimistic or already the echo (keeping a read status).
+			read := list[i].Status == MessageRead
+			list = n.merge(slices.Delete(slices.Clone(list), i, i+1), confirmed, self)
+			if j := slices.IndexFunc(list, mine); j >= 0 && read {
+				list[j].Status = MessageRead
+			}
 		} else {
 			if list[i].Status != MessageSending { // the echo won the race
 				out = list[i]
@@ -228,8 +239,7 @@ func (n *MessagesNotifier) deliver(ctx context.Context, draft domain.MessageDraf
 			list = slices.Clone(list)
 			list[i].Status, list[i].Err = MessageFailed, err
 		}
-		j := slices.IndexFunc(list, func(x Message) bool { return x.ClientID == draft.ClientID })
-		if j >= 0 {
+		if j := slices.IndexFunc(list, mine); j >= 0 {
 			out = list[j]
 		}
 		return s.with(draft.ConversationID, list), true
@@ -252,17 +262,17 @@ func (n *MessagesNotifier) receive(m domain.Message) {
 	if m.ConversationID == "" || (m.ID == "" && m.ClientID == "") {
 		return // nothing to file it under or to de-duplicate it by
 	}
+	self := n.self()
 	n.st.update(func(s Messages) (Messages, bool) {
-		return s.with(m.ConversationID, n.merge(s.ByConversation[m.ConversationID], m)), true
+		return s.with(m.ConversationID, n.merge(s.ByConversation[m.ConversationID], m, self)), true
 	})
 }
 
 // merge returns a copy of list with the server's m in it: it replaces the
-// copy with the same id or client id (keeping a read status), or is added.
-func (n *MessagesNotifier) merge(list []Message, m domain.Message) []Message {
-	i := slices.IndexFunc(list, func(x Message) bool {
-		return (m.ID != "" && x.ID == m.ID) || (m.ClientID != "" && x.ClientID == m.ClientID)
-	})
+// same message (same id, or same sender and client id) keeping a read
+// status, or is added.
+func (n *MessagesNotifier) merge(list []Message, m domain.Message, self string) []Message {
+	i := slices.IndexFunc(list, func(x Message) bool { return sameMessage(x, m, self) })
 	um := Message{Message: m, Status: MessageSent}
 	um.Attachments = slices.Clone(m.Attachments)
 	if i < 0 {
@@ -326,6 +336,37 @@ func (n *MessagesNotifier) self() string {
 		return n.opts.UserID
 	}
 	return n.src.ConnectionState().UserID
+}
+
+// A message's identity is its server id, or its sender and client id:
+// client ids are made by each sender's SDK, so two users may use the same.
+
+// sameMessage reports whether x (in the list) and the server's m are one
+// message.
+func sameMessage(x Message, m domain.Message, self string) bool {
+	if m.ID != "" && x.ID == m.ID {
+		return true
+	}
+	if m.ClientID == "" || x.ClientID != m.ClientID {
+		return false
+	}
+	xOwn, mOwn := own(x, self), self != "" && m.SenderID == self
+	if xOwn || mOwn {
+		return xOwn && mOwn
+	}
+	return x.SenderID == m.SenderID
+}
+
+// own reports whether x is this user's message: an optimistic copy
+// (sending or failed; only this user's sends are) or one self sent.
+func own(x Message, self string) bool {
+	return x.Status == MessageSending || x.Status == MessageFailed || (self != "" && x.SenderID == self)
+}
+
+// ownWithClientID reports whether x is this user's message with client id
+// clientID.
+func ownWithClientID(x Message, self, clientID string) bool {
+	return clientID != "" && x.ClientID == clientID && own(x, self)
 }
 
 // with returns a copy of s in which conversation conv holds list.

@@ -8,15 +8,14 @@ import (
 	"github.com/chatwire/chatwire/domain"
 )
 
-// NotifiersOptions configure NewNotifiers. The zero value is ready to use,
-// except that Start needs a token source.
+// NotifiersOptions configure NewNotifiers. The zero value is ready to use:
+// tokens are the data source's business (see ConnectionOptions.TokenSource).
 type NotifiersOptions struct {
-	// UserID, Clock, TokenSource and Logger fill the same fields of the
-	// per-notifier options below where those are left zero.
-	UserID      string
-	Clock       domain.Clock
-	TokenSource TokenSource
-	Logger      *slog.Logger
+	// UserID, Clock and Logger fill the same fields of the per-notifier
+	// options below where those are left zero.
+	UserID string
+	Clock  domain.Clock
+	Logger *slog.Logger
 
 	Connection    ConnectionOptions
 	Messages      MessagesOptions
@@ -56,9 +55,6 @@ func NewNotifiers(src domain.ChatWebSocketDataSource, opts NotifiersOptions) *No
 		return id
 	}
 	c := opts.Connection
-	if c.TokenSource == nil {
-		c.TokenSource = opts.TokenSource
-	}
 	c.Clock = clk(c.Clock)
 	m := opts.Messages
 	m.UserID, m.Clock = user(m.UserID), clk(m.Clock)
@@ -76,13 +72,29 @@ func NewNotifiers(src domain.ChatWebSocketDataSource, opts NotifiersOptions) *No
 	if ca.Logger == nil {
 		ca.Logger = opts.Logger
 	}
+	conn := NewConnectionNotifier(src, c)
+	m.OnResync = resyncTo(m.OnResync, conn)
+	cv.OnResync = resyncTo(cv.OnResync, conn)
+	t.OnResync = resyncTo(t.OnResync, conn)
+	p.OnResync = resyncTo(p.OnResync, conn)
+	ca.OnResync = resyncTo(ca.OnResync, conn)
 	return &Notifiers{
-		Connection:    NewConnectionNotifier(src, c),
+		Connection:    conn,
 		Messages:      NewMessagesNotifier(src, m),
 		Conversations: NewConversationsNotifier(src, cv),
 		Typing:        NewTypingNotifier(src, t),
 		Presence:      NewPresenceNotifier(src, p),
 		Calls:         NewCallNotifier(src, ca),
+	}
+}
+
+// resyncTo returns an OnResync that records on conn, then calls own.
+func resyncTo(own func(Resync), conn *ConnectionNotifier) func(Resync) {
+	return func(r Resync) {
+		conn.NoteResync(r)
+		if own != nil {
+			own(r)
+		}
 	}
 }
 

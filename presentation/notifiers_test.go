@@ -20,7 +20,7 @@ func TestNotifiersWiredTogether(t *testing.T) {
 	ns := NewNotifiers(src, NotifiersOptions{
 		UserID:      me,
 		Clock:       src.clock,
-		TokenSource: func(context.Context) (string, error) { return "tok", nil },
+		Connection:  ConnectionOptions{TokenSource: func(context.Context) (string, error) { return "tok", nil }},
 		Typing:      TypingOptions{Expiry: time.Second},
 	})
 	if err := ns.Start(t.Context()); err != nil {

@@ -32,6 +32,11 @@ type PresenceOptions struct {
 	// Clock dates a user going offline when the server gives no last-seen
 	// time. Nil means the wall clock.
 	Clock domain.Clock
+	// OnResync is called, on the notifier's goroutine, each time the
+	// notifier was cut off from the UserStatuses stream and followed it
+	// again. Nil means nobody is told; NewNotifiers tells the connection
+	// notifier.
+	OnResync func(Resync)
 }
 
 // PresenceNotifier holds the presence (online, away, offline and last
@@ -49,8 +54,8 @@ type PresenceNotifier struct {
 func NewPresenceNotifier(src domain.ChatWebSocketDataSource, opts PresenceOptions) *PresenceNotifier {
 	n := &PresenceNotifier{run: newRunner(opts.Clock),
 		st: newStore(Presence{Users: map[string]UserPresence{}})}
-	ctx, release := n.run.context(0)
-	followOne(n.run, release, src.UserStatuses(ctx), n.apply)
+	follow(followLoop{n.run, src, "presence", opts.OnResync},
+		eventFeed(src, "UserStatuses", src.UserStatuses, n.apply), feed[struct{}]{})
 	return n
 }
 

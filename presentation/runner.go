@@ -87,39 +87,6 @@ func (r *runner) goFunc(f func(done <-chan struct{})) {
 	}()
 }
 
-// follow hands every value of a to onA and of b to onB, one at a time, on
-// one goroutine the runner owns, until both streams have closed or the
-// runner closes; then it calls release, which ends the subscriptions. A
-// notifier that follows a single stream uses followOne.
-func follow[A, B any](r *runner, release func(), a <-chan A, onA func(A), b <-chan B, onB func(B)) {
-	r.goFunc(func(done <-chan struct{}) {
-		defer release()
-		for a != nil || b != nil {
-			select {
-			case <-done:
-				return
-			case v, ok := <-a:
-				if !ok {
-					a = nil
-					continue
-				}
-				onA(v)
-			case v, ok := <-b:
-				if !ok {
-					b = nil
-					continue
-				}
-				onB(v)
-			}
-		}
-	})
-}
-
-// followOne is follow for one stream.
-func followOne[T any](r *runner, release func(), ch <-chan T, on func(T)) {
-	follow[T, struct{}](r, release, ch, on, nil, nil)
-}
-
 // after calls f after d on the runner's clock, unless stopped or closed
 // first. The returned stop cancels the call; it is safe to call more than
 // once and after the call ran. close waits for a running f.

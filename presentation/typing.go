@@ -50,6 +50,10 @@ type TypingOptions struct {
 	SendTimeout time.Duration
 	// Clock runs the timers. Nil means the wall clock.
 	Clock domain.Clock
+	// OnResync is called, on the notifier's goroutine, each time the
+	// notifier was cut off from a stream and followed it again. Nil means
+	// nobody is told; NewNotifiers tells the connection notifier.
+	OnResync func(Resync)
 	// Logger receives failures of the sends the notifier makes by itself.
 	// Nil means silent.
 	Logger *slog.Logger
@@ -110,10 +114,9 @@ func NewTypingNotifier(src domain.ChatWebSocketDataSource, opts TypingOptions) *
 	n := &TypingNotifier{src: src, opts: opts, run: newRunner(opts.Clock), log: loggerOr(opts.Logger),
 		st: newStore(Typing{ByConversation: map[string][]string{}}),
 		in: make(map[typingKey]*typingIn), out: make(map[string]*typingOut)}
-	ctx, release := n.run.context(0)
-	follow(n.run, release,
-		src.Typing(ctx), n.indicate,
-		src.Messages(ctx), func(m domain.Message) { n.clear(typingKey{m.ConversationID, m.SenderID}) })
+	follow(followLoop{n.run, src, "typing", opts.OnResync},
+		eventFeed(src, "Typing", src.Typing, n.indicate),
+		eventFeed(src, "Messages", src.Messages, func(m domain.Message) { n.clear(typingKey{m.ConversationID, m.SenderID}) }))
 	return n
 }
 

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chatwire/chatwire/presentation"
+	"github.com/chatwire/chatwire/domain"
 )
 
 // connectOptions configure runConnect.
@@ -119,7 +119,14 @@ func runConnect(ctx context.Context, stdin io.Reader, stdout io.Writer, o connec
 		return err
 	}
 	tr := newTranscript(stdout, nil, false)
-	sess := newSession(src, "", "", presentation.TokenSource(o.tokenSource()), tr, nil)
+	// The token is the data source's: the envelope data source asks its
+	// token source when the notifiers connect with an empty token. The
+	// Pusher data source does not yet, so it is handed the token at start.
+	var token domain.TokenSource
+	if o.Pusher.Key != "" {
+		token = o.tokenSource()
+	}
+	sess := newSession(src, "", "", token, tr, nil)
 	defer sess.close()
 
 	tr.line("", kindInfo, "connecting to %s", o.target())

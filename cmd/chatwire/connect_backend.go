@@ -216,7 +216,7 @@ func baseURL(raw string) (string, error) {
 
 // tokenSource hands out the one token connect was given (a terminal
 // client has no way to refresh it).
-func (o connectOptions) tokenSource() func(context.Context) (string, error) {
+func (o connectOptions) tokenSource() domain.TokenSource {
 	tok := o.Token
 	return func(context.Context) (string, error) { return tok, nil }
 }

@@ -1,7 +1,8 @@
 // Package presentation holds the notifiers a user interface subscribes to:
 // connection, messages, conversations, typing, presence and calls. Each one
 // is built over a domain.ChatWebSocketDataSource, so it works unchanged over
-// every backend, and holds an immutable snapshot of UI state.
+// every backend, and holds an immutable snapshot of UI state. NewNotifiers
+// builds all six over one data source; start there.
 //
 // Every notifier has the same shape:
 //
@@ -11,6 +12,10 @@
 //     has not read yet, so a slow UI never blocks the notifier and always
 //     sees the latest state. The channel closes when ctx ends or the
 //     notifier closes.
+//   - Events(ctx) returns a channel of typed change events ("message
+//     added", "status changed", "bob started typing"...), one per change,
+//     none skipped, in snapshot order; see the events below for the
+//     ordering across notifiers.
 //   - Close stops the notifier's goroutines and timers and waits for them.
 //     It is idempotent; after it returns nothing more is sent on any channel,
 //     no timer callback runs and the notifier makes no call of its own on
@@ -22,15 +27,26 @@
 // their slices and maps are shared between readers and must be treated as
 // read-only.
 //
+// A notifier never silently stops following the data source. If the data
+// source cuts one of its subscriptions off (it left events untaken too
+// long), it subscribes again, replays what it missed from the data
+// source's History, and reports a Resync (OnResync in its options;
+// Connection.Resync in a Notifiers). A Resync that is not Complete means
+// History no longer reached back far enough: refetch over the app's API.
+//
+// Tokens are the data source's: ConnectionNotifier.Start connects with an
+// empty token, which makes the data source ask the domain.TokenSource it
+// was built with.
+//
 // Bad input to an action is refused with a typed error (ErrInvalidArgument,
 // domain.ErrInvalidDraft...) and the session goes on; a failure of the data
 // source is returned wrapped, so errors.Is and errors.As see through it.
 //
 // Notifiers do not own the data source: closing a notifier leaves it open.
 // Logging, where a notifier has any, goes to an injected *slog.Logger and
-// is silent by default.
-// Time goes through a domain.Clock (nil means the wall clock), so tests drive
-// the typing, expiry and ring timers with a fake clock.
+// is silent by default. Time goes through a domain.Clock (nil means the
+// wall clock), so tests drive the typing, expiry and ring timers with a
+// fake clock; domain/domaintest provides a fake data source for tests.
 //
-// This package imports domain only.
+// This package imports domain and the module's internal utilities only.
 package presentation

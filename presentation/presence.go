@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/fanout"
 )
 
 // UserPresence is one user's availability.
@@ -48,12 +49,13 @@ type PresenceOptions struct {
 type PresenceNotifier struct {
 	run *runner
 	st  *store[Presence]
+	ev  *fanout.Fanout[PresenceEvent]
 }
 
 // NewPresenceNotifier starts following src's user statuses.
 func NewPresenceNotifier(src domain.ChatWebSocketDataSource, opts PresenceOptions) *PresenceNotifier {
 	n := &PresenceNotifier{run: newRunner(opts.Clock),
-		st: newStore(Presence{Users: map[string]UserPresence{}})}
+		st: newStore(Presence{Users: map[string]UserPresence{}}), ev: newEvents[PresenceEvent](opts.Clock)}
 	follow(followLoop{n.run, src, "presence", opts.OnResync},
 		eventFeed(src, "UserStatuses", src.UserStatuses, n.apply), feed[struct{}]{})
 	return n
@@ -67,11 +69,19 @@ func (n *PresenceNotifier) Value() Presence { return n.st.value() }
 // the notifier closes.
 func (n *PresenceNotifier) Changes(ctx context.Context) <-chan Presence { return n.st.changes(ctx) }
 
-// Close stops following the data source and closes every Changes channel.
-// Idempotent.
+// Events returns every change from now on, one event each: a user's
+// status or last-seen time changed. See the package doc for ordering and
+// for a subscriber that stops reading.
+func (n *PresenceNotifier) Events(ctx context.Context) <-chan PresenceEvent {
+	return n.ev.Subscribe(ctx)
+}
+
+// Close stops following the data source and closes every Changes and
+// Events channel. Idempotent.
 func (n *PresenceNotifier) Close() {
 	n.run.close()
 	n.st.close()
+	n.ev.Close()
 }
 
 func (n *PresenceNotifier) apply(u domain.UserStatusUpdate) {
@@ -79,7 +89,7 @@ func (n *PresenceNotifier) apply(u domain.UserStatusUpdate) {
 		return
 	}
 	now := n.run.now()
-	n.st.update(func(p Presence) (Presence, bool) {
+	updateEmitting(n.st, n.ev, func(p Presence) (Presence, []PresenceEvent, bool) {
 		old, known := p.Users[u.UserID]
 		next := UserPresence{Status: u.Status, LastSeen: old.LastSeen}
 		switch {
@@ -89,13 +99,13 @@ func (n *PresenceNotifier) apply(u domain.UserStatusUpdate) {
 			next.LastSeen = now
 		}
 		if known && next.Status == old.Status && next.LastSeen.Equal(old.LastSeen) {
-			return p, false
+			return p, nil, false
 		}
 		m := make(map[string]UserPresence, len(p.Users)+1)
 		for k, v := range p.Users {
 			m[k] = v
 		}
 		m[u.UserID] = next
-		return Presence{Users: m}, true
+		return Presence{Users: m}, []PresenceEvent{{UserID: u.UserID, Presence: next, Previous: old, Known: known}}, true
 	})
 }

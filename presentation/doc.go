@@ -38,6 +38,10 @@
 // empty token, which makes the data source ask the domain.TokenSource it
 // was built with.
 //
+// Presence means the same on every backend: the presence snapshot holds
+// other users only, never this user (whom a Pusher presence channel lists
+// as a member and the envelope protocol does not).
+//
 // Bad input to an action is refused with a typed error (ErrInvalidArgument,
 // domain.ErrInvalidDraft...) and the session goes on; a failure of the data
 // source is returned wrapped, so errors.Is and errors.As see through it.

@@ -70,7 +70,7 @@ func NewNotifiers(src domain.ChatWebSocketDataSource, opts NotifiersOptions) *No
 		t.Logger = opts.Logger
 	}
 	p := opts.Presence
-	p.Clock = clk(p.Clock)
+	p.UserID, p.Clock = user(p.UserID), clk(p.Clock)
 	ca := opts.Calls
 	ca.UserID, ca.Clock = user(ca.UserID), clk(ca.Clock)
 	if ca.Logger == nil {

@@ -2,6 +2,7 @@ package data
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/chatwire/chatwire/core/clock"
 	"github.com/chatwire/chatwire/core/network"
+	"github.com/chatwire/chatwire/core/stream"
 	"github.com/chatwire/chatwire/data/internal/streams"
 	"github.com/chatwire/chatwire/domain"
 )
@@ -30,28 +32,43 @@ var _ domain.ChatWebSocketDataSource = (*ChatWebSocketDataSource)(nil)
 // until it ends. Close waits for the pump, and nothing is sent on any
 // stream after Close returns.
 type ChatWebSocketDataSource struct {
+	// Configuration, fixed by New.
 	opts        Options
 	codec       Codec
 	clock       clock.Clock
 	log         *slog.Logger
-	mgr         *network.ConnectionManager
-	ledger      *ledger
-	hub         *streams.Hub // the typed streams and History
-	pub         *publishedState
 	syncTimeout time.Duration
 
-	sess          session            // the pump's alone
-	waiters       chan *readyWaiter  // handshake → pump
-	syncExpired   chan uint64        // a sync round's timeout fired → pump
-	pumpStopped   chan struct{}      // closed when the pump has returned
-	stopPump      context.CancelFunc // set by startPump
-	everConnected atomic.Bool        // a handshake has succeeded
-	closing       atomic.Bool
+	// Parts, each safe for concurrent use.
+	mgr       *network.ConnectionManager
+	nodes     *nodes  // BaseURL and Options.Nodes
+	ledger    *ledger // every SendMessage until it ends
+	hub       *streams.Hub
+	pub       *publishedState // what the pump made of the session, for readers
+	recovered *stream.Broadcaster[domain.SendResult]
+	store     Store      // nil without Options.Store
+	persist   *persister // nil without a store
 
-	mu         sync.Mutex // the fields below: lifecycle and token
+	// The pump's alone.
+	sess  session
+	cache *cache // nil without a store
+
+	// Between goroutines.
+	waiters       chan *readyWaiter // handshake → pump
+	syncExpired   chan uint64       // a sync round's timeout fired → pump
+	pumpStopped   chan struct{}     // closed when the pump has returned
+	everConnected atomic.Bool       // a handshake has succeeded
+	storeDetached atomic.Bool       // the store belongs to another user than the session's
+	closing       atomic.Bool
+	// permanentInARow counts attempts answered for good in a row before a
+	// first connection; only classify (the manager's goroutine) uses it.
+	permanentInARow int
+
+	mu         sync.Mutex // lifecycle and token
 	token      string     // the token given to Connect
 	tokenFresh bool       // the next attempt uses token without asking TokenSource
 	started    bool
+	stopPump   context.CancelFunc // set by startPump
 	closed     bool
 	closeOnce  sync.Once
 	closeErr   error
@@ -59,7 +76,9 @@ type ChatWebSocketDataSource struct {
 
 // New returns a data source for opts, or an error wrapping
 // ErrInvalidOptions for options it cannot work with (BaseURL empty or not
-// ws:// or wss://, negative durations). It starts nothing until Connect.
+// ws:// or wss://, negative durations), or the store's error when
+// Options.Store cannot be loaded (ErrStoreAccount for another server's).
+// It starts no goroutine until Connect.
 func New(opts Options) (*ChatWebSocketDataSource, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
@@ -89,9 +108,16 @@ func New(opts Options) (*ChatWebSocketDataSource, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.pub.position = s.sess.position()
+	s.nodes = newNodes(append([]string{opts.BaseURL}, opts.Nodes...))
 	s.ledger = newLedger(s.clock, opts.Connection.OutboxSize, opts.Connection.OutboxTTL)
 	s.hub = streams.New(streams.Options{Buffer: opts.StreamBuffer, HistorySize: opts.HistorySize})
+	s.recovered = stream.NewBroadcaster[domain.SendResult](stream.Options{})
+	if opts.Store != nil {
+		if err := s.openStore(opts.Store); err != nil {
+			return nil, err
+		}
+	}
+	s.pub.position = s.sess.position()
 
 	mo := opts.Connection.managerOptions()
 	mo.NewClient = opts.Transport
@@ -129,6 +155,9 @@ func (s *ChatWebSocketDataSource) Connect(ctx context.Context, accessToken strin
 	if !s.started {
 		s.started = true
 		s.startPump()
+		if s.persist != nil {
+			s.persist.start()
+		}
 	}
 	s.mu.Unlock()
 	err := s.mgr.Connect(ctx)
@@ -138,8 +167,10 @@ func (s *ChatWebSocketDataSource) Connect(ctx context.Context, accessToken strin
 }
 
 // Close ends the session: the connection closes with 1000, unacknowledged
-// sends fail with domain.ErrClosed, the state becomes domain.Closed, and
-// every stream closes. Idempotent; concurrent calls wait for the first.
+// sends fail with domain.ErrClosed (a store keeps them for the next
+// session), pending store writes are committed, the state becomes
+// domain.Closed, and every stream closes. Idempotent; concurrent calls wait
+// for the first. It does not close Options.Store.
 func (s *ChatWebSocketDataSource) Close() error {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
@@ -161,9 +192,17 @@ func (s *ChatWebSocketDataSource) Close() error {
 		} else {
 			close(s.pumpStopped)
 		}
-		s.ledger.close(domain.ErrClosed)
+		closed := domain.ErrClosed
+		if s.store != nil {
+			closed = fmt.Errorf("%w: the send stays in the store; the next session resends it", domain.ErrClosed)
+		}
+		s.ledger.close(closed)
+		if s.persist != nil {
+			s.persist.close()
+		}
 		s.closeState()
 		s.hub.Close()
+		s.recovered.Close()
 	})
 	return s.closeErr
 }
@@ -201,7 +240,7 @@ func (s *ChatWebSocketDataSource) endpoint(ctx context.Context) (string, http.He
 		s.token = t
 		s.mu.Unlock()
 	}
-	u := strings.TrimSuffix(s.opts.BaseURL, "/") + "/chat"
+	u := strings.TrimSuffix(s.nodes.current(), "/") + "/chat"
 	if s.opts.TokenInQuery {
 		u += "?token=" + url.QueryEscape(token)
 	}

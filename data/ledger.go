@@ -25,6 +25,11 @@ type ledger struct {
 	clock clock.Clock
 	ttl   time.Duration
 	size  int
+	// ended, if set, is told of every send that ended (the store forgets it).
+	ended func(clientID string)
+	// recovered receives the end of every send recovered from a store:
+	// its caller is gone.
+	recovered func(domain.SendResult)
 
 	mu       sync.Mutex
 	entries  []*sendEntry // not ended, oldest first
@@ -47,6 +52,9 @@ type sendEntry struct {
 	clientID string
 	frame    []byte
 	done     chan sendResult // buffered; receives the one result
+	// draft is set for a send recovered from a store: its end goes to
+	// ledger.recovered, not to done.
+	draft *domain.MessageDraft
 
 	conn    uint64 // the connection it was last handed to a writer on; 0: none
 	writing int    // writes in flight
@@ -74,6 +82,18 @@ var errClientIDInFlight = errors.New("client id is already being sent")
 
 // add records a new send and arms its TTL.
 func (l *ledger) add(clientID string, frame []byte) (*sendEntry, error) {
+	return l.addEntry(&sendEntry{clientID: clientID, frame: frame, done: make(chan sendResult, 1)})
+}
+
+// recover records a send an earlier process left unfinished. Its TTL
+// starts now.
+func (l *ledger) recover(draft domain.MessageDraft, frame []byte) error {
+	_, err := l.addEntry(&sendEntry{clientID: draft.ClientID, frame: frame, draft: &draft, done: make(chan sendResult, 1)})
+	return err
+}
+
+func (l *ledger) addEntry(e *sendEntry) (*sendEntry, error) {
+	clientID, frame := e.clientID, e.frame
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
@@ -89,7 +109,6 @@ func (l *ledger) add(clientID string, frame []byte) (*sendEntry, error) {
 	if slices.ContainsFunc(l.entries, func(e *sendEntry) bool { return e.clientID == clientID }) {
 		return nil, fmt.Errorf("%w: %w: %q", domain.ErrInvalidDraft, errClientIDInFlight, clientID)
 	}
-	e := &sendEntry{clientID: clientID, frame: frame, done: make(chan sendResult, 1)}
 	l.entries = append(l.entries, e)
 	e.stopTTL = l.clock.AfterFunc(l.ttl, func() {
 		l.end(e, sendResult{err: fmt.Errorf("%w: not confirmed within %v", domain.ErrSendExpired, l.ttl)})
@@ -255,10 +274,46 @@ func (l *ledger) end(e *sendEntry, r sendResult) bool {
 	if i := slices.Index(l.entries, e); i >= 0 {
 		l.entries = slices.Delete(l.entries, i, i+1)
 	}
+	ended, recovered := l.ended, l.recovered
 	l.mu.Unlock()
 	e.stopTTL()
+	if ended != nil {
+		ended(e.clientID)
+	}
+	if e.draft != nil && recovered != nil {
+		recovered(domain.SendResult{ClientID: e.clientID, ConversationID: e.draft.ConversationID, Message: r.msg, Err: r.err})
+	}
 	e.done <- r
 	return true
+}
+
+// pendingDrafts returns the recovered sends not yet ended, oldest first.
+func (l *ledger) pendingDrafts() []domain.MessageDraft {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []domain.MessageDraft
+	for _, e := range l.entries {
+		if e.draft != nil {
+			out = append(out, *e.draft)
+		}
+	}
+	return out
+}
+
+// dropRecovered fails the recovered sends with err: they belong to another
+// account than the session's.
+func (l *ledger) dropRecovered(err error) {
+	l.mu.Lock()
+	var drop []*sendEntry
+	for _, e := range l.entries {
+		if e.draft != nil {
+			drop = append(drop, e)
+		}
+	}
+	l.mu.Unlock()
+	for _, e := range drop {
+		l.end(e, sendResult{err: err})
+	}
 }
 
 // stop ends every send with err, and fails new ones with it until restart:
@@ -277,10 +332,12 @@ func (l *ledger) restart() {
 	l.mu.Unlock()
 }
 
-// close ends every send with err, and fails new ones with it for good.
+// close ends every send with err, and fails new ones with it for good. A
+// store keeps the sends it holds: the next session resends them.
 func (l *ledger) close(err error) {
 	l.mu.Lock()
 	l.closed, l.open = err, nil
+	l.ended, l.recovered = nil, nil
 	l.mu.Unlock()
 	l.endAll(err)
 }

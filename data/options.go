@@ -22,6 +22,12 @@ type Options struct {
 	// BaseURL is the server's WebSocket base, such as "wss://chat.example.com";
 	// the data source dials BaseURL + "/chat". Required: ws:// or wss://.
 	BaseURL string
+	// Nodes lists more base URLs of the same service (the nodes of a
+	// cluster that share users and history). Each data source starts at a
+	// random one of BaseURL and Nodes, and moves to the next after a failed
+	// attempt or a lost connection, with the usual backoff and jitter, so
+	// clients of a failed or draining node spread over the others.
+	Nodes []string
 	// TokenSource is asked for a token before every reconnect, and for the
 	// first one when Connect is given an empty token; nil reuses the token
 	// given to Connect.
@@ -44,6 +50,16 @@ type Options struct {
 	StreamBuffer int
 	// HistorySize is how many typed events History keeps; zero means 100.
 	HistorySize int
+	// Store, if set, keeps the session across restarts: unfinished sends
+	// (resent on start, their ends on RecoveredSends), the position the
+	// next sync starts from, and a cache of conversations and messages for
+	// an offline-first start (domain.OfflineCache). It belongs to one
+	// account: New fails with ErrStoreAccount for a store of another
+	// server, and a session of another user leaves it untouched (reported
+	// on Errors). Nil keeps everything in memory, for the life of the data
+	// source. The data source does not close it.
+	Store Store
+
 	// Resume, if Seq is positive, is the position an earlier session
 	// reached (saved from Position): the first connect syncs from it, as
 	// every reconnect does, so what happened in between is replayed. A
@@ -111,18 +127,10 @@ func (o *Options) validate() error {
 	if o.BaseURL == "" {
 		return fmt.Errorf("%w: BaseURL is required", ErrInvalidOptions)
 	}
-	u, err := url.Parse(o.BaseURL)
-	if err != nil {
-		return fmt.Errorf("%w: BaseURL: %w", ErrInvalidOptions, err)
-	}
-	if u.Scheme != "ws" && u.Scheme != "wss" {
-		return fmt.Errorf("%w: BaseURL %q: the scheme must be ws or wss", ErrInvalidOptions, u.Redacted())
-	}
-	if u.Host == "" {
-		return fmt.Errorf("%w: BaseURL %q has no host", ErrInvalidOptions, u.Redacted())
-	}
-	if u.User != nil {
-		return fmt.Errorf("%w: BaseURL must not carry credentials; use TokenSource", ErrInvalidOptions)
+	for _, base := range append([]string{o.BaseURL}, o.Nodes...) {
+		if err := validateBaseURL(base); err != nil {
+			return err
+		}
 	}
 	c := o.Connection
 	for _, d := range []time.Duration{c.HeartbeatInterval, c.PongTimeout, c.HandshakeTimeout,
@@ -133,6 +141,23 @@ func (o *Options) validate() error {
 	}
 	if c.MaxAttempts < 0 || c.OutboxSize < 0 || o.StreamBuffer < 0 || o.HistorySize < 0 {
 		return fmt.Errorf("%w: negative size or count", ErrInvalidOptions)
+	}
+	return nil
+}
+
+func validateBaseURL(base string) error {
+	u, err := url.Parse(base)
+	if err != nil {
+		return fmt.Errorf("%w: base URL: %w", ErrInvalidOptions, err)
+	}
+	if u.Scheme != "ws" && u.Scheme != "wss" {
+		return fmt.Errorf("%w: base URL %q: the scheme must be ws or wss", ErrInvalidOptions, u.Redacted())
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%w: base URL %q has no host", ErrInvalidOptions, u.Redacted())
+	}
+	if u.User != nil {
+		return fmt.Errorf("%w: a base URL must not carry credentials; use TokenSource", ErrInvalidOptions)
 	}
 	return nil
 }

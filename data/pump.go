@@ -123,7 +123,7 @@ func (s *ChatWebSocketDataSource) route(seq int64, ev domain.Event, now time.Tim
 		ss.sync.held = append(ss.sync.held, heldEvent{seq: seq, ev: ev})
 		return
 	}
-	s.hub.Publish(ev)
+	s.publish(ev)
 	if c := ss.sync; c != nil && c.abandoned() {
 		ss.sync = nil
 	}
@@ -136,7 +136,7 @@ func (s *ChatWebSocketDataSource) release(held []heldEvent) {
 		if m, ok := h.ev.(domain.Message); ok && h.seq <= 0 && !s.sess.ids.Add(m.ID) {
 			continue
 		}
-		s.hub.Publish(h.ev)
+		s.publish(h.ev)
 	}
 }
 
@@ -149,6 +149,7 @@ func (s *ChatWebSocketDataSource) onSessionReady(conn uint64, r *wireSessionRead
 		s.setState(func(st *domain.ConnectionState) { st.UserID, st.SessionID = r.UserID, r.SessionID })
 		return
 	}
+	s.checkStoreAccount(r.UserID)
 	d, status, release := ss.begin(conn, r)
 	if d.sync {
 		s.armSyncTimeout()
@@ -178,6 +179,7 @@ func (s *ChatWebSocketDataSource) onSyncDone(conn uint64, d *wireSyncDone) {
 	}
 	status := c.outcome(d.Complete)
 	s.release(ss.endSync())
+	s.setPosition()
 	s.setState(func(st *domain.ConnectionState) { st.Sync = status })
 }
 
@@ -253,7 +255,18 @@ func (s *ChatWebSocketDataSource) setState(change func(*domain.ConnectionState))
 	s.hub.PublishState(st)
 }
 
-// setPosition publishes the session's position.
+// setPosition publishes the session's position, and records in the store
+// what the app has received.
 func (s *ChatWebSocketDataSource) setPosition() {
 	s.pub.setPosition(s.sess.position())
+	if s.persist != nil {
+		pos := s.sess.durablePosition()
+		s.persist.add(func(b *Batch) { b.Position = &pos })
+	}
+}
+
+// publish sends ev on its stream and records it in the store's cache.
+func (s *ChatWebSocketDataSource) publish(ev domain.Event) {
+	s.hub.Publish(ev)
+	s.cache.record(ev, s.sess.userID)
 }

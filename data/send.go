@@ -29,8 +29,10 @@ func (s *ChatWebSocketDataSource) SendMessage(ctx context.Context, draft domain.
 	if err := ctx.Err(); err != nil {
 		return domain.Message{}, err
 	}
+	s.storeSend(ctx, out, draft)
 	e, err := s.ledger.add(out.ClientID, frame)
 	if err != nil {
+		s.forgetSend(out.ClientID)
 		return domain.Message{}, err
 	}
 	s.ledger.writeIfOpen(ctx, e)

@@ -28,6 +28,7 @@ type session struct {
 	readyConn uint64       // the connection whose session.ready was answered last
 	waiter    *readyWaiter // the handshake waiting for a decision, if any
 	ids       *recent.Set  // ids of messages recently processed
+	storeUser string       // the user the store belongs to; "" for none yet
 }
 
 // readyWaiter is a handshake waiting for the decision on its connection's

@@ -33,6 +33,9 @@ const (
 	ClassDecode
 	// ClassSend: a send failed (the server answered with an error, or it expired).
 	ClassSend
+	// ClassStorage: the durable store failed (disk full, read-only); the
+	// session goes on in memory.
+	ClassStorage
 )
 
 func (c ErrorClass) String() string {
@@ -45,6 +48,8 @@ func (c ErrorClass) String() string {
 		return "decode"
 	case ClassSend:
 		return "send"
+	case ClassStorage:
+		return "storage"
 	}
 	return "unknown"
 }

@@ -43,9 +43,7 @@ type Options struct {
 	// Soketi, "127.0.0.1:8080" for Reverb, "ws-eu.pusher.com" for Pusher,
 	// with TLS) and Key are required. A nil Pusher.Authorizer means an
 	// HTTPAuthorizer on AuthEndpoint with the session's bearer token. A nil
-	// Pusher.Logger means Logger; a nil Pusher.Manager.Clock means Clock; a
-	// zero Pusher.Buffer means 1024 (the pump reads the client's frames
-	// through it and is cut off only if it falls that far behind).
+	// Pusher.Logger means Logger; a nil Pusher.Manager.Clock means Clock.
 	Pusher pusher.Options
 	// AuthEndpoint is Laravel's channel authorization URL, for example
 	// "https://app.example/broadcasting/auth". Required unless
@@ -170,7 +168,7 @@ func (o Options) withDefaults() (Options, error) {
 		}
 	}
 	if o.Events == nil {
-		o.Events = DefaultEvents()
+		o.Events = map[string]Decoder{} // the shared default table is used
 	} else {
 		m := make(map[string]Decoder, len(o.Events))
 		for k, v := range o.Events {
@@ -193,11 +191,6 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Pusher.Manager.Clock == nil {
 		o.Pusher.Manager.Clock = o.Clock
-	}
-	if o.Pusher.Buffer <= 0 {
-		// The pump reads the client's frames without ever waiting, but a
-		// burst must not cut it off.
-		o.Pusher.Buffer = 1024
 	}
 	return o, nil
 }

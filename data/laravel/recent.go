@@ -1,15 +1,13 @@
 package laravel
 
-// recentSet remembers the last n keys it was given. Not safe for
-// concurrent use: the data source guards it.
+// recentSet remembers the last max keys it was given. It starts empty and
+// grows with use: a connection that sees few events holds few keys. Not
+// safe for concurrent use: the data source guards it.
 type recentSet struct {
+	max  int
 	keys map[string]struct{}
-	ring []string
-	next int
-}
-
-func newRecentSet(n int) *recentSet {
-	return &recentSet{keys: make(map[string]struct{}, n), ring: make([]string, n)}
+	ring []string // keys in arrival order; a ring once it holds max
+	next int      // the oldest key's index once the ring is full
 }
 
 func (r *recentSet) has(k string) bool {
@@ -22,11 +20,16 @@ func (r *recentSet) add(k string) bool {
 	if _, ok := r.keys[k]; ok {
 		return false
 	}
-	if old := r.ring[r.next]; old != "" {
-		delete(r.keys, old)
+	if r.keys == nil {
+		r.keys = make(map[string]struct{})
 	}
-	r.ring[r.next] = k
-	r.next = (r.next + 1) % len(r.ring)
+	if len(r.ring) < r.max {
+		r.ring = append(r.ring, k)
+	} else {
+		delete(r.keys, r.ring[r.next])
+		r.ring[r.next] = k
+		r.next = (r.next + 1) % len(r.ring)
+	}
 	r.keys[k] = struct{}{}
 	return true
 }

@@ -2,6 +2,7 @@ package laravel
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -164,7 +165,7 @@ func (s *DataSource) SendCallSignal(ctx context.Context, sig domain.CallSignal) 
 	case domain.SignalEnd:
 		w.UserID, w.EndedBy = me, me
 	case domain.SignalOffer, domain.SignalAnswer, domain.SignalICECandidate:
-		if len(sig.Signal) == 0 || !jsonValid(sig.Signal) {
+		if len(sig.Signal) == 0 || !json.Valid(sig.Signal) {
 			return fmt.Errorf("%w: signal must be JSON", domain.ErrInvalidDraft)
 		}
 		w.To = sig.To

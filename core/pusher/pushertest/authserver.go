@@ -31,11 +31,12 @@ type AuthServer struct {
 	key, secret string
 	srv         *httptest.Server
 
-	mu       sync.Mutex
-	users    map[string]User
-	deny     map[string]bool
-	fail     []int
-	requests int
+	mu        sync.Mutex
+	users     map[string]User
+	deny      map[string]bool
+	fail      []int
+	requests  int
+	masterKey string
 }
 
 // NewAuthServer starts an AuthServer that signs with the app's key and secret.
@@ -55,6 +56,11 @@ func NewAuthServer(t testing.TB, key, secret string) *AuthServer {
 // Endpoint returns the authorization URL, ".../broadcasting/auth".
 func (s *AuthServer) Endpoint() string { return s.srv.URL + "/broadcasting/auth" }
 
+// UserEndpoint returns the user authentication URL,
+// ".../broadcasting/user-auth": a form with socket_id, an answer
+// {"auth":...,"user_data":"{\"id\":...,\"user_info\":...}"}.
+func (s *AuthServer) UserEndpoint() string { return s.srv.URL + "/broadcasting/user-auth" }
+
 // AddUser makes token valid for user.
 func (s *AuthServer) AddUser(token string, u User) {
 	s.mu.Lock()
@@ -67,6 +73,15 @@ func (s *AuthServer) RemoveToken(token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.users, token)
+}
+
+// EncryptWith makes the server hand out shared secrets for
+// private-encrypted- channels, derived from the app's encryption master
+// key (base64 of 32 bytes), as Laravel's Pusher broadcaster does.
+func (s *AuthServer) EncryptWith(masterKey string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.masterKey = masterKey
 }
 
 // Deny makes the server refuse channel with 403.
@@ -102,10 +117,11 @@ func (s *AuthServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	user, known := s.users[token]
 	channel := r.PostFormValue("channel_name")
 	denied := s.deny[channel]
+	masterKey := s.masterKey
 	s.mu.Unlock()
 
 	switch {
-	case r.URL.Path != "/broadcasting/auth":
+	case r.URL.Path != "/broadcasting/auth" && r.URL.Path != "/broadcasting/user-auth":
 		http.NotFound(w, r)
 		return
 	case r.Method != http.MethodPost:
@@ -122,6 +138,10 @@ func (s *AuthServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	socketID := r.PostFormValue("socket_id")
+	if r.URL.Path == "/broadcasting/user-auth" {
+		s.authenticateUser(w, socketID, user)
+		return
+	}
 	if socketID == "" || channel == "" {
 		http.Error(w, "socket_id and channel_name are required", http.StatusUnprocessableEntity)
 		return
@@ -143,7 +163,38 @@ func (s *AuthServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		auth.ChannelData = string(cd)
 	}
+	if kind == pusher.PrivateEncrypted {
+		if masterKey == "" {
+			http.Error(w, "no encryption master key", http.StatusInternalServerError)
+			return
+		}
+		if auth.SharedSecret, err = pusher.SharedSecret(channel, masterKey); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
 	auth.Auth = pusher.SignChannel(s.key, s.secret, socketID, channel, auth.ChannelData)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(auth)
+}
+
+// authenticateUser answers a user authentication request.
+func (s *AuthServer) authenticateUser(w http.ResponseWriter, socketID string, user User) {
+	if socketID == "" {
+		http.Error(w, "socket_id is required", http.StatusUnprocessableEntity)
+		return
+	}
+	data, err := json.Marshal(struct {
+		ID       string `json:"id"`
+		UserInfo any    `json:"user_info,omitempty"`
+	}{user.ID, user.Info})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(pusher.UserAuth{
+		Auth:     pusher.SignUser(s.key, s.secret, socketID, string(data)),
+		UserData: string(data),
+	})
 }

@@ -3,6 +3,8 @@ package pushertest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,6 +43,12 @@ type SoketiOptions struct {
 	AppID, Key, Secret string
 	// DisableClientMessages turns client events off (they are on by default).
 	DisableClientMessages bool
+	// UserAuthentication requires every connection to sign in
+	// (pusher:signin) within UserAuthenticationTimeout, else the server
+	// closes it with 4009; off by default.
+	UserAuthentication bool
+	// UserAuthenticationTimeout: zero means 30s.
+	UserAuthenticationTimeout time.Duration
 	// StartTimeout bounds each start until the server answers GET /; zero
 	// means 30s.
 	StartTimeout time.Duration
@@ -57,6 +65,10 @@ type SoketiOptions struct {
 // given to StartSoketi (or of one of its subtests).
 type Soketi struct {
 	AppID, Key, Secret string
+	// EncryptionMasterKey is a random key (base64 of 32 bytes) for
+	// private-encrypted- channels, made at start: give it to the
+	// AuthServer (EncryptWith); API uses it to encrypt.
+	EncryptionMasterKey string
 	// Port serves both WebSocket connections and the HTTP API.
 	Port int
 
@@ -126,7 +138,7 @@ func StartSoketi(t testing.TB, opts SoketiOptions) *Soketi {
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = 30 * time.Second
 	}
-	s := &Soketi{AppID: opts.AppID, Key: opts.Key, Secret: opts.Secret, t: t, bin: bin, opts: opts}
+	s := &Soketi{AppID: opts.AppID, Key: opts.Key, Secret: opts.Secret, EncryptionMasterKey: randomKey(), t: t, bin: bin, opts: opts}
 	var err error
 	if s.Port, err = freeTCPPort(); err != nil {
 		t.Fatalf("soketi: %v", err)
@@ -139,6 +151,10 @@ func StartSoketi(t testing.TB, opts SoketiOptions) *Soketi {
 	if err != nil {
 		t.Fatalf("soketi: %v", err)
 	}
+	userAuthTimeout := opts.UserAuthenticationTimeout
+	if userAuthTimeout <= 0 {
+		userAuthTimeout = 30 * time.Second
+	}
 	cfg := map[string]any{
 		"debug": false,
 		"host":  "127.0.0.1",
@@ -146,17 +162,18 @@ func StartSoketi(t testing.TB, opts SoketiOptions) *Soketi {
 		"appManager.array.apps": []map[string]any{{
 			"id": opts.AppID, "key": opts.Key, "secret": opts.Secret,
 			"enableClientMessages": !opts.DisableClientMessages, "enabled": true,
-			"maxConnections": -1, "enableUserAuthentication": false,
+			"maxConnections": -1, "enableUserAuthentication": opts.UserAuthentication,
 			"maxBackendEventsPerSecond": -1, "maxClientEventsPerSecond": -1,
 			"maxReadRequestsPerSecond": -1, "webhooks": []any{},
 		}},
-		"cluster.address":     "127.0.0.1",
-		"cluster.unicast":     "127.0.0.1",
-		"cluster.port":        clusterPort,
-		"metrics.enabled":     false,
-		"metrics.host":        "127.0.0.1",
-		"metrics.port":        metricsPort,
-		"shutdownGracePeriod": 100,
+		"cluster.address":           "127.0.0.1",
+		"cluster.unicast":           "127.0.0.1",
+		"cluster.port":              clusterPort,
+		"metrics.enabled":           false,
+		"metrics.host":              "127.0.0.1",
+		"metrics.port":              metricsPort,
+		"shutdownGracePeriod":       100,
+		"userAuthenticationTimeout": userAuthTimeout.Milliseconds(),
 	}
 	b, _ := json.Marshal(cfg)
 	s.cfg = filepath.Join(t.TempDir(), "soketi.json")
@@ -176,7 +193,7 @@ func (s *Soketi) URL() string { return "http://" + s.Host() }
 
 // API returns a client of the server's HTTP events API.
 func (s *Soketi) API() *API {
-	return &API{BaseURL: s.URL(), AppID: s.AppID, Key: s.Key, Secret: s.Secret}
+	return &API{BaseURL: s.URL(), AppID: s.AppID, Key: s.Key, Secret: s.Secret, EncryptionMasterKey: s.EncryptionMasterKey}
 }
 
 // Start starts the server (again) on its ports and waits until it answers
@@ -345,4 +362,11 @@ func moduleRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// randomKey returns base64 of 32 random bytes.
+func randomKey() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base64.StdEncoding.EncodeToString(b[:])
 }

@@ -248,7 +248,7 @@ func TestConnectExitsNonZeroWhenTheConnectionFails(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	alice := startConnect(ctx, srv.URL, srv.IssueToken("alice"), "lobby")
-	alice.out.waitFor(t, "session")
+	alice.out.waitFor(t, "sending to lobby") // connected, reading input
 	srv.ExpireTokens("alice")
 	srv.DropAll()
 	code := alice.wait(t) // stdin stays open: the failure alone ends the run

@@ -14,8 +14,7 @@
 //     notifier closes.
 //   - Events(ctx) returns a channel of typed change events ("message
 //     added", "status changed", "bob started typing"...), one per change,
-//     none skipped, in snapshot order; see the events below for the
-//     ordering across notifiers.
+//     none skipped; see "Change events" below for their order.
 //   - Close stops the notifier's goroutines and timers and waits for them.
 //     It is idempotent; after it returns nothing more is sent on any channel,
 //     no timer callback runs and the notifier makes no call of its own on
@@ -23,9 +22,35 @@
 //     caller's goroutine: one in flight during Close still returns, and
 //     later ones fail with domain.ErrClosed.
 //
+// # Change events
+//
+// Within one notifier, events come in the order of its snapshots, and an
+// event is published right after the snapshot that holds it: a subscriber
+// that receives an event and then calls Value sees that change (or a newer
+// state). A subscriber that keeps reading gets every event; one that leaves
+// an event untaken for 30 s has stopped reading and is cut off (its channel
+// closes). The channel also closes when ctx ends or the notifier closes.
+//
+// Across the notifiers of one Notifiers, a message from the data source is
+// applied in a fixed order, on one goroutine: first its sender stops typing
+// in its conversation (TypingStopped), then the conversation list takes it
+// (its preview and unread count: ConversationUpdated, or ConversationAdded),
+// then the message list (MessageAdded). So when a MessageAdded arrives, the
+// typing and conversations notifiers' Value already reflect that message,
+// whatever the transport. The events themselves travel on separate
+// channels, so a UI reading several of them may receive them in another
+// order: render from Value when an event arrives. Notifiers built one by
+// one each follow the data source on their own and promise no order
+// between them. The other streams (typing indicators, presence, calls,
+// connection states) are independent of one another.
+//
+// # Snapshots
+//
 // Snapshots are values that are never modified after they are published:
 // their slices and maps are shared between readers and must be treated as
 // read-only.
+//
+// # Following the data source
 //
 // A notifier never silently stops following the data source. If the data
 // source cuts one of its subscriptions off (it left events untaken too

@@ -5,30 +5,6 @@ import (
 	"github.com/chatwire/chatwire/internal/fanout"
 )
 
-// Change events. Beside Value (the latest snapshot) and Changes (snapshots,
-// a newer one replacing an unread older one), every notifier has
-// Events(ctx): what changed, one typed event per change, none skipped.
-//
-// Within one notifier, events come in the order of its snapshots, and an
-// event is published right after the snapshot that holds it: a subscriber
-// that receives an event and then calls Value sees that change (or a newer
-// state). A subscriber that keeps reading gets every event; one that leaves
-// an event untaken for 30 s has stopped reading and is cut off (its channel
-// closes). The channel also closes when ctx ends or the notifier closes.
-//
-// Across the notifiers of one Notifiers, a message from the data source is
-// applied in a fixed order, on one goroutine: first its sender stops typing
-// in its conversation (TypingStopped), then the conversation list takes it
-// (its preview and unread count: ConversationUpdated, or ConversationAdded),
-// then the message list (MessageAdded). So when a MessageAdded arrives, the
-// typing and conversations notifiers' Value already reflect that message,
-// whatever the transport. The events themselves travel on separate
-// channels, so a UI reading several of them may receive them in another
-// order; render from Value when an event arrives. Notifiers built one by
-// one each follow the data source on their own and promise no order
-// between them. Other streams (typing indicators, presence, calls,
-// connection states) are independent of one another.
-
 // MessageEventKind is what happened to a message.
 type MessageEventKind int
 

@@ -121,6 +121,7 @@ func (s *ChatWebSocketDataSource) Connect(ctx context.Context, accessToken strin
 // every stream closes. Idempotent; concurrent calls wait for the first.
 func (s *ChatWebSocketDataSource) Close() error {
 	s.closeOnce.Do(func() {
+		s.hub.StopWaiting() // a pump held up by a stalled subscriber goes on
 		s.mu.Lock()
 		s.closed = true
 		started := s.started

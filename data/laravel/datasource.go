@@ -186,6 +186,7 @@ func (s *DataSource) Connect(ctx context.Context, accessToken string) error {
 // the first.
 func (s *DataSource) Close() error {
 	s.closeOnce.Do(func() {
+		s.hub.StopWaiting() // a pump held up by a stalled subscriber goes on
 		s.mu.Lock()
 		s.closed = true
 		started := s.started

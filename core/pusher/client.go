@@ -139,7 +139,7 @@ func New(opts Options) (*Client, error) {
 		closing:  make(chan struct{}),
 	}
 	c.errs = stream.NewBroadcaster[error](stream.Options{Buffer: opts.Buffer})
-	c.frames = stream.NewBroadcaster[Frame](stream.Options{Buffer: opts.Buffer, OnEvict: c.reportEvict})
+	c.frames = stream.NewBroadcaster[Frame](stream.Options{Buffer: opts.Buffer, StallTimeout: framesStallTimeout, OnEvict: c.reportEvict})
 
 	mo := opts.Manager
 	mo.Endpoint = c.endpoint
@@ -211,9 +211,18 @@ func (c *Client) States(ctx context.Context) <-chan network.StateChange { return
 // not be read, stream.ErrSlowConsumer for evicted subscribers.
 func (c *Client) Errors(ctx context.Context) <-chan error { return c.errs.Subscribe(ctx) }
 
+// framesStallTimeout cuts off a Frames subscriber that takes nothing for
+// that long while frames wait for it.
+const framesStallTimeout = 10 * time.Second
+
 // Frames returns every inbound frame, decoded, across reconnects (the raw
-// stream, including protocol frames).
-func (c *Client) Frames(ctx context.Context) <-chan Frame { return c.frames.Subscribe(ctx) }
+// stream, including protocol frames). Delivery is lossless: when the
+// subscriber's buffer is full the client waits for it, which holds back
+// the socket; a subscriber that takes nothing for 10s is cut off and
+// stream.ErrSlowConsumer reported on Errors.
+func (c *Client) Frames(ctx context.Context) <-chan Frame {
+	return c.frames.SubscribeWith(ctx, stream.SubscribeOptions{Policy: stream.Block})
+}
 
 // Channel returns the subscribed (or subscribing) channel with that name.
 func (c *Client) Channel(name string) (*Channel, bool) {
@@ -228,6 +237,7 @@ func (c *Client) Channel(name string) (*Channel, bool) {
 // channel. It is idempotent; concurrent calls wait for the first.
 func (c *Client) Close() error {
 	c.closeOnce.Do(func() {
+		c.frames.StopWaiting() // routing held up by a stalled Frames subscriber goes on
 		c.mu.Lock()
 		c.closed = true
 		close(c.closing)

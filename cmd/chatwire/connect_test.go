@@ -98,7 +98,7 @@ func TestConnectTwoClients(t *testing.T) {
 	bob.out.waitFor(t, "alice is offline")
 	_ = bob.in.Close() // end of input quits
 	if code := bob.wait(t); code != exitOK {
-		t.Errorf("bob exit code %d, want 0; stderr:\n%s", code, bob.errOut)
+		t.Errorf("bob exit code %d, want 0; stderr:\n%s\nstdout:\n%s", code, bob.errOut, bob.out)
 	}
 	if !strings.Contains(bob.out.String(), "end of input, closing") {
 		t.Errorf("bob did not quit on end of input:\n%s", bob.out)

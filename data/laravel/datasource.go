@@ -13,6 +13,7 @@ import (
 	"github.com/chatwire/chatwire/core/stream"
 	"github.com/chatwire/chatwire/data/internal/streams"
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/recent"
 )
 
 var _ domain.ChatWebSocketDataSource = (*DataSource)(nil)
@@ -53,9 +54,9 @@ type DataSource struct {
 	members      map[string]bool              // presence: online user ids, as reported on UserStatuses
 	listeners    map[string]*channelListeners // Echo listeners by channel
 	userEvents   *stream.Broadcaster[ChannelEvent]
-	messageIDs   recentSet // guarded by mu: ids of messages delivered
-	messageKeys  recentSet // guarded by mu: sender and client id of id-less messages
-	receiptKeys  recentSet // guarded by mu
+	messageIDs   *recent.Set // guarded by mu: ids of messages delivered
+	messageKeys  *recent.Set // guarded by mu: sender and client id of id-less messages
+	receiptKeys  *recent.Set // guarded by mu
 	started      bool
 	closed       bool
 
@@ -89,9 +90,9 @@ func New(opts Options) (*DataSource, error) {
 		members:      map[string]bool{},
 		listeners:    map[string]*channelListeners{},
 		userEvents:   stream.NewBroadcaster[ChannelEvent](stream.Options{Buffer: o.StreamBuffer}),
-		messageIDs:   recentSet{max: dedupSize},
-		messageKeys:  recentSet{max: dedupSize},
-		receiptKeys:  recentSet{max: dedupSize},
+		messageIDs:   recent.New(dedupSize),
+		messageKeys:  recent.New(dedupSize),
+		receiptKeys:  recent.New(dedupSize),
 		closing:      make(chan struct{}),
 		pumpDone:     make(chan struct{}),
 	}

@@ -140,12 +140,12 @@ func (s *DataSource) deliver(ev domain.Event, now time.Time) {
 	case domain.Message:
 		fresh = s.freshMessageLocked(e)
 	case domain.ReadReceipt:
-		fresh = s.receiptKeys.add("read\x00" + e.ConversationID + "\x00" + e.UserID + "\x00" + e.MessageID)
+		fresh = s.receiptKeys.Add("read\x00" + e.ConversationID + "\x00" + e.UserID + "\x00" + e.MessageID)
 	case domain.CallEvent:
 		switch e.Kind {
 		case domain.CallOffer, domain.CallAnswer, domain.CallICECandidate:
 		default:
-			fresh = s.receiptKeys.add("call\x00" + e.CallID + "\x00" + string(e.Kind) + "\x00" + e.UserID + "\x00" + e.EndedBy)
+			fresh = s.receiptKeys.Add("call\x00" + e.CallID + "\x00" + string(e.Kind) + "\x00" + e.UserID + "\x00" + e.EndedBy)
 		}
 	case domain.TypingIndicator:
 		if e.ReceivedAt.IsZero() {
@@ -166,9 +166,9 @@ func (s *DataSource) deliver(ev domain.Event, now time.Time) {
 func (s *DataSource) freshMessageLocked(m domain.Message) bool {
 	switch {
 	case m.ID != "":
-		return s.messageIDs.add(m.ID)
+		return s.messageIDs.Add(m.ID)
 	case m.ClientID != "":
-		return s.messageKeys.add(m.SenderID + "\x00" + m.ClientID)
+		return s.messageKeys.Add(m.SenderID + "\x00" + m.ClientID)
 	}
 	return true
 }

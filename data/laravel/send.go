@@ -6,10 +6,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/google/uuid"
-
 	"github.com/chatwire/chatwire/core/pusher"
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/ids"
 )
 
 // SendMessage stores draft through the MessageSender (the app's HTTP API)
@@ -38,7 +37,7 @@ func (s *DataSource) SendMessage(ctx context.Context, draft domain.MessageDraft)
 		return domain.Message{}, fmt.Errorf("%w: unknown kind %q", domain.ErrInvalidDraft, draft.Kind)
 	}
 	if draft.ClientID == "" {
-		draft.ClientID = uuid.NewString()
+		draft.ClientID = ids.New()
 	}
 	draft.Attachments = append([]domain.Attachment(nil), draft.Attachments...)
 	m, err := s.sender.SendMessage(ctx, draft)

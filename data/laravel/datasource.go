@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/chatwire/chatwire/core/clock"
 	"github.com/chatwire/chatwire/core/pusher"
@@ -332,21 +331,6 @@ func (s *DataSource) stateChangedLocked() {
 // History returns the most recent typed events (Options.HistorySize, 100
 // by default), oldest first. An event a subscriber has received is in it.
 func (s *DataSource) History() []domain.Event { return s.hub.History() }
-
-// closingContext is a context that ends when the data source closes.
-type closingContext struct{ done <-chan struct{} }
-
-func (closingContext) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (c closingContext) Done() <-chan struct{}     { return c.done }
-func (closingContext) Value(any) any               { return nil }
-func (c closingContext) Err() error {
-	select {
-	case <-c.done:
-		return context.Canceled
-	default:
-		return nil
-	}
-}
 
 // tokenStore holds the session's bearer token for the authorizer and the
 // HTTP API. Safe for concurrent use; concurrent refreshes of the same

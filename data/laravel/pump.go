@@ -1,6 +1,7 @@
 package laravel
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"time"
@@ -16,9 +17,11 @@ import (
 // startPump subscribes to the client's frames, states and errors and
 // starts the goroutine that maps them. The caller holds s.mu; it runs
 // before the client connects, so nothing is missed. Frames is lossless:
-// the client waits for the pump rather than dropping a frame.
+// the client waits for the pump rather than dropping a frame. The streams
+// end when the client closes (no context of ours: a context that is not
+// the standard library's would cost a goroutine per stream).
 func (s *DataSource) startPump() {
-	ctx := closingContext{s.closing}
+	ctx := context.Background()
 	frames := s.client.Frames(ctx)
 	states := s.client.States(ctx)
 	errs := s.client.Errors(ctx)
@@ -31,7 +34,7 @@ func (s *DataSource) startPump() {
 // eviction on its error stream).
 func (s *DataSource) pump(frames <-chan pusher.Frame, states <-chan network.StateChange, errs <-chan error) {
 	defer close(s.pumpDone)
-	ctx := closingContext{s.closing}
+	ctx := context.Background()
 	for {
 		select {
 		case f, ok := <-frames:

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/fanout"
 	"github.com/chatwire/chatwire/internal/recent"
 )
 
@@ -86,19 +87,31 @@ type ConversationsNotifier struct {
 	opts ConversationsOptions
 	run  *runner
 	st   *store[Conversations]
-	seen *recent.Set // message ids already counted; follow goroutine only
+	ev   *fanout.Fanout[ConversationEvent]
 
-	mu     sync.Mutex // guards unread; taken before the store's lock
+	mu     sync.Mutex  // guards seen and unread; taken before the store's lock
+	seen   *recent.Set // message ids already counted
 	unread *unreadBook
 }
 
 // NewConversationsNotifier starts following src.
 func NewConversationsNotifier(src domain.ChatWebSocketDataSource, opts ConversationsOptions) *ConversationsNotifier {
+	return newConversationsNotifier(src, opts, true)
+}
+
+// newConversationsNotifier follows src's conversation updates and, when
+// followMessages is set, its messages; otherwise the messages come from
+// the messages notifier (NewNotifiers) through receive.
+func newConversationsNotifier(src domain.ChatWebSocketDataSource, opts ConversationsOptions, followMessages bool) *ConversationsNotifier {
 	n := &ConversationsNotifier{src: src, opts: opts, run: newRunner(opts.Clock),
-		st: newStore(Conversations{}), seen: recent.New(4096), unread: newUnreadBook()}
+		st: newStore(Conversations{}), ev: newEvents[ConversationEvent](opts.Clock),
+		seen: recent.New(4096), unread: newUnreadBook()}
+	messages := feed[domain.Message]{}
+	if followMessages {
+		messages = eventFeed(src, "Messages", src.Messages, n.receive)
+	}
 	follow(followLoop{n.run, src, "conversations", opts.OnResync},
-		eventFeed(src, "ConversationUpdates", src.ConversationUpdates, n.apply),
-		eventFeed(src, "Messages", src.Messages, n.receive))
+		eventFeed(src, "ConversationUpdates", src.ConversationUpdates, n.apply), messages)
 	return n
 }
 
@@ -112,11 +125,20 @@ func (n *ConversationsNotifier) Changes(ctx context.Context) <-chan Conversation
 	return n.st.changes(ctx)
 }
 
-// Close stops following the data source and closes every Changes channel.
-// Idempotent.
+// Events returns every change from now on, one event each: a
+// conversation added, updated (title, members, preview, unread count) or
+// removed. See the package doc for ordering and for a subscriber that
+// stops reading.
+func (n *ConversationsNotifier) Events(ctx context.Context) <-chan ConversationEvent {
+	return n.ev.Subscribe(ctx)
+}
+
+// Close stops following the data source and closes every Changes and
+// Events channel. Idempotent.
 func (n *ConversationsNotifier) Close() {
 	n.run.close()
 	n.st.close()
+	n.ev.Close()
 }
 
 // MarkRead tells the server this user has read conversationID up to and
@@ -207,13 +229,13 @@ func (n *ConversationsNotifier) receive(m domain.Message) {
 	if m.ConversationID == "" {
 		return
 	}
-	if m.ID != "" && !n.seen.Add(m.ID) {
-		return // already counted (a replay, or the update's last message)
-	}
 	self := n.self()
 	fromOther := m.SenderID != "" && m.SenderID != self
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if m.ID != "" && !n.seen.Add(m.ID) {
+		return // already counted (a replay, or the update's last message)
+	}
 	if fromOther {
 		n.unread.counting(m.ConversationID, m.ID)
 	}
@@ -244,7 +266,7 @@ func setPreview(c *Conversation, m domain.Message) {
 // change.
 func (n *ConversationsNotifier) edit(id string, create bool, f func(*Conversation) bool) {
 	now := n.run.now()
-	n.st.update(func(s Conversations) (Conversations, bool) {
+	updateEmitting(n.st, n.ev, func(s Conversations) (Conversations, []ConversationEvent, bool) {
 		i := slices.IndexFunc(s.List, func(x Conversation) bool { return x.ID == id })
 		var c Conversation
 		if i >= 0 {
@@ -252,33 +274,36 @@ func (n *ConversationsNotifier) edit(id string, create bool, f func(*Conversatio
 		} else if create {
 			c = Conversation{ID: id}
 		} else {
-			return s, false
+			return s, nil, false
 		}
 		if !f(&c) {
-			return s, false
+			return s, nil, false
 		}
 		if c.LastActivity.IsZero() {
 			c.LastActivity = now // first seen without a time
 		}
 		list := make([]Conversation, 0, len(s.List)+1)
 		list = append(list, s.List...)
+		ev := ConversationEvent{Kind: ConversationAdded, Conversation: c}
 		if i >= 0 {
+			ev.Kind, ev.Previous = ConversationUpdated, list[i]
 			list[i] = c
 		} else {
 			list = append(list, c)
 		}
 		slices.SortStableFunc(list, compareConversations)
-		return Conversations{List: list}, true
+		return Conversations{List: list}, []ConversationEvent{ev}, true
 	})
 }
 
 func (n *ConversationsNotifier) remove(id string) {
-	n.st.update(func(s Conversations) (Conversations, bool) {
+	updateEmitting(n.st, n.ev, func(s Conversations) (Conversations, []ConversationEvent, bool) {
 		i := slices.IndexFunc(s.List, func(x Conversation) bool { return x.ID == id })
 		if i < 0 {
-			return s, false
+			return s, nil, false
 		}
-		return Conversations{List: slices.Delete(slices.Clone(s.List), i, i+1)}, true
+		ev := ConversationEvent{Kind: ConversationRemoved, Conversation: s.List[i]}
+		return Conversations{List: slices.Delete(slices.Clone(s.List), i, i+1)}, []ConversationEvent{ev}, true
 	})
 }
 

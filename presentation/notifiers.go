@@ -41,6 +41,10 @@ type Notifiers struct {
 
 // NewNotifiers builds every notifier over src. They start following src at
 // once; call Start to connect. Closing them does not close src.
+//
+// Unlike notifiers built one by one, these follow src's Messages stream
+// once, together, in a fixed order (see the package doc), and every
+// notifier's OnResync also records on the connection notifier.
 func NewNotifiers(src domain.ChatWebSocketDataSource, opts NotifiersOptions) *Notifiers {
 	clk := func(c domain.Clock) domain.Clock {
 		if c == nil {
@@ -66,7 +70,7 @@ func NewNotifiers(src domain.ChatWebSocketDataSource, opts NotifiersOptions) *No
 		t.Logger = opts.Logger
 	}
 	p := opts.Presence
-	p.Clock = clk(p.Clock)
+	p.UserID, p.Clock = user(p.UserID), clk(p.Clock)
 	ca := opts.Calls
 	ca.UserID, ca.Clock = user(ca.UserID), clk(ca.Clock)
 	if ca.Logger == nil {
@@ -78,11 +82,15 @@ func NewNotifiers(src domain.ChatWebSocketDataSource, opts NotifiersOptions) *No
 	t.OnResync = resyncTo(t.OnResync, conn)
 	p.OnResync = resyncTo(p.OnResync, conn)
 	ca.OnResync = resyncTo(ca.OnResync, conn)
+	// One subscription to Messages feeds three notifiers in a fixed order
+	// (see the package doc): typing, then conversations, then messages.
+	typing := newTypingNotifier(src, t, false)
+	convs := newConversationsNotifier(src, cv, false)
 	return &Notifiers{
 		Connection:    conn,
-		Messages:      NewMessagesNotifier(src, m),
-		Conversations: NewConversationsNotifier(src, cv),
-		Typing:        NewTypingNotifier(src, t),
+		Messages:      newMessagesNotifier(src, m, typing.messageArrived, convs.receive),
+		Conversations: convs,
+		Typing:        typing,
 		Presence:      NewPresenceNotifier(src, p),
 		Calls:         NewCallNotifier(src, ca),
 	}
@@ -102,11 +110,12 @@ func resyncTo(own func(Resync), conn *ConnectionNotifier) func(Resync) {
 // ConnectionNotifier.Start.
 func (n *Notifiers) Start(ctx context.Context) error { return n.Connection.Start(ctx) }
 
-// Close closes every notifier, concurrently, and waits for all of them.
-// Idempotent.
+// Close closes every notifier and waits for all of them: the messages
+// notifier first (it feeds the typing and conversations notifiers), then
+// the others concurrently. Idempotent.
 func (n *Notifiers) Close() {
-	closers := []func(){n.Connection.Close, n.Messages.Close, n.Conversations.Close,
-		n.Typing.Close, n.Presence.Close, n.Calls.Close}
+	n.Messages.Close()
+	closers := []func(){n.Connection.Close, n.Conversations.Close, n.Typing.Close, n.Presence.Close, n.Calls.Close}
 	var wg sync.WaitGroup
 	for _, c := range closers {
 		wg.Go(c)

@@ -236,6 +236,7 @@ func (s *DataSource) waitConnectedState(ctx context.Context) error {
 // the first.
 func (s *DataSource) Close() error {
 	s.closeOnce.Do(func() {
+		s.hub.StopWaiting() // a pump held up by a stalled subscriber goes on
 		s.mu.Lock()
 		s.closed = true
 		started := s.started

@@ -131,8 +131,9 @@ type Options struct {
 	// domain.ErrUnsupported instead of sending client-call.* events.
 	DisableCallWhispers bool
 
-	// StreamBuffer is each stream subscriber's buffer; zero means 1024. A
-	// subscriber that falls a full buffer behind is cut off and
+	// StreamBuffer is how many events may wait for a subscriber before the
+	// data source waits for it; zero means 1024. Delivery is lossless: only
+	// a subscriber that takes nothing for 10s is cut off, and
 	// domain.ErrSlowConsumer is reported on Errors.
 	StreamBuffer int
 	// HistorySize is how many typed events History keeps; zero means

@@ -56,7 +56,7 @@ func (c *Client) onState(sc network.StateChange) {
 			return
 		}
 		c.dropConnLocked()
-		c.user.socket, c.user.done = "", false
+		c.user.done, c.user.running = false, false
 		if c.user.changed != nil {
 			c.user.changedLocked()
 		}

@@ -392,6 +392,7 @@ func BenchmarkIdleConnection(b *testing.B) {
 			raws[i] = c
 		}
 		raw := heapInUse() - base
+		rawGoroutines := runtime.NumGoroutine() - g0
 		for _, c := range raws {
 			c.Close()
 		}
@@ -437,7 +438,7 @@ func BenchmarkIdleConnection(b *testing.B) {
 		b.ReportMetric(float64(used)/n/1024, "KiB/conn")
 		b.ReportMetric(float64(raw)/n/1024, "raw-KiB/conn")
 		b.ReportMetric(float64(g2-g1)/n, "goroutines/conn")
-		b.ReportMetric(float64(g1-g0)/n, "raw-goroutines/conn")
+		b.ReportMetric(float64(rawGoroutines)/n, "raw-goroutines/conn")
 		for _, src := range srcs {
 			_ = src.Close()
 		}

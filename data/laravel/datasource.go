@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/chatwire/chatwire/core/clock"
 	"github.com/chatwire/chatwire/core/pusher"
 	"github.com/chatwire/chatwire/core/stream"
 	"github.com/chatwire/chatwire/data/internal/streams"
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/recent"
 )
 
 var _ domain.ChatWebSocketDataSource = (*DataSource)(nil)
@@ -53,9 +53,9 @@ type DataSource struct {
 	members      map[string]bool              // presence: online user ids, as reported on UserStatuses
 	listeners    map[string]*channelListeners // Echo listeners by channel
 	userEvents   *stream.Broadcaster[ChannelEvent]
-	messageIDs   recentSet // guarded by mu: ids of messages delivered
-	messageKeys  recentSet // guarded by mu: sender and client id of id-less messages
-	receiptKeys  recentSet // guarded by mu
+	messageIDs   *recent.Set // guarded by mu: ids of messages delivered
+	messageKeys  *recent.Set // guarded by mu: sender and client id of id-less messages
+	receiptKeys  *recent.Set // guarded by mu
 	started      bool
 	closed       bool
 
@@ -89,9 +89,9 @@ func New(opts Options) (*DataSource, error) {
 		members:      map[string]bool{},
 		listeners:    map[string]*channelListeners{},
 		userEvents:   stream.NewBroadcaster[ChannelEvent](stream.Options{Buffer: o.StreamBuffer}),
-		messageIDs:   recentSet{max: dedupSize},
-		messageKeys:  recentSet{max: dedupSize},
-		receiptKeys:  recentSet{max: dedupSize},
+		messageIDs:   recent.New(dedupSize),
+		messageKeys:  recent.New(dedupSize),
+		receiptKeys:  recent.New(dedupSize),
 		closing:      make(chan struct{}),
 		pumpDone:     make(chan struct{}),
 	}
@@ -332,21 +332,6 @@ func (s *DataSource) stateChangedLocked() {
 // History returns the most recent typed events (Options.HistorySize, 100
 // by default), oldest first. An event a subscriber has received is in it.
 func (s *DataSource) History() []domain.Event { return s.hub.History() }
-
-// closingContext is a context that ends when the data source closes.
-type closingContext struct{ done <-chan struct{} }
-
-func (closingContext) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (c closingContext) Done() <-chan struct{}     { return c.done }
-func (closingContext) Value(any) any               { return nil }
-func (c closingContext) Err() error {
-	select {
-	case <-c.done:
-		return context.Canceled
-	default:
-		return nil
-	}
-}
 
 // tokenStore holds the session's bearer token for the authorizer and the
 // HTTP API. Safe for concurrent use; concurrent refreshes of the same

@@ -174,6 +174,7 @@ func (s *ChatWebSocketDataSource) Connect(ctx context.Context, accessToken strin
 func (s *ChatWebSocketDataSource) Close() error {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
+		s.hub.StopWaiting() // a pump held up by a stalled subscriber goes on
 		s.mu.Lock()
 		s.closed = true
 		started := s.started

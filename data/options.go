@@ -46,7 +46,10 @@ type Options struct {
 
 	// Codec encodes and decodes frames; nil means DefaultCodec.
 	Codec Codec
-	// StreamBuffer is each subscriber's buffer; zero means the hub's default.
+	// StreamBuffer is how many events may wait for a subscriber before the
+	// data source waits for it (delivery is lossless; only a subscriber
+	// that takes nothing for 10s is cut off); zero means 1024. Memory for
+	// it grows only while the subscriber is behind.
 	StreamBuffer int
 	// HistorySize is how many typed events History keeps; zero means 100.
 	HistorySize int

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatwire/chatwire/core/pusher"
 	"github.com/chatwire/chatwire/core/pusher/pushertest"
 	"github.com/chatwire/chatwire/data"
 	"github.com/chatwire/chatwire/data/chattest"
@@ -49,7 +48,7 @@ func pusherPair(t *testing.T) backendPair {
 	auth.AddUser("token-1", pushertest.User{ID: "1"})
 	auth.AddUser("token-2", pushertest.User{ID: "2"})
 	connect := func(user string) domain.ChatWebSocketDataSource {
-		src, err := laravel.New(laravel.Options{Pusher: pusher.Options{Host: s.Host(), Key: s.Key},
+		src, err := laravel.New(laravel.Options{Host: s.Host(), Key: s.Key,
 			AuthEndpoint: auth.Endpoint(), UserID: user, Conversations: []string{"7"}})
 		if err != nil {
 			t.Fatal(err)

@@ -273,3 +273,29 @@ func TestOneFailureOneReport(t *testing.T) {
 		break
 	}
 }
+
+// Defect 5 on a Reverb-like server: a bad signature is answered with a
+// connection-level pusher:error 4009 and the socket stays open. It is the
+// pending subscription's refusal, not a reason to stop the connection.
+func TestReverbStyleRefusal(t *testing.T) {
+	fs := newFakeServer(t)
+	c, fc, _ := connectFake(t, fs, &signer{})
+	errs := c.Errors(testCtx(t))
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Subscribe(testCtx(t), "private-x")
+		done <- err
+	}()
+	fc.expect(pusher.EventSubscribe)
+	fc.send(`{"event":"pusher:error","data":"{\"code\":4009,\"message\":\"Connection is unauthorized\"}"}`)
+	err := recv(t, done, "subscribe")
+	var pe *pusher.ProtocolError
+	if !errors.Is(err, pusher.ErrSubscription) || errors.Is(err, network.ErrUnauthorized) || !errors.As(err, &pe) || pe.Code != 4009 {
+		t.Fatalf("Subscribe = %v, want a subscription error carrying the 4009", err)
+	}
+	subscribeFake(t, c, fc, "still-fine")
+	if st := c.State(); st.State != network.StateConnected {
+		t.Fatalf("state %v after a refused signature", st.State)
+	}
+	noError(t, errs)
+}

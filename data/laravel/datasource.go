@@ -2,6 +2,7 @@ package laravel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/chatwire/chatwire/core/clock"
 	"github.com/chatwire/chatwire/core/pusher"
+	"github.com/chatwire/chatwire/core/stream"
 	"github.com/chatwire/chatwire/data/internal/streams"
 	"github.com/chatwire/chatwire/domain"
 )
@@ -50,9 +52,10 @@ type DataSource struct {
 	joined       map[string]string            // conversation id → channel name
 	members      map[string]bool              // presence: online user ids, as reported on UserStatuses
 	listeners    map[string]*channelListeners // Echo listeners by channel
-	messageIDs   recentSet                    // guarded by mu: ids of messages delivered
-	messageKeys  recentSet                    // guarded by mu: sender and client id of id-less messages
-	receiptKeys  recentSet                    // guarded by mu
+	userEvents   *stream.Broadcaster[ChannelEvent]
+	messageIDs   recentSet // guarded by mu: ids of messages delivered
+	messageKeys  recentSet // guarded by mu: sender and client id of id-less messages
+	receiptKeys  recentSet // guarded by mu
 	started      bool
 	closed       bool
 
@@ -85,6 +88,7 @@ func New(opts Options) (*DataSource, error) {
 		joined:       map[string]string{},
 		members:      map[string]bool{},
 		listeners:    map[string]*channelListeners{},
+		userEvents:   stream.NewBroadcaster[ChannelEvent](stream.Options{Buffer: o.StreamBuffer}),
 		messageIDs:   recentSet{max: dedupSize},
 		messageKeys:  recentSet{max: dedupSize},
 		receiptKeys:  recentSet{max: dedupSize},
@@ -93,16 +97,25 @@ func New(opts Options) (*DataSource, error) {
 	}
 	s.state = domain.ConnectionState{Status: domain.Disconnected, UserID: o.UserID}
 
-	po := o.Pusher
-	if po.Authorizer == nil {
-		po.Authorizer = pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{
-			Endpoint: o.AuthEndpoint,
-			Token:    s.tokens.get,
-			Clock:    o.Clock,
-			Logger:   o.Logger,
+	authorizer := o.Authorizer
+	var users pusher.UserAuthenticator
+	if authorizer == nil || o.UserAuthEndpoint != "" {
+		ha := pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{
+			Endpoint:     o.AuthEndpoint,
+			UserEndpoint: o.UserAuthEndpoint,
+			Token:        s.tokens.get,
+			Header:       o.Header,
+			Clock:        o.Clock,
+			Logger:       o.Logger,
 		})
+		if authorizer == nil {
+			authorizer = ha
+		}
+		if o.UserAuthEndpoint != "" {
+			users = ha
+		}
 	}
-	if s.client, err = pusher.New(po); err != nil {
+	if s.client, err = pusher.New(o.pusherOptions(authorizer, users)); err != nil {
 		return nil, fmt.Errorf("laravel: %w", err)
 	}
 
@@ -174,6 +187,11 @@ func (s *DataSource) Connect(ctx context.Context, accessToken string) error {
 		return toDomainError(err)
 	}
 	subErr := s.client.Ensure(ctx, names...)
+	if s.opts.UserAuthEndpoint != "" {
+		if err := s.client.Signin(ctx); err != nil {
+			subErr = errors.Join(subErr, err)
+		}
+	}
 	if err := s.waitConnectedState(ctx); err != nil {
 		return err
 	}
@@ -181,6 +199,13 @@ func (s *DataSource) Connect(ctx context.Context, accessToken string) error {
 		return subscribeError(subErr)
 	}
 	return nil
+}
+
+// UserEvents returns the events the backend sends to the signed-in user
+// (Options.UserAuthEndpoint; Laravel's user-targeted broadcasts), typed
+// where a decoder knows them, from now on.
+func (s *DataSource) UserEvents(ctx context.Context) <-chan ChannelEvent {
+	return s.userEvents.Subscribe(ctx)
 }
 
 // waitConnectedState waits until the pump has taken in a connection, so
@@ -211,6 +236,7 @@ func (s *DataSource) waitConnectedState(ctx context.Context) error {
 // the first.
 func (s *DataSource) Close() error {
 	s.closeOnce.Do(func() {
+		s.hub.StopWaiting() // a pump held up by a stalled subscriber goes on
 		s.mu.Lock()
 		s.closed = true
 		started := s.started
@@ -231,6 +257,7 @@ func (s *DataSource) Close() error {
 		for _, l := range listeners {
 			l.close()
 		}
+		s.userEvents.Close()
 		s.hub.Close()
 	})
 	return s.closeErr
@@ -325,7 +352,7 @@ func (c closingContext) Err() error {
 // HTTP API. Safe for concurrent use; concurrent refreshes of the same
 // refused token ask the source once.
 type tokenStore struct {
-	source    TokenSource
+	source    domain.TokenSource
 	refreshMu sync.Mutex // serializes refreshes
 	mu        sync.Mutex
 	token     string

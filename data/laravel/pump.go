@@ -97,8 +97,9 @@ func (s *DataSource) handleFrame(f pusher.Frame) {
 	if f.Encrypted && f.Data == nil {
 		return // undecryptable: the protocol client reported it
 	}
+	toUser := strings.HasPrefix(f.Channel, pusher.ServerToUserPrefix)
 	s.mu.Lock()
-	wanted := s.wanted[f.Channel]
+	wanted := s.wanted[f.Channel] || toUser
 	s.mu.Unlock()
 	if !wanted {
 		return
@@ -107,6 +108,9 @@ func (s *DataSource) handleFrame(f pusher.Frame) {
 	dec, ok := s.events.lookup(f.Event)
 	if !ok {
 		s.dispatch(f, data, nil, now) // unknown events: raw JSON to listeners
+		if toUser {
+			s.userEvents.Publish(ChannelEvent{Channel: f.Channel, Event: f.Event, Data: data, ReceivedAt: now})
+		}
 		return
 	}
 	conv, _ := s.opts.conversationOf(f.Channel)
@@ -117,6 +121,9 @@ func (s *DataSource) handleFrame(f pusher.Frame) {
 		ev = nil
 	}
 	s.dispatch(f, data, ev, now)
+	if toUser {
+		s.userEvents.Publish(ChannelEvent{Channel: f.Channel, Event: f.Event, Data: data, Typed: ev, ReceivedAt: now})
+	}
 	if ev != nil {
 		s.deliver(ev, now)
 	}

@@ -14,8 +14,8 @@ import (
 
 // SendMessage stores draft through the MessageSender (the app's HTTP API)
 // and returns the message as stored. It is delivered on Messages too, once:
-// the broadcast copy that may follow (or precede) it is dropped by id and
-// by client id. draft.ClientID is generated when empty. Without a sender it
+// the broadcast copy that may follow (or precede) it is dropped by id (or,
+// when the backend gives none, by sender and client id). draft.ClientID is generated when empty. Without a sender it
 // fails with domain.ErrUnsupported. The send does not need the socket.
 func (s *DataSource) SendMessage(ctx context.Context, draft domain.MessageDraft) (domain.Message, error) {
 	if s.isClosing() {

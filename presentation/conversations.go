@@ -67,6 +67,11 @@ type ConversationsOptions struct {
 	// notifier was cut off from a stream and followed it again. Nil means
 	// nobody is told; NewNotifiers tells the connection notifier.
 	OnResync func(Resync)
+	// OnCacheError is called, on the constructor's goroutine, when reading
+	// the data source's offline cache fails; the notifier starts from what
+	// it could read. Nil means nobody is told; NewNotifiers records it on
+	// the connection notifier (Connection.Err, class storage).
+	OnCacheError func(error)
 }
 
 // ConversationsNotifier holds the conversation list: conversations sorted
@@ -78,6 +83,11 @@ type ConversationsOptions struct {
 // ParticipantIDs of an update are the conversation's whole member list,
 // as the reference server sends it, for every action; a member_removed
 // whose list leaves this user out removes the conversation from the list.
+//
+// Over a data source that keeps an offline cache (domain.OfflineCache),
+// the first snapshot is the cached list, with its previews and unread
+// counts, before the network answers; what arrives then is applied to it.
+// See "Offline-first start" in the package doc.
 //
 // Concurrency: every method is safe for concurrent use; MarkRead blocks on
 // the caller's goroutine. One goroutine, started by NewConversationsNotifier
@@ -94,7 +104,8 @@ type ConversationsNotifier struct {
 	unread *unreadBook
 }
 
-// NewConversationsNotifier starts following src.
+// NewConversationsNotifier starts following src. When src keeps an
+// offline cache, it reads the cache before it returns.
 func NewConversationsNotifier(src domain.ChatWebSocketDataSource, opts ConversationsOptions) *ConversationsNotifier {
 	return newConversationsNotifier(src, opts, true)
 }
@@ -110,8 +121,13 @@ func newConversationsNotifier(src domain.ChatWebSocketDataSource, opts Conversat
 	if followMessages {
 		messages = eventFeed(src, "Messages", src.Messages, n.receive)
 	}
-	follow(followLoop{n.run, src, "conversations", opts.OnResync},
-		eventFeed(src, "ConversationUpdates", src.ConversationUpdates, n.apply), messages)
+	loop := followLoop{run: n.run, src: src, notifier: "conversations", onResync: opts.OnResync}
+	if cache, ok := src.(domain.OfflineCache); ok {
+		// Without the messages stream, the messages notifier tells which
+		// cached messages not to count again (messageHooks.cached).
+		loop.start = func() { n.startFromCache(cache, followMessages) }
+	}
+	follow(loop, eventFeed(src, "ConversationUpdates", src.ConversationUpdates, n.apply), messages)
 	return n
 }
 
@@ -187,42 +203,59 @@ func (n *ConversationsNotifier) apply(u domain.ConversationUpdate) {
 	self := n.self()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	switch u.Action {
-	case domain.ConversationDeleted:
+	if leaves(u, self) {
 		n.unread.forget(u.ConversationID)
 		n.remove(u.ConversationID)
 		return
-	case domain.ConversationMemberRemoved:
-		if self != "" && u.ParticipantIDs != nil && !slices.Contains(u.ParticipantIDs, self) {
-			n.unread.forget(u.ConversationID)
-			n.remove(u.ConversationID) // this user was removed
-			return
-		}
 	}
+	n.noteUpdate(u)
+	n.edit(u.ConversationID, true, func(c *Conversation) bool {
+		applyUpdate(c, u)
+		return true
+	})
+}
+
+// leaves reports whether u takes the conversation off this user's list:
+// deleted, or this user removed from it.
+func leaves(u domain.ConversationUpdate, self string) bool {
+	switch u.Action {
+	case domain.ConversationDeleted:
+		return true
+	case domain.ConversationMemberRemoved:
+		return self != "" && u.ParticipantIDs != nil && !slices.Contains(u.ParticipantIDs, self)
+	}
+	return false
+}
+
+// noteUpdate records what u tells the unread bookkeeping: its last
+// message is counted, its unread count is the server's. The caller holds
+// n.mu.
+func (n *ConversationsNotifier) noteUpdate(u domain.ConversationUpdate) {
 	if u.LastMessage != nil && u.LastMessage.ID != "" {
 		n.seen.Add(u.LastMessage.ID)
 	}
 	if u.UnreadCount != nil {
 		n.unread.serverCount(u.ConversationID)
 	}
-	n.edit(u.ConversationID, true, func(c *Conversation) bool {
-		if u.Title != "" {
-			c.Title = u.Title
-		}
-		if u.ParticipantIDs != nil {
-			c.ParticipantIDs = slices.Clone(u.ParticipantIDs)
-		}
-		if u.LastMessage != nil {
-			setPreview(c, *u.LastMessage)
-		}
-		if u.UnreadCount != nil {
-			c.UnreadCount = max(*u.UnreadCount, 0)
-		}
-		if u.UpdatedAt.After(c.LastActivity) {
-			c.LastActivity = u.UpdatedAt
-		}
-		return true
-	})
+}
+
+// applyUpdate applies what u carries to c.
+func applyUpdate(c *Conversation, u domain.ConversationUpdate) {
+	if u.Title != "" {
+		c.Title = u.Title
+	}
+	if u.ParticipantIDs != nil {
+		c.ParticipantIDs = slices.Clone(u.ParticipantIDs)
+	}
+	if u.LastMessage != nil {
+		setPreview(c, *u.LastMessage)
+	}
+	if u.UnreadCount != nil {
+		c.UnreadCount = max(*u.UnreadCount, 0)
+	}
+	if u.UpdatedAt.After(c.LastActivity) {
+		c.LastActivity = u.UpdatedAt
+	}
 }
 
 func (n *ConversationsNotifier) receive(m domain.Message) {

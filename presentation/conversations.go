@@ -208,11 +208,19 @@ func (n *ConversationsNotifier) apply(u domain.ConversationUpdate) {
 		n.remove(u.ConversationID)
 		return
 	}
-	n.noteUpdate(u)
+	after := n.noteUpdate(u, n.mark(u.Seq))
 	n.edit(u.ConversationID, true, func(c *Conversation) bool {
-		applyUpdate(c, u)
+		applyUpdate(c, u, after)
 		return true
 	})
+}
+
+// mark places an event with seq in the current session.
+func (n *ConversationsNotifier) mark(seq int64) eventMark {
+	if seq <= 0 {
+		return eventMark{}
+	}
+	return eventMark{seq: seq, session: n.src.ConnectionState().SessionID}
 }
 
 // leaves reports whether u takes the conversation off this user's list:
@@ -227,20 +235,23 @@ func leaves(u domain.ConversationUpdate, self string) bool {
 	return false
 }
 
-// noteUpdate records what u tells the unread bookkeeping: its last
-// message is counted, its unread count is the server's. The caller holds
-// n.mu.
-func (n *ConversationsNotifier) noteUpdate(u domain.ConversationUpdate) {
+// noteUpdate records what u, placed at, tells the unread bookkeeping: its
+// last message is counted, its unread count is the server's. It returns
+// how many messages counted already came after u (see unreadBook). The
+// caller holds n.mu.
+func (n *ConversationsNotifier) noteUpdate(u domain.ConversationUpdate, at eventMark) (after int) {
 	if u.LastMessage != nil && u.LastMessage.ID != "" {
 		n.seen.Add(u.LastMessage.ID)
 	}
 	if u.UnreadCount != nil {
-		n.unread.serverCount(u.ConversationID)
+		after = n.unread.serverCount(u.ConversationID, at)
 	}
+	return after
 }
 
-// applyUpdate applies what u carries to c.
-func applyUpdate(c *Conversation, u domain.ConversationUpdate) {
+// applyUpdate applies what u carries to c; after is added to its unread
+// count.
+func applyUpdate(c *Conversation, u domain.ConversationUpdate, after int) {
 	if u.Title != "" {
 		c.Title = u.Title
 	}
@@ -251,7 +262,7 @@ func applyUpdate(c *Conversation, u domain.ConversationUpdate) {
 		setPreview(c, *u.LastMessage)
 	}
 	if u.UnreadCount != nil {
-		c.UnreadCount = max(*u.UnreadCount, 0)
+		c.UnreadCount = max(*u.UnreadCount, 0) + after
 	}
 	if u.UpdatedAt.After(c.LastActivity) {
 		c.LastActivity = u.UpdatedAt
@@ -269,12 +280,10 @@ func (n *ConversationsNotifier) receive(m domain.Message) {
 	if m.ID != "" && !n.seen.Add(m.ID) {
 		return // already counted (a replay, or the update's last message)
 	}
-	if fromOther {
-		n.unread.counting(m.ConversationID, m.ID)
-	}
+	counts := fromOther && n.unread.counts(m.ConversationID, m.ID, n.mark(m.Seq))
 	n.edit(m.ConversationID, true, func(c *Conversation) bool {
 		setPreview(c, m)
-		if fromOther {
+		if counts {
 			c.UnreadCount++
 		}
 		return true

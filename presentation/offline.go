@@ -154,9 +154,11 @@ func (n *ConversationsNotifier) startFromCache(cache domain.OfflineCache, readMe
 		if u.ConversationID == "" || leaves(u, self) || slices.ContainsFunc(list, func(c Conversation) bool { return c.ID == u.ConversationID }) {
 			continue
 		}
-		n.noteUpdate(u)
+		// The cached count holds messages after the update it came with:
+		// it is placed nowhere in the server's numbering.
+		n.noteUpdate(u, eventMark{})
 		c := Conversation{ID: u.ConversationID}
-		applyUpdate(&c, u)
+		applyUpdate(&c, u, 0)
 		if c.LastActivity.IsZero() {
 			c.LastActivity = now
 		}

@@ -21,7 +21,7 @@ type Conversation struct {
 	// LastMessage is the preview: the newest message known; nil if none.
 	LastMessage *domain.Message
 	// UnreadCount is the server's count when it sent one, plus the
-	// messages from others that arrived since; MarkRead lowers it at once
+	// messages from others that came after it; MarkRead lowers it at once
 	// and the server's next count replaces it.
 	UnreadCount int
 	// LastActivity is the newest of the last message's time and the

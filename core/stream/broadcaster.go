@@ -40,7 +40,7 @@ const DefaultBlockBuffer = ChannelSlots
 // subscribes. Beyond them, the rest of its buffer is a queue that grows
 // only while the subscriber is behind, and is released once it has caught
 // up: a subscriber costs its buffer only while it uses it.
-const ChannelSlots = 8
+const ChannelSlots = 4
 
 // Options configure a Broadcaster. The zero value is ready to use.
 type Options struct {
@@ -124,11 +124,13 @@ func (b *Broadcaster[T]) SubscribeWith(ctx context.Context, o SubscribeOptions) 
 		return s.ch
 	}
 	b.subs = append(b.subs, s)
-	s.stop = context.AfterFunc(ctx, func() {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		b.drop(s)
-	})
+	if ctx.Done() != nil { // a context that can end
+		s.stop = context.AfterFunc(ctx, func() {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			b.drop(s)
+		})
+	}
 	return s.ch
 }
 

@@ -1,5 +1,7 @@
 // The dependency rule of ARCHITECTURE.md, checked with `go list -deps`:
-// presentation → domain ← data → core, mocks → domain and core/network.
+// presentation → domain ← data → core, mocks → domain and core/network;
+// internal/ holds utilities every layer but domain may import, and imports
+// nothing else of ours.
 package chatwire_test
 
 import (
@@ -18,11 +20,13 @@ var allowed = []struct {
 	isPrefix bool
 }{
 	{pkg: "domain", mayUse: []string{"domain"}},
-	{pkg: "core/", isPrefix: true, mayUse: []string{"core/"}},
-	{pkg: "presentation", mayUse: []string{"presentation", "domain"}},
-	{pkg: "data", mayUse: []string{"data", "domain", "core/"}},
-	{pkg: "data/", isPrefix: true, mayUse: []string{"data", "domain", "core/"}},
-	{pkg: "mocks/", isPrefix: true, mayUse: []string{"mocks/", "domain", "core/network"}},
+	{pkg: "domain/", isPrefix: true, mayUse: []string{"domain"}},
+	{pkg: "internal", isPrefix: true, mayUse: []string{"internal"}},
+	{pkg: "core/", isPrefix: true, mayUse: []string{"core/", "internal"}},
+	{pkg: "presentation", mayUse: []string{"presentation", "domain", "internal"}},
+	{pkg: "data", mayUse: []string{"data", "domain", "core/", "internal"}},
+	{pkg: "data/", isPrefix: true, mayUse: []string{"data", "domain", "core/", "internal"}},
+	{pkg: "mocks/", isPrefix: true, mayUse: []string{"mocks/", "domain", "core/network", "internal"}},
 }
 
 func TestDependencyRule(t *testing.T) {

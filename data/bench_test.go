@@ -170,7 +170,10 @@ func connectPipeline(b *testing.B, s *benchServer, c Codec) (*ChatWebSocketDataS
 	// which a subscriber on a 2-core machine may not run at all: the
 	// default 256-entry buffer would evict it (ErrSlowConsumer) however
 	// fast it drains. The buffer is sized for 10 ms of frames.
-	src := New(Options{BaseURL: s.wsURL(), Codec: c, StreamBuffer: 8192})
+	src, err := New(Options{BaseURL: s.wsURL(), Codec: c, StreamBuffer: 8192})
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.Cleanup(func() { _ = src.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -10,7 +10,10 @@ import (
 // encoding/json's semantics, several times faster.
 func ExampleJSONv2Codec() {
 	codec := data.JSONv2Codec()
-	src := data.New(data.Options{BaseURL: "ws://127.0.0.1:8080", Codec: codec})
+	src, err := data.New(data.Options{BaseURL: "ws://127.0.0.1:8080", Codec: codec})
+	if err != nil {
+		panic(err)
+	}
 	defer src.Close()
 
 	frame, err := codec.Marshal(map[string]any{"type": "ping", "payload": struct{}{}})

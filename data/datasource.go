@@ -2,15 +2,18 @@ package data
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatwire/chatwire/core/clock"
 	"github.com/chatwire/chatwire/core/network"
+	"github.com/chatwire/chatwire/core/stream"
 	"github.com/chatwire/chatwire/data/internal/streams"
 	"github.com/chatwire/chatwire/domain"
 )
@@ -23,54 +26,79 @@ var _ domain.ChatWebSocketDataSource = (*ChatWebSocketDataSource)(nil)
 // with a sync after every reconnect.
 //
 // Concurrency: every method is safe for concurrent use. One pump goroutine
-// (started by the first Connect) decodes every inbound frame, off the socket
-// reader; it never waits on a subscriber. Close waits for it, and nothing is
-// sent on any stream after Close returns.
+// (started by the first Connect) owns the session: it decodes every inbound
+// frame, off the socket reader, and decides every catch-up; the manager's
+// handshake asks it and waits. The send ledger keeps every SendMessage
+// until it ends. Close waits for the pump, and nothing is sent on any
+// stream after Close returns.
 type ChatWebSocketDataSource struct {
-	opts    Options
-	codec   Codec
-	clock   clock.Clock
-	log     *slog.Logger
-	mgr     *network.ConnectionManager
-	pending *pendingSends
-	hub     *streams.Hub // the typed streams and History
-
-	mu          sync.Mutex
-	token       string // the token given to Connect
-	tokenFresh  bool   // the next attempt uses token without asking TokenSource
-	state       domain.ConnectionState
-	maxFrame    int64
-	seqs        seqTracker      // the pump's; under mu with the state it decides
-	held        []heldEvent     // the pump's: replayable events held until sync.done
-	syncRound   uint64          // counts syncs asked for; tags their timeouts
-	stopSync    func() bool     // cancels the running sync timeout, if any
-	session     sessionDecision // also counts the session.ready frames processed
-	started     bool
-	closed      bool
-	stopPump    context.CancelFunc
-	pumpStopped chan struct{}
+	// Configuration, fixed by New.
+	opts        Options
+	codec       Codec
+	clock       clock.Clock
+	log         *slog.Logger
 	syncTimeout time.Duration
-	syncExpired chan uint64 // a sync's timeout fired; read by the pump
-	closeOnce   sync.Once
-	closeErr    error
+
+	// Parts, each safe for concurrent use.
+	mgr       *network.ConnectionManager
+	nodes     *nodes  // BaseURL and Options.Nodes
+	ledger    *ledger // every SendMessage until it ends
+	hub       *streams.Hub
+	pub       *publishedState // what the pump made of the session, for readers
+	recovered *stream.Broadcaster[domain.SendResult]
+	store     Store      // nil without Options.Store
+	persist   *persister // nil without a store
+
+	// The pump's alone.
+	sess  session
+	cache *cache // nil without a store
+
+	// Between goroutines.
+	waiters       chan *readyWaiter // handshake → pump
+	syncExpired   chan uint64       // a sync round's timeout fired → pump
+	pumpStopped   chan struct{}     // closed when the pump has returned
+	everConnected atomic.Bool       // a handshake has succeeded
+	storeDetached atomic.Bool       // the store belongs to another user than the session's
+	closing       atomic.Bool
+	// permanentInARow counts attempts answered for good in a row before a
+	// first connection; only classify (the manager's goroutine) uses it.
+	permanentInARow int
+
+	mu         sync.Mutex // lifecycle and token
+	token      string     // the token given to Connect
+	tokenFresh bool       // the next attempt uses token without asking TokenSource
+	started    bool
+	stopPump   context.CancelFunc // set by startPump
+	closed     bool
+	closeOnce  sync.Once
+	closeErr   error
 }
 
-// New returns a data source for opts. It starts nothing until Connect.
-func New(opts Options) *ChatWebSocketDataSource {
+// New returns a data source for opts, or an error wrapping
+// ErrInvalidOptions for options it cannot work with (BaseURL empty or not
+// ws:// or wss://, negative durations), or the store's error when
+// Options.Store cannot be loaded (ErrStoreAccount for another server's).
+// It starts no goroutine until Connect.
+func New(opts Options) (*ChatWebSocketDataSource, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	opts.Header = opts.Header.Clone()
 	s := &ChatWebSocketDataSource{
 		opts:        opts,
 		codec:       opts.Codec,
 		clock:       opts.Clock,
 		log:         opts.Logger,
-		pending:     newPendingSends(),
-		pumpStopped: make(chan struct{}),
+		pub:         newPublishedState(),
 		syncTimeout: opts.SyncTimeout,
-		syncExpired: make(chan uint64, 1),
+		sess:        newSession(opts.Resume),
+		waiters:     make(chan *readyWaiter),
+		syncExpired: make(chan uint64),
+		pumpStopped: make(chan struct{}),
 	}
 	if s.syncTimeout <= 0 {
 		s.syncTimeout = defaultSyncTimeout
 	}
-	s.session = sessionDecision{mu: &s.mu, since: -1, changed: make(chan struct{})}
 	if s.codec == nil {
 		s.codec = DefaultCodec()
 	}
@@ -80,47 +108,72 @@ func New(opts Options) *ChatWebSocketDataSource {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.nodes = newNodes(append([]string{opts.BaseURL}, opts.Nodes...))
+	s.ledger = newLedger(s.clock, opts.Connection.OutboxSize, opts.Connection.OutboxTTL)
 	s.hub = streams.New(streams.Options{Buffer: opts.StreamBuffer, HistorySize: opts.HistorySize})
+	s.recovered = stream.NewBroadcaster[domain.SendResult](stream.Options{})
+	if opts.Store != nil {
+		if err := s.openStore(opts.Store); err != nil {
+			return nil, err
+		}
+	}
+	s.pub.position = s.sess.position()
 
-	mo := opts.Connection
+	mo := opts.Connection.managerOptions()
 	mo.NewClient = opts.Transport
 	if mo.NewClient == nil {
-		mo.NewClient = func() network.WebSocketClient { return network.NewGorillaClient(network.GorillaOptions{}) }
+		gorilla := network.GorillaOptions{ReadLimit: opts.Connection.ReadLimit}
+		mo.NewClient = func() network.WebSocketClient { return network.NewGorillaClient(gorilla) }
 	}
 	mo.Endpoint = s.endpoint
 	mo.Handshake = s.handshake
+	mo.Classify = s.classify
 	mo.HeartbeatFrame = pingFrame
 	mo.Clock = s.clock
 	mo.Logger = opts.Logger
 	s.mgr = network.NewConnectionManager(mo)
-	return s
+	return s, nil
 }
 
 var pingFrame = []byte(`{"type":"ping","payload":{}}`)
 
 // Connect opens the session with accessToken and waits until it is
-// connected, has failed (for example with domain.ErrUnauthorized), or ctx
-// ends. Calling it again after a failure starts over with the new token.
+// connected, has failed (for example with domain.ErrUnauthorized, or an
+// answer that can never change on the first connect, such as HTTP 404 or a
+// refused certificate), or ctx ends (the error then also names the last
+// attempt's cause). When it returns nil, ConnectionState already says
+// Connected, with the session id. Calling it again after a failure starts
+// over with the new token.
 func (s *ChatWebSocketDataSource) Connect(ctx context.Context, accessToken string) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return domain.ErrClosed
 	}
-	s.token, s.tokenFresh = accessToken, true
+	s.token, s.tokenFresh = accessToken, accessToken != "" // "": ask TokenSource
+	s.ledger.restart()
 	if !s.started {
 		s.started = true
 		s.startPump()
+		if s.persist != nil {
+			s.persist.start()
+		}
 	}
 	s.mu.Unlock()
-	return toDomainError(s.mgr.Connect(ctx))
+	err := s.mgr.Connect(ctx)
+	// What Connect waited for is visible when it returns.
+	s.pub.await(ctx, s.mgr.State().Seq, s.pumpStopped)
+	return toDomainError(err)
 }
 
 // Close ends the session: the connection closes with 1000, unacknowledged
-// sends fail with domain.ErrClosed, the state becomes domain.Closed, and
-// every stream closes. Idempotent; concurrent calls wait for the first.
+// sends fail with domain.ErrClosed (a store keeps them for the next
+// session), pending store writes are committed, the state becomes
+// domain.Closed, and every stream closes. Idempotent; concurrent calls wait
+// for the first. It does not close Options.Store.
 func (s *ChatWebSocketDataSource) Close() error {
 	s.closeOnce.Do(func() {
+		s.closing.Store(true)
 		s.hub.StopWaiting() // a pump held up by a stalled subscriber goes on
 		s.mu.Lock()
 		s.closed = true
@@ -129,18 +182,28 @@ func (s *ChatWebSocketDataSource) Close() error {
 
 		// The manager first: until its loop has stopped it may be
 		// publishing a frame to the pump (lossless, so blocking) or have a
-		// handshake waiting on the pump's session decision.
+		// handshake waiting on the pump.
 		s.closeErr = s.mgr.Close()
 		if started {
 			s.stopPump()
 			<-s.pumpStopped
+			if c := s.sess.sync; c != nil {
+				c.stop()
+			}
+		} else {
+			close(s.pumpStopped)
 		}
-		s.mu.Lock()
-		s.stopSyncTimeoutLocked()
-		s.mu.Unlock()
-		s.pending.failAll(domain.ErrClosed)
+		closed := domain.ErrClosed
+		if s.store != nil {
+			closed = fmt.Errorf("%w: the send stays in the store; the next session resends it", domain.ErrClosed)
+		}
+		s.ledger.close(closed)
+		if s.persist != nil {
+			s.persist.close()
+		}
 		s.closeState()
 		s.hub.Close()
+		s.recovered.Close()
 	})
 	return s.closeErr
 }
@@ -148,15 +211,17 @@ func (s *ChatWebSocketDataSource) Close() error {
 // closeState makes the state Closed, which the pump may not have seen (or
 // never will, when Connect was never called), and publishes the change.
 func (s *ChatWebSocketDataSource) closeState() {
-	s.mu.Lock()
-	changed := s.state.Status != domain.Closed
+	changed := false
+	var st domain.ConnectionState
+	s.pub.update(func(p *publishedState) {
+		if p.state.Status != domain.Closed {
+			changed = true
+			p.state.Status, p.state.At, p.state.NextRetryAt = domain.Closed, s.clock.Now(), time.Time{}
+		}
+		st = p.state
+	})
 	if changed {
-		s.state.Status, s.state.At, s.state.NextRetryAt = domain.Closed, s.clock.Now(), time.Time{}
-	}
-	state := s.state
-	s.mu.Unlock()
-	if changed {
-		s.hub.PublishState(state)
+		s.hub.PublishState(st)
 	}
 }
 
@@ -176,7 +241,7 @@ func (s *ChatWebSocketDataSource) endpoint(ctx context.Context) (string, http.He
 		s.token = t
 		s.mu.Unlock()
 	}
-	u := strings.TrimSuffix(s.opts.BaseURL, "/") + "/chat"
+	u := strings.TrimSuffix(s.nodes.current(), "/") + "/chat"
 	if s.opts.TokenInQuery {
 		u += "?token=" + url.QueryEscape(token)
 	}
@@ -235,9 +300,16 @@ func (s *ChatWebSocketDataSource) Errors(ctx context.Context) <-chan error {
 
 // ConnectionState returns the latest connection state.
 func (s *ChatWebSocketDataSource) ConnectionState() domain.ConnectionState {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.state
+	st, _ := s.pub.snapshot()
+	return st
+}
+
+// Position returns how far the session has processed the server's
+// replayable events. Save it to resume a later session from it
+// (Options.Resume).
+func (s *ChatWebSocketDataSource) Position() domain.Position {
+	_, pos := s.pub.snapshot()
+	return pos
 }
 
 // History returns the most recent typed events (Options.HistorySize, 100

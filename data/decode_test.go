@@ -151,65 +151,95 @@ func TestDecodeFrameRejectsBadInput(t *testing.T) {
 	}
 }
 
-func TestSeqTrackerMergesReplayWithLiveFrames(t *testing.T) {
-	var tr seqTracker
-	tr.reset(10)
-	if tr.accept(10) || !tr.accept(11) || tr.accept(11) {
+func TestSessionMergesReplayWithLiveFrames(t *testing.T) {
+	ss := newSession(domain.Position{})
+	ss.begin(1, &wireSessionReady{UserID: "u", LastSeq: 10})
+	if ss.accept(10) || !ss.accept(11) || ss.accept(11) {
 		t.Fatal("live frames: want 10 rejected, 11 accepted once")
 	}
-	since := tr.beginSync()
-	if since != 11 {
-		t.Fatalf("since = %d, want 11", since)
+	d, status, _ := ss.begin(2, &wireSessionReady{UserID: "u", LastSeq: 20})
+	if !d.sync || d.since != 11 || status != domain.Syncing {
+		t.Fatalf("reconnect: decision %+v status %v, want a sync since 11", d, status)
 	}
 	// A live frame overtakes the replay, then the replay arrives, including it again.
 	for _, c := range []struct {
 		seq  int64
 		want bool
 	}{{15, true}, {12, true}, {13, true}, {14, true}, {15, false}, {11, false}} {
-		if got := tr.accept(c.seq); got != c.want {
+		if got := ss.accept(c.seq); got != c.want {
 			t.Errorf("during sync accept(%d) = %v, want %v", c.seq, got, c.want)
 		}
 	}
 	// The connection drops mid-sync: the next sync asks from the same since.
-	if again := tr.beginSync(); again != since {
-		t.Errorf("interrupted sync restarted from %d, want %d", again, since)
+	if again, _, _ := ss.begin(3, &wireSessionReady{UserID: "u", LastSeq: 20}); again.since != d.since {
+		t.Errorf("interrupted sync restarted from %d, want %d", again.since, d.since)
 	}
-	tr.endSync()
-	if tr.accept(14) || !tr.accept(16) {
+	ss.endSync()
+	if ss.accept(14) || !ss.accept(16) {
 		t.Error("after sync: want 14 rejected, 16 accepted")
 	}
-	if tr.accept(0) != true {
-		t.Error("frames without seq are never rejected by seq")
+}
+
+func TestSessionEpochChangeSyncsTheNewHistoryFromZero(t *testing.T) {
+	ss := newSession(domain.Position{})
+	ss.begin(1, &wireSessionReady{UserID: "u", LastSeq: 40, Epoch: "e1"})
+	ss.accept(41)
+	d, status, _ := ss.begin(2, &wireSessionReady{UserID: "u", LastSeq: 3, Epoch: "e2"})
+	if !d.sync || d.since != 0 || d.epoch != "e2" || status != domain.Syncing {
+		t.Fatalf("decision %+v status %v, want sync since 0 in e2", d, status)
+	}
+	if !ss.accept(1) || !ss.accept(2) || ss.accept(2) {
+		t.Error("the new epoch's events: want 1 and 2 accepted once")
+	}
+	if got := ss.sync.outcome(true); got != domain.SyncIncomplete {
+		t.Errorf("outcome after an epoch change = %v, want incomplete", got)
+	}
+	// No epoch from a server that never sent one: the last_seq rule.
+	old := newSession(domain.Position{})
+	old.begin(1, &wireSessionReady{UserID: "u", LastSeq: 40})
+	if d, status, _ := old.begin(2, &wireSessionReady{UserID: "u", LastSeq: 3}); d.sync || status != domain.SyncIncomplete || old.high != 3 {
+		t.Errorf("last_seq went backwards: decision %+v status %v high %d, want no sync, incomplete, high 3", d, status, old.high)
 	}
 }
 
-func TestRecentSetForgetsTheOldest(t *testing.T) {
-	var r recentSet
-	if !r.add("a") || r.add("a") {
-		t.Fatal("want a new once")
-	}
-	for i := range recentMessageIDs {
-		r.add(string(rune('A'+i%26)) + string(rune(i)))
-	}
-	if !r.add("a") {
-		t.Error("a should have been forgotten after capacity entries")
-	}
-	if len(r.members) > recentMessageIDs {
-		t.Errorf("set grew to %d, bound is %d", len(r.members), recentMessageIDs)
-	}
-}
-
-func TestSeqTrackerRejectsAbsurdJumps(t *testing.T) {
-	var tr seqTracker
-	tr.reset(10)
-	if tr.plausible(1<<63 - 1) {
+func TestSessionRejectsAbsurdJumps(t *testing.T) {
+	ss := newSession(domain.Position{})
+	ss.begin(1, &wireSessionReady{UserID: "u", LastSeq: 10})
+	if ss.plausible(1<<63 - 1) {
 		t.Error("seq 2^63-1 after 10 is plausible")
 	}
-	if !tr.plausible(11) || !tr.plausible(10+maxSeqJump) || !tr.plausible(0) {
+	if !ss.plausible(11) || !ss.plausible(10+maxSeqJump) {
 		t.Error("ordinary seqs are implausible")
 	}
-	tr.announce(5_000_000) // a long absence: session.ready says the server is far ahead
-	if !tr.plausible(5_000_001) {
+	ss.announced = 5_000_000 // a long absence: session.ready says the server is far ahead
+	if !ss.plausible(5_000_001) {
 		t.Error("a seq just past the announced last_seq is implausible")
+	}
+}
+
+// An event a server sends out of order outside a sync still arrives once,
+// and a reconnect syncs from before the oldest one still missing.
+func TestSessionFillsGapsOnce(t *testing.T) {
+	ss := newSession(domain.Position{})
+	ss.begin(1, &wireSessionReady{UserID: "u"})
+	for _, c := range []struct {
+		seq  int64
+		want bool
+	}{{1, true}, {4, true}, {3, true}, {3, false}, {4, false}, {1, false}} {
+		if got := ss.accept(c.seq); got != c.want {
+			t.Errorf("accept(%d) = %v, want %v", c.seq, got, c.want)
+		}
+	}
+	d, _, _ := ss.begin(2, &wireSessionReady{UserID: "u", LastSeq: 5})
+	if d.since != 1 {
+		t.Fatalf("sync since %d, want 1: seq 2 is still missing", d.since)
+	}
+	for _, c := range []struct {
+		seq  int64
+		want bool
+	}{{2, true}, {3, false}, {4, false}, {5, true}, {2, false}} {
+		if got := ss.accept(c.seq); got != c.want {
+			t.Errorf("replay accept(%d) = %v, want %v", c.seq, got, c.want)
+		}
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/chatwire/chatwire/data/internal/streams"
+	"github.com/chatwire/chatwire/data/internal/connstate"
 )
 
 // ErrSyncTimeout is reported on Errors (class connection) when the server
@@ -12,8 +12,13 @@ import (
 // connection state then says SyncIncomplete.
 var ErrSyncTimeout = errors.New("chatwire: sync not answered in time, history may be incomplete")
 
+// ErrUnconfirmed is returned by SendMessage when its ctx ended after the
+// message was written and before the server confirmed it: the message may
+// have been stored, and then its echo arrives on Messages.
+var ErrUnconfirmed = errors.New("chatwire: message not confirmed")
+
 const defaultSyncTimeout = 10 * time.Second
 
 // toDomainError makes an error from core match the domain sentinel that
 // means the same, keeping the original in the chain.
-func toDomainError(err error) error { return streams.ToDomainError(err) }
+func toDomainError(err error) error { return connstate.ToDomainError(err) }

@@ -2,40 +2,31 @@ package data
 
 import (
 	"context"
-	"sync"
-	"time"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net/http"
 
 	"github.com/chatwire/chatwire/core/network"
 )
 
-// handshake opens a session on a new connection, before the manager
-// flushes its outbox:
-//  1. wait for session.ready (the pump processes it too);
-//  2. resend, oldest first, every message written on an earlier connection
-//     and not yet acknowledged, so per-sender order survives a reconnect
-//     (the server drops copies it already has, by client_id);
-//  3. once the pump has processed session.ready in frame order, send the
-//     sync it decided on.
+// handshake opens the session on a new connection, before the manager
+// flushes its outbox and reports it connected. It runs on the manager's
+// goroutine:
+//  1. it asks the pump for its decision on this connection's
+//     session.ready, reading frames (which reach the pump) until the answer
+//     comes, so no chat frame is written before session.ready;
+//  2. it sends the sync the pump decided on, if any;
+//  3. it hands the connection to the send ledger, which fails sends over
+//     the announced max_frame_bytes and writes the others, oldest first,
+//     then writes new sends directly.
 func (s *ChatWebSocketDataSource) handshake(ctx context.Context, conn network.HandshakeConn) (network.HandshakeResult, error) {
-	// Taken before session.ready is read, so that a decision made for an
-	// earlier connection is never taken for this one, even from a server
-	// that repeats session_id or leaves it out.
-	after := s.session.made()
-	ready, err := awaitSessionReady(ctx, s.codec, conn)
+	d, err := s.awaitSession(ctx, conn)
 	if err != nil {
 		return network.HandshakeResult{}, err
 	}
-	for _, f := range s.pending.newConnection() {
-		if err := conn.Send(ctx, f); err != nil {
-			return network.HandshakeResult{}, err
-		}
-	}
-	since, err := s.session.await(ctx, after, ready.SessionID)
-	if err != nil {
-		return network.HandshakeResult{}, err
-	}
-	if since >= 0 {
-		frame, err := s.encode(typeSync, wireSync{Since: since})
+	if d.sync {
+		frame, err := s.encode(typeSync, wireSync{Since: d.since, Epoch: d.epoch})
 		if err != nil {
 			return network.HandshakeResult{}, err
 		}
@@ -43,65 +34,98 @@ func (s *ChatWebSocketDataSource) handshake(ctx context.Context, conn network.Ha
 			return network.HandshakeResult{}, err
 		}
 	}
-	return network.HandshakeResult{
-		HeartbeatInterval: time.Duration(ready.HeartbeatIntervalMS) * time.Millisecond,
-	}, nil
-}
-
-func awaitSessionReady(ctx context.Context, c Codec, conn network.HandshakeConn) (*wireSessionReady, error) {
-	for {
-		frame, err := conn.Read(ctx)
-		if err != nil {
-			return nil, err
-		}
-		// Anything else before session.ready is the pump's to report.
-		if d, err := decodeFrame(c, frame); err == nil && d.ready != nil {
-			return d.ready, nil
-		}
+	if err := s.ledger.connect(ctx, conn.Conn(), d.maxFrame, conn.Send); err != nil {
+		return network.HandshakeResult{}, err
 	}
+	s.everConnected.Store(true)
+	var res network.HandshakeResult
+	if d.heartbeat > 0 {
+		res.HeartbeatInterval = max(d.heartbeat, minHeartbeat)
+	}
+	return res, nil
 }
 
-// sessionDecision passes the pump's catch-up decision for a session to the
-// handshake waiting on it. Guarded by the data source's mu.
-type sessionDecision struct {
-	mu        *sync.Mutex
-	n         uint64 // decisions made so far
-	sessionID string
-	since     int64 // -1: no sync
-	changed   chan struct{}
-}
-
-// decide records the decision for sessionID. The caller holds mu.
-func (d *sessionDecision) decide(sessionID string, since int64) {
-	d.n++
-	d.sessionID, d.since = sessionID, since
-	close(d.changed)
-	d.changed = make(chan struct{})
-}
-
-// made returns how many decisions the pump has made so far.
-func (d *sessionDecision) made() uint64 {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.n
-}
-
-// await returns the decision for sessionID once the pump has made it, among
-// the decisions made after the first after ones.
-func (d *sessionDecision) await(ctx context.Context, after uint64, sessionID string) (int64, error) {
+// awaitSession registers with the pump for conn's session.ready before
+// reading any of its frames, then reads until the pump answers.
+func (s *ChatWebSocketDataSource) awaitSession(ctx context.Context, conn network.HandshakeConn) (sessionDecision, error) {
+	rctx, wake := context.WithCancel(ctx)
+	defer wake()
+	w := &readyWaiter{conn: conn.Conn(), reply: make(chan sessionDecision, 1), wake: wake}
+	select {
+	case s.waiters <- w:
+	case <-ctx.Done():
+		return sessionDecision{}, context.Cause(ctx)
+	case <-s.pumpStopped:
+		return sessionDecision{}, network.ErrClosed
+	}
 	for {
-		d.mu.Lock()
-		if d.n > after && d.sessionID == sessionID {
-			since := d.since
-			d.mu.Unlock()
-			return since, nil
-		}
-		changed := d.changed
-		d.mu.Unlock()
+		_, err := conn.Read(rctx)
 		select {
-		case <-changed:
-		case <-ctx.Done():
-			return 0, context.Cause(ctx)
+		case d := <-w.reply:
+			return d, nil
+		default:
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return sessionDecision{}, context.Cause(ctx)
+			}
+			return sessionDecision{}, err
 		}
 	}
+}
+
+// classify decides what the manager does after a connection ended or an
+// attempt failed, on top of network.DefaultClassify:
+//   - a close 4009 (or 1009) from a server that hid its limit fails the
+//     biggest unacknowledged message written on that connection, which is
+//     then never resent, so it cannot loop;
+//   - with more than one node, anything but a refused token moves the
+//     next attempt to the next node;
+//   - until a first connection has succeeded, an answer that can never
+//     change (an HTTP status other than 401, 408, 425, 429 and 5xx; a
+//     refused TLS handshake) from every node in a row stops, so Connect
+//     returns it.
+func (s *ChatWebSocketDataSource) classify(err error) network.Decision {
+	if !errors.Is(err, network.ErrUnauthorized) {
+		s.nodes.next() // a failed or lost node: the next attempt tries another
+	}
+	var ce *network.CloseError
+	if errors.As(err, &ce) && !ce.Local && (ce.Code == network.CloseFrameTooLarge || ce.Code == network.CloseMessageTooBig) {
+		s.ledger.failFrameTooLarge(err)
+		return network.Backoff
+	}
+	if !s.everConnected.Load() && permanent(err) {
+		// Every node must have said so: one node's answer is not the
+		// service's.
+		s.permanentInARow++
+		if s.permanentInARow >= s.nodes.len() {
+			return network.Stop
+		}
+		return network.ReconnectNow
+	}
+	s.permanentInARow = 0
+	return network.DefaultClassify(err)
+}
+
+// permanent reports whether a failed attempt would fail the same way again.
+func permanent(err error) bool {
+	var de *network.DialError
+	if errors.As(err, &de) && de.StatusCode != 0 {
+		switch c := de.StatusCode; {
+		case c == http.StatusUnauthorized, c == http.StatusRequestTimeout,
+			c == http.StatusTooEarly, c == http.StatusTooManyRequests, c >= 500:
+			return false
+		}
+		return true
+	}
+	var (
+		verify    *tls.CertificateVerificationError
+		authority x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		header    tls.RecordHeaderError
+		alert     tls.AlertError
+	)
+	return errors.As(err, &verify) || errors.As(err, &authority) || errors.As(err, &hostname) ||
+		errors.As(err, &invalid) || errors.As(err, &header) || errors.As(err, &alert)
 }

@@ -20,7 +20,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 const waitFor = 10 * time.Second
 
 // fastConnection keeps reconnects and dead-peer detection quick on loopback.
-var fastConnection = network.ManagerOptions{
+var fastConnection = data.ConnectionOptions{
 	ReconnectDelay:    20 * time.Millisecond,
 	MaxReconnectDelay: 100 * time.Millisecond,
 	HeartbeatInterval: 2 * time.Second,
@@ -58,7 +58,10 @@ func newSource(t *testing.T, srv *chattest.Server, user string, tune ...func(*da
 	for _, f := range tune {
 		f(&opts)
 	}
-	src := data.New(opts)
+	src, err := data.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { _ = src.Close() })
 	return src
 }

@@ -1,28 +1,37 @@
 package data
 
 import (
-	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/chatwire/chatwire/core/clock"
 	"github.com/chatwire/chatwire/core/network"
+	"github.com/chatwire/chatwire/domain"
 )
 
-// TokenSource returns a fresh access token. It is asked before every
-// reconnect and once more after the server refuses a token.
-type TokenSource func(ctx context.Context) (string, error)
+// TokenSource is domain.TokenSource, the one token type of the SDK.
+type TokenSource = domain.TokenSource
 
 // Options configure a ChatWebSocketDataSource. They are copied by New; zero
 // values take the documented defaults.
 type Options struct {
 	// BaseURL is the server's WebSocket base, such as "wss://chat.example.com";
-	// the data source dials BaseURL + "/chat". Required.
+	// the data source dials BaseURL + "/chat". Required: ws:// or wss://.
 	BaseURL string
-	// TokenSource is asked for a token before every reconnect; nil reuses
-	// the token given to Connect.
-	TokenSource TokenSource
+	// Nodes lists more base URLs of the same service (the nodes of a
+	// cluster that share users and history). Each data source starts at a
+	// random one of BaseURL and Nodes, and moves to the next after a failed
+	// attempt or a lost connection, with the usual backoff and jitter, so
+	// clients of a failed or draining node spread over the others.
+	Nodes []string
+	// TokenSource is asked for a token before every reconnect, and for the
+	// first one when Connect is given an empty token; nil reuses the token
+	// given to Connect.
+	TokenSource domain.TokenSource
 	// TokenInQuery also sends the token as ?token= for proxies that strip
 	// the Authorization header. Off by default: URLs end up in logs.
 	TokenInQuery bool
@@ -30,12 +39,10 @@ type Options struct {
 	Header http.Header
 
 	// Transport returns a fresh WebSocketClient per connection attempt; nil
-	// means network.NewGorillaClient with default options.
+	// means network.NewGorillaClient with Connection.ReadLimit.
 	Transport func() network.WebSocketClient
-	// Connection tunes the ConnectionManager (heartbeat, backoff, outbox).
-	// NewClient, Endpoint, Handshake, HeartbeatFrame, Clock and Logger are
-	// set by the data source and ignored here.
-	Connection network.ManagerOptions
+	// Connection tunes heartbeat, reconnects and the outbox.
+	Connection ConnectionOptions
 
 	// Codec encodes and decodes frames; nil means DefaultCodec.
 	Codec Codec
@@ -46,21 +53,128 @@ type Options struct {
 	StreamBuffer int
 	// HistorySize is how many typed events History keeps; zero means 100.
 	HistorySize int
-	// ResumeFromSeq, if positive, makes the first connect send a sync from
-	// this seq (state the app persisted), as every reconnect does. A seq
-	// above the server's last_seq means the server lost its history: the
-	// sync ends in domain.SyncIncomplete and the data source follows the
-	// server's sequence from its last_seq.
-	ResumeFromSeq int64
+	// Store, if set, keeps the session across restarts: unfinished sends
+	// (resent on start, their ends on RecoveredSends), the position the
+	// next sync starts from, and a cache of conversations and messages for
+	// an offline-first start (domain.OfflineCache). It belongs to one
+	// account: New fails with ErrStoreAccount for a store of another
+	// server, and a session of another user leaves it untouched (reported
+	// on Errors). Nil keeps everything in memory, for the life of the data
+	// source. The data source does not close it.
+	Store Store
+
+	// Resume, if Seq is positive, is the position an earlier session
+	// reached (saved from Position): the first connect syncs from it, as
+	// every reconnect does, so what happened in between is replayed. A
+	// position the server no longer holds (another epoch, or a seq beyond
+	// its last) ends in domain.SyncIncomplete, and the data source follows
+	// the server's numbering.
+	Resume domain.Position
 
 	// SyncTimeout bounds the wait for sync.done after a reconnect; zero
 	// means 10s. Replayable events that arrive meanwhile are held so that
 	// they reach consumers in seq order; past the timeout they are released
-	// and the state becomes SyncIncomplete (ErrSyncTimeout on Errors).
+	// and the state becomes SyncIncomplete (ErrSyncTimeout on Errors). A
+	// late replay is still merged: nothing is lost or delivered twice.
 	SyncTimeout time.Duration
 
 	// Clock drives every timer; nil means the wall clock.
 	Clock clock.Clock
 	// Logger receives debug logs; nil means silent. Tokens never appear.
 	Logger *slog.Logger
+}
+
+// ConnectionOptions are the knobs of the connection; zero values take the
+// defaults.
+type ConnectionOptions struct {
+	// HeartbeatInterval is how long the connection may be silent before a
+	// ping; zero means 30s. A smaller interval announced by the server
+	// wins, but never below one second.
+	HeartbeatInterval time.Duration
+	// PongTimeout is how long after a ping an inbound frame must arrive
+	// before the connection counts as dead; zero means 10s.
+	PongTimeout time.Duration
+	// HandshakeTimeout bounds dial, upgrade and session.ready; zero means 10s.
+	HandshakeTimeout time.Duration
+	// ReconnectDelay is the delay before the first reconnect after a drop
+	// (plus up to 25% jitter); zero means 5s. Later attempts back off
+	// exponentially with full jitter up to MaxReconnectDelay (zero: 60s).
+	ReconnectDelay    time.Duration
+	MaxReconnectDelay time.Duration
+	// MaxAttempts stops reconnecting after this many failed attempts in a
+	// row (the state becomes Failed); zero means retry forever.
+	MaxAttempts int
+	// OutboxSize bounds the sends waiting for a connection or for their
+	// acknowledgement; zero means 256.
+	OutboxSize int
+	// OutboxTTL bounds every send: it is confirmed or fails within OutboxTTL
+	// of the SendMessage call; zero means 2m.
+	OutboxTTL time.Duration
+	// ReadLimit is the largest inbound frame in bytes for the default
+	// transport (ignored with Options.Transport); zero means 1 MiB.
+	ReadLimit int64
+}
+
+const (
+	defaultOutboxSize = 256
+	defaultOutboxTTL  = 2 * time.Minute
+	// minHeartbeat is the floor of a server-announced heartbeat interval.
+	minHeartbeat = time.Second
+)
+
+// ErrInvalidOptions is returned by New for options it cannot work with.
+var ErrInvalidOptions = errors.New("chatwire: invalid options")
+
+// validate reports what New cannot work with.
+func (o *Options) validate() error {
+	if o.BaseURL == "" {
+		return fmt.Errorf("%w: BaseURL is required", ErrInvalidOptions)
+	}
+	for _, base := range append([]string{o.BaseURL}, o.Nodes...) {
+		if err := validateBaseURL(base); err != nil {
+			return err
+		}
+	}
+	c := o.Connection
+	for _, d := range []time.Duration{c.HeartbeatInterval, c.PongTimeout, c.HandshakeTimeout,
+		c.ReconnectDelay, c.MaxReconnectDelay, c.OutboxTTL, o.SyncTimeout} {
+		if d < 0 {
+			return fmt.Errorf("%w: negative duration %v", ErrInvalidOptions, d)
+		}
+	}
+	if c.MaxAttempts < 0 || c.OutboxSize < 0 || o.StreamBuffer < 0 || o.HistorySize < 0 {
+		return fmt.Errorf("%w: negative size or count", ErrInvalidOptions)
+	}
+	return nil
+}
+
+func validateBaseURL(base string) error {
+	u, err := url.Parse(base)
+	if err != nil {
+		return fmt.Errorf("%w: base URL: %w", ErrInvalidOptions, err)
+	}
+	if u.Scheme != "ws" && u.Scheme != "wss" {
+		return fmt.Errorf("%w: base URL %q: the scheme must be ws or wss", ErrInvalidOptions, u.Redacted())
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%w: base URL %q has no host", ErrInvalidOptions, u.Redacted())
+	}
+	if u.User != nil {
+		return fmt.Errorf("%w: a base URL must not carry credentials; use TokenSource", ErrInvalidOptions)
+	}
+	return nil
+}
+
+// managerOptions assembles the ConnectionManager's options.
+func (c ConnectionOptions) managerOptions() network.ManagerOptions {
+	return network.ManagerOptions{
+		HeartbeatInterval: c.HeartbeatInterval,
+		PongTimeout:       c.PongTimeout,
+		HandshakeTimeout:  c.HandshakeTimeout,
+		ReconnectDelay:    c.ReconnectDelay,
+		MaxReconnectDelay: c.MaxReconnectDelay,
+		MaxAttempts:       c.MaxAttempts,
+		OutboxSize:        c.OutboxSize,
+		OutboxTTL:         c.OutboxTTL,
+	}
 }

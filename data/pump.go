@@ -1,32 +1,32 @@
 package data
 
 import (
-	"cmp"
 	"context"
+	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/chatwire/chatwire/core/network"
-	"github.com/chatwire/chatwire/data/internal/streams"
+	"github.com/chatwire/chatwire/data/internal/connstate"
 	"github.com/chatwire/chatwire/domain"
 )
 
-// startPump subscribes to the manager and starts the goroutine that
-// decodes and routes everything it delivers. The caller holds s.mu.
+// startPump subscribes to the manager and starts the goroutine that owns
+// the session: it decodes and routes every frame, folds state changes into
+// the connection state, answers the handshake and runs the sync timeouts.
 //
 // The manager's Errors stream is not read: every failure it carries comes
 // with a state change too, and handleState reports each one once.
 func (s *ChatWebSocketDataSource) startPump() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopPump = cancel
-	// Lossless: the pump never stalls, so it may hold back the connection.
+	// Lossless: the pump holds back the connection rather than lose a frame.
 	frames := s.mgr.Frames(ctx)
 	states := s.mgr.States(ctx)
-	go s.pump(frames, states)
+	go s.pump(ctx, frames, states)
 }
 
-func (s *ChatWebSocketDataSource) pump(frames <-chan []byte, states <-chan network.StateChange) {
+func (s *ChatWebSocketDataSource) pump(ctx context.Context, frames <-chan network.Frame, states <-chan network.StateChange) {
 	defer close(s.pumpStopped)
 	for frames != nil || states != nil {
 		select {
@@ -36,23 +36,33 @@ func (s *ChatWebSocketDataSource) pump(frames <-chan []byte, states <-chan netwo
 				continue
 			}
 			s.handleFrame(f)
-		case st, ok := <-states:
+		case sc, ok := <-states:
 			if !ok {
 				states = nil
+				if !s.closing.Load() && ctx.Err() == nil {
+					// Cut off after falling far behind: catch up from the
+					// manager's current state and follow again.
+					states = s.mgr.States(ctx)
+					s.handleState(s.mgr.State())
+				}
 				continue
 			}
-			s.handleState(st)
+			s.handleState(sc)
+		case w := <-s.waiters:
+			s.sess.waiter = w
 		case round := <-s.syncExpired:
 			s.onSyncTimeout(round)
+		case <-ctx.Done():
+			return
 		}
 	}
 }
 
-// handleFrame decodes one frame and routes it. It runs on the pump only.
-func (s *ChatWebSocketDataSource) handleFrame(frame []byte) {
+// handleFrame decodes one frame and routes it.
+func (s *ChatWebSocketDataSource) handleFrame(f network.Frame) {
 	now := s.clock.Now()
-	d, err := decodeFrame(s.codec, frame)
-	s.hub.PublishRaw(domain.RawFrame{Type: d.typ, Seq: d.seq, Data: frame, ReceivedAt: now})
+	d, err := decodeFrame(s.codec, f.Data)
+	s.hub.PublishRaw(domain.RawFrame{Type: d.typ, Seq: d.seq, Data: f.Data, ReceivedAt: now})
 	if err != nil {
 		s.log.Debug("chatwire: undecodable frame", "type", d.typ, "err", err)
 		s.hub.Report(domain.ClassDecode, false, err)
@@ -60,11 +70,11 @@ func (s *ChatWebSocketDataSource) handleFrame(frame []byte) {
 	}
 	switch {
 	case d.ready != nil:
-		s.onSessionReady(d.ready)
+		s.onSessionReady(f.Conn, d.ready)
 	case d.syncDone != nil:
-		s.onSyncDone(d.syncDone)
+		s.onSyncDone(f.Conn, d.syncDone)
 	case d.srvErr != nil:
-		if d.srvErr.Ref == "" || !s.pending.complete(d.srvErr.Ref, sendResult{err: d.srvErr}) {
+		if d.srvErr.Ref == "" || !s.ledger.fail(d.srvErr.Ref, d.srvErr) {
 			s.hub.Report(domain.ClassSend, false, d.srvErr)
 		}
 	case d.event != nil:
@@ -72,182 +82,191 @@ func (s *ChatWebSocketDataSource) handleFrame(frame []byte) {
 	}
 }
 
-// route publishes a typed event once, dropping replays already processed.
-// During a sync, replayable events are held and released in seq order at
-// sync.done, so a replay merged with live frames reaches consumers in the
-// order the server issued them.
+// route publishes a typed event once. Replayable events (those with a seq)
+// already processed are dropped; during a sync they are held and released
+// in seq order at sync.done.
 func (s *ChatWebSocketDataSource) route(seq int64, ev domain.Event, now time.Time) {
+	ss := &s.sess
 	m, isMessage := ev.(domain.Message)
-	if isMessage && m.ClientID != "" {
-		// Any copy acknowledges a send, even one already delivered (the
-		// server re-echoes a repeated client_id without a seq).
-		s.pending.complete(m.ClientID, sendResult{msg: m})
+	if isMessage && m.ClientID != "" && m.SenderID == ss.userID {
+		// Any copy of our own message acknowledges its send. Client ids
+		// belong to their sender: another user's never does.
+		s.ledger.confirm(m.ClientID, m)
 	}
 	if t, ok := ev.(domain.TypingIndicator); ok {
 		t.ReceivedAt = now
 		ev = t
 	}
-	s.mu.Lock()
-	if isMessage && m.ClientID != "" && seq == 0 && s.seqs.syncing {
-		// A seq-less copy of a sent message during a sync is the server's
-		// re-echo of a resend; the stored copy, with its seq, comes in the
-		// replay.
-		s.mu.Unlock()
-		return
-	}
-	if !s.seqs.plausible(seq) {
-		high := s.seqs.high
-		s.mu.Unlock()
+	if seq > 0 && !ss.plausible(seq) {
 		s.hub.Report(domain.ClassDecode, false, &domain.DecodeError{
 			Type: ev.EventType(),
-			Err:  fmt.Errorf("seq %d jumps more than %d past the highest processed, %d", seq, maxSeqJump, high),
+			Err:  fmt.Errorf("seq %d jumps more than %d past the highest known, %d", seq, maxSeqJump, max(ss.high, ss.announced)),
 		})
 		return
 	}
-	fresh := s.seqs.accept(seq)
-	if isMessage && fresh {
-		fresh = s.seqs.ids.add(m.ID)
-	}
-	hold := fresh && seq > 0 && s.seqs.syncing
-	if hold {
-		s.held = append(s.held, heldEvent{seq: seq, ev: ev})
-	}
-	s.mu.Unlock()
-	if fresh && !hold {
-		s.hub.Publish(ev)
-	}
-}
-
-type heldEvent struct {
-	seq int64
-	ev  domain.Event
-}
-
-// onSessionReady starts a session: it decides, in frame order, whether to
-// catch up and from which seq, and hands the decision to the handshake,
-// which sends the sync on the new connection.
-func (s *ChatWebSocketDataSource) onSessionReady(r *wireSessionReady) {
-	s.mu.Lock()
-	first := s.session.n == 0
-	var released []heldEvent
-	s.maxFrame = r.MaxFrameBytes
-	s.state.UserID, s.state.SessionID = r.UserID, r.SessionID
-	s.seqs.announce(r.LastSeq)
-	since := int64(-1)
+	holding := ss.sync != nil && ss.sync.holding
 	switch {
-	case first && s.opts.ResumeFromSeq <= 0:
-		s.seqs.reset(r.LastSeq)
-		s.state.Sync = domain.SyncNone
-	case first:
-		// A persisted seq beyond the server's last_seq means the server
-		// lost its history. The sync still asks from it (the server answers
-		// complete:false), but the tracker follows the server's sequence,
-		// or its new events would all look like replays and be dropped.
-		s.seqs.reset(min(s.opts.ResumeFromSeq, r.LastSeq))
-		s.seqs.beginSync()
-		since = s.opts.ResumeFromSeq
-	case r.LastSeq < s.seqs.high:
-		// The server's sequence went backwards: it lost its history.
-		s.seqs.reset(r.LastSeq)
-		released = s.held
-		s.held = nil
-		s.state.Sync = domain.SyncIncomplete
-	default:
-		since = s.seqs.beginSync()
+	case seq > 0:
+		if !ss.accept(seq) || (isMessage && !ss.ids.Add(m.ID)) {
+			return
+		}
+		s.setPosition()
+	case isMessage && holding:
+		// A copy without seq during a sync (a re-echo): the stored copy may
+		// come in the replay, with its seq. Decide at release.
+	case isMessage:
+		if !ss.ids.Add(m.ID) {
+			return
+		}
 	}
-	if since >= 0 {
-		s.state.Sync = domain.Syncing
-		s.armSyncTimeoutLocked()
+	if holding && (seq > 0 || isMessage) {
+		ss.sync.held = append(ss.sync.held, heldEvent{seq: seq, ev: ev})
+		return
 	}
-	s.session.decide(r.SessionID, since)
-	state := s.state
-	s.mu.Unlock()
-	publishHeld(s.hub, released)
-	s.hub.PublishState(state)
+	s.publish(ev)
+	if c := ss.sync; c != nil && c.abandoned() {
+		ss.sync = nil
+	}
 }
 
-// publishHeld publishes events held during a sync, in seq order.
-func publishHeld(hub *streams.Hub, held []heldEvent) {
-	slices.SortFunc(held, func(a, b heldEvent) int { return cmp.Compare(a.seq, b.seq) })
+// release publishes held events in order; a seq-less message only if its
+// id was not delivered meanwhile.
+func (s *ChatWebSocketDataSource) release(held []heldEvent) {
 	for _, h := range held {
-		hub.Publish(h.ev)
+		if m, ok := h.ev.(domain.Message); ok && h.seq <= 0 && !s.sess.ids.Add(m.ID) {
+			continue
+		}
+		s.publish(h.ev)
 	}
 }
 
-// onSyncDone ends the catch-up: the held events go out in seq order.
-func (s *ChatWebSocketDataSource) onSyncDone(d *wireSyncDone) {
-	s.mu.Lock()
-	s.stopSyncTimeoutLocked()
-	s.seqs.endSync()
-	held := s.held
-	s.held = nil
-	s.state.Sync = domain.SyncComplete
-	if !d.Complete {
-		s.state.Sync = domain.SyncIncomplete
+// onSessionReady starts a session and answers the handshake waiting for it.
+func (s *ChatWebSocketDataSource) onSessionReady(conn uint64, r *wireSessionReady) {
+	ss := &s.sess
+	if conn == ss.readyConn {
+		// A second session.ready on one connection: no new catch-up.
+		ss.userID, ss.sessionID, ss.maxFrame = r.UserID, r.SessionID, r.MaxFrameBytes
+		s.setState(func(st *domain.ConnectionState) { st.UserID, st.SessionID = r.UserID, r.SessionID })
+		return
 	}
-	state := s.state
-	s.mu.Unlock()
-	publishHeld(s.hub, held)
-	s.hub.PublishState(state)
+	s.checkStoreAccount(r.UserID)
+	d, status, release := ss.begin(conn, r)
+	if d.sync {
+		s.armSyncTimeout()
+	}
+	s.release(release)
+	s.setPosition()
+	s.setState(func(st *domain.ConnectionState) {
+		st.UserID, st.SessionID, st.Sync = r.UserID, r.SessionID, status
+	})
+	if w := ss.waiter; w != nil && w.conn <= conn {
+		ss.waiter = nil
+		if w.conn == conn {
+			w.reply <- d
+			w.wake()
+		}
+	}
 }
 
-// armSyncTimeoutLocked starts the wait for sync.done: a server that never
-// answers must not hold replayable events back forever. The caller holds mu.
-func (s *ChatWebSocketDataSource) armSyncTimeoutLocked() {
-	s.stopSyncTimeoutLocked()
-	s.syncRound++
-	round := s.syncRound
-	s.stopSync = s.clock.AfterFunc(s.syncTimeout, func() {
+// onSyncDone ends the catch-up whose sync went out on conn; a sync.done
+// from an earlier round, or with no sync outstanding, is stale.
+func (s *ChatWebSocketDataSource) onSyncDone(conn uint64, d *wireSyncDone) {
+	ss := &s.sess
+	c := ss.sync
+	if c == nil || c.conn != conn {
+		s.log.Debug("chatwire: stale sync.done ignored", "conn", conn)
+		return
+	}
+	status := c.outcome(d.Complete)
+	s.release(ss.endSync())
+	s.setPosition()
+	s.setState(func(st *domain.ConnectionState) { st.Sync = status })
+}
+
+// armSyncTimeout starts the wait for the current round's sync.done: a
+// server that never answers must not hold events back forever.
+func (s *ChatWebSocketDataSource) armSyncTimeout() {
+	c, round := s.sess.sync, s.sess.rounds
+	c.stopTimer = s.clock.AfterFunc(s.syncTimeout, func() {
 		select {
 		case s.syncExpired <- round:
-		default: // a stale round is still queued; the pump drops both
+		case <-s.pumpStopped:
 		}
 	})
 }
 
-// stopSyncTimeoutLocked cancels the wait for sync.done. The caller holds mu.
-func (s *ChatWebSocketDataSource) stopSyncTimeoutLocked() {
-	if s.stopSync != nil {
-		s.stopSync()
-		s.stopSync = nil
-	}
-}
-
-// onSyncTimeout gives up on the sync of round: the held events go out in
-// seq order and the history is reported incomplete.
+// onSyncTimeout gives up holding for round: the held events go out in seq
+// order, the status becomes SyncIncomplete, and a late replay is still
+// merged.
 func (s *ChatWebSocketDataSource) onSyncTimeout(round uint64) {
-	s.mu.Lock()
-	if round != s.syncRound || !s.seqs.syncing {
-		s.mu.Unlock()
+	c := s.sess.sync
+	if c == nil || c.round != round || !c.holding {
 		return
 	}
-	s.stopSync = nil
-	s.seqs.endSync()
-	held := s.held
-	s.held = nil
-	s.state.Sync = domain.SyncIncomplete
-	state := s.state
-	s.mu.Unlock()
-	publishHeld(s.hub, held)
-	s.hub.PublishState(state)
+	c.stopTimer = nil
+	c.holding, c.timedOut = false, true
+	s.release(c.takeHeld())
+	s.setState(func(st *domain.ConnectionState) { st.Sync = domain.SyncIncomplete })
 	s.hub.Report(domain.ClassConnection, false, fmt.Errorf("%w after %v", ErrSyncTimeout, s.syncTimeout))
 }
 
 // handleState folds a manager transition into the connection state.
-func (s *ChatWebSocketDataSource) handleState(st network.StateChange) {
-	s.mu.Lock()
-	streams.ApplyStateChange(&s.state, st)
-	state := s.state
-	s.mu.Unlock()
-	s.hub.PublishState(state)
-
-	switch st.State {
-	case network.StateFailed:
-		s.pending.failAll(state.Err)
-		s.hub.Report(domain.ClassConnection, true, state.Err)
+//
+// A failed manager fails every send, and later ones until Connect starts
+// it again, before the state says Failed.
+func (s *ChatWebSocketDataSource) handleState(sc network.StateChange) {
+	err := toDomainError(sc.Err)
+	switch sc.State {
 	case network.StateReconnecting:
-		if st.Err != nil {
-			s.hub.Report(domain.ClassConnection, false, state.Err)
-		}
+		s.ledger.disconnect(sc.Conn)
+	case network.StateFailed:
+		s.ledger.disconnect(sc.Conn)
+		s.ledger.stop(err)
 	}
+	var st domain.ConnectionState
+	s.pub.update(func(p *publishedState) {
+		connstate.Apply(&p.state, sc)
+		p.applied = max(p.applied, sc.Seq)
+		st = p.state
+	})
+	s.hub.PublishState(st)
+	switch {
+	case sc.State == network.StateFailed:
+		s.hub.Report(domain.ClassConnection, true, st.Err)
+	case sc.State == network.StateReconnecting && sc.Err != nil && !normalClose(sc.Err):
+		s.hub.Report(domain.ClassConnection, false, st.Err)
+	}
+}
+
+// normalClose reports whether err is the server closing with 1000 or 1001:
+// a reconnect, not an error.
+func normalClose(err error) bool {
+	var ce *network.CloseError
+	return errors.As(err, &ce) && !ce.Local && (ce.Code == network.CloseNormal || ce.Code == network.CloseGoingAway)
+}
+
+// setState changes the published connection state and publishes it.
+func (s *ChatWebSocketDataSource) setState(change func(*domain.ConnectionState)) {
+	var st domain.ConnectionState
+	s.pub.update(func(p *publishedState) {
+		change(&p.state)
+		st = p.state
+	})
+	s.hub.PublishState(st)
+}
+
+// setPosition publishes the session's position, and records in the store
+// what the app has received.
+func (s *ChatWebSocketDataSource) setPosition() {
+	s.pub.setPosition(s.sess.position())
+	if s.persist != nil {
+		pos := s.sess.durablePosition()
+		s.persist.add(func(b *Batch) { b.Position = &pos })
+	}
+}
+
+// publish sends ev on its stream and records it in the store's cache.
+func (s *ChatWebSocketDataSource) publish(ev domain.Event) {
+	s.hub.Publish(ev)
+	s.cache.record(ev, s.sess.userID)
 }

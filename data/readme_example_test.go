@@ -25,10 +25,13 @@ func Example_embedding() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	src := data.New(data.Options{
+	src, err := data.New(data.Options{
 		BaseURL:     srv.URL,    // the data source dials BaseURL + "/chat"
 		TokenSource: freshToken, // asked again before every reconnect
 	})
+	if err != nil {
+		panic(err) // data.ErrInvalidOptions: a missing or non-ws URL
+	}
 	defer src.Close()
 	msgs := src.Messages(ctx) // subscribe before connecting to miss nothing
 	token, err := freshToken(ctx)
@@ -65,12 +68,15 @@ func Example_embedding() {
 func ExampleChatWebSocketDataSource_Connect_unauthorized() {
 	srv := chattest.NewServer(chattest.Options{})
 	defer srv.Close()
-	src := data.New(data.Options{BaseURL: srv.URL})
+	src, err := data.New(data.Options{BaseURL: srv.URL})
+	if err != nil {
+		panic(err)
+	}
 	defer src.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	err := src.Connect(ctx, "not-a-token")
+	err = src.Connect(ctx, "not-a-token")
 	fmt.Println("unauthorized:", errors.Is(err, domain.ErrUnauthorized))
 	// Output:
 	// unauthorized: true

@@ -2,19 +2,21 @@ package data
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/google/uuid"
-
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/ids"
 )
 
 // SendMessage sends draft and returns the message as the server stored it
-// (its echo). While offline the message waits in the outbox. If ctx ends
-// before the frame is written, the message is guaranteed not sent; if it
-// ends after, an error is returned but the message may still arrive (its
-// echo then appears once on Messages).
+// (its echo from this user with the draft's client id). While offline the
+// message waits in the outbox; after a reconnect it is written again until
+// acknowledged. Every call ends within Options.Connection.OutboxTTL (2m by
+// default), whatever ctx: confirmed, failed (a server error naming it,
+// domain.ErrFrameTooLarge), expired (domain.ErrSendExpired) or cancelled by
+// ctx. A ctx that ends before the message was written guarantees it was not
+// sent; after, the error says it may have been (its echo then appears once
+// on Messages).
 func (s *ChatWebSocketDataSource) SendMessage(ctx context.Context, draft domain.MessageDraft) (domain.Message, error) {
 	out, err := newMessageOut(draft)
 	if err != nil {
@@ -24,32 +26,29 @@ func (s *ChatWebSocketDataSource) SendMessage(ctx context.Context, draft domain.
 	if err != nil {
 		return domain.Message{}, err
 	}
-	if max := s.maxFrameBytes(); max > 0 && int64(len(frame)) > max {
-		return domain.Message{}, fmt.Errorf("%w: message is %d bytes, the server accepts %d", domain.ErrFrameTooLarge, len(frame), max)
+	if err := ctx.Err(); err != nil {
+		return domain.Message{}, err
 	}
-	p, gen, ok := s.pending.add(out.ClientID, frame)
-	if !ok {
-		return domain.Message{}, fmt.Errorf("%w: client id %q is already being sent", domain.ErrInvalidDraft, out.ClientID)
+	s.storeSend(ctx, out, draft)
+	e, err := s.ledger.add(out.ClientID, frame)
+	if err != nil {
+		s.forgetSend(out.ClientID)
+		return domain.Message{}, err
 	}
-	if err := s.mgr.Send(ctx, frame); err != nil {
-		s.pending.remove(p)
-		return domain.Message{}, toDomainError(err)
-	}
-	if s.pending.markWritten(p, gen) {
-		// Written across a reconnect: the copy may have gone to the old socket.
-		_ = s.mgr.Send(ctx, frame)
-	}
+	s.ledger.writeIfOpen(ctx, e)
 	select {
-	case r := <-p.done:
+	case r := <-e.done:
 		return r.msg, r.err
 	case <-ctx.Done():
-		if !s.pending.remove(p) {
-			// Resolved as ctx ended: the result is on its way.
-			r := <-p.done
-			return r.msg, r.err
-		}
-		return domain.Message{}, fmt.Errorf("chatwire: message sent but not confirmed: %w", ctx.Err())
 	}
+	r, ended, maybeSent := s.ledger.cancel(e)
+	switch {
+	case ended:
+		return r.msg, r.err
+	case maybeSent:
+		return domain.Message{}, fmt.Errorf("%w: message sent but not confirmed: %w", ErrUnconfirmed, ctx.Err())
+	}
+	return domain.Message{}, ctx.Err()
 }
 
 // SendTyping reports typing. It is never queued: offline it fails with
@@ -75,29 +74,36 @@ func (s *ChatWebSocketDataSource) MarkRead(ctx context.Context, conversationID, 
 	if err != nil {
 		return err
 	}
+	if err := s.checkFrameSize(frame); err != nil {
+		return err
+	}
 	return toDomainError(s.mgr.Send(ctx, frame))
 }
 
 // SendCallSignal sends a call action or signalling payload. It waits in the
 // outbox while offline (a ring timeout upstream bounds how long that matters).
 func (s *ChatWebSocketDataSource) SendCallSignal(ctx context.Context, sig domain.CallSignal) error {
-	if sig.CallID == "" {
-		return fmt.Errorf("%w: missing call id", domain.ErrInvalidDraft)
+	if err := sig.Validate(); err != nil {
+		return err
 	}
 	w := wireCall{CallID: sig.CallID, Reason: sig.Reason}
 	switch sig.Kind {
 	case domain.SignalInvite:
-		w.ConversationID, w.CalleeIDs, w.Media = sig.ConversationID, sig.CalleeIDs, string(sig.Media)
-	case domain.SignalAccept, domain.SignalReject, domain.SignalCancel, domain.SignalEnd:
+		media := sig.Media
+		if media == "" {
+			media = domain.MediaAudio
+		}
+		w.ConversationID, w.CalleeIDs, w.Media = sig.ConversationID, sig.CalleeIDs, string(media)
 	case domain.SignalOffer, domain.SignalAnswer:
 		w.To, w.SDP = sig.To, sig.Signal
 	case domain.SignalICECandidate:
 		w.To, w.Candidate = sig.To, sig.Signal
-	default:
-		return fmt.Errorf("%w: unknown call signal %q", domain.ErrInvalidDraft, sig.Kind)
 	}
 	frame, err := s.encode(callTypePrefix+string(sig.Kind), w)
 	if err != nil {
+		return err
+	}
+	if err := s.checkFrameSize(frame); err != nil {
 		return err
 	}
 	return toDomainError(s.mgr.Send(ctx, frame))
@@ -111,10 +117,12 @@ func (s *ChatWebSocketDataSource) encode(typ string, payload any) ([]byte, error
 	return frame, nil
 }
 
-func (s *ChatWebSocketDataSource) maxFrameBytes() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.maxFrame
+// checkFrameSize fails a frame over the server's announced limit.
+func (s *ChatWebSocketDataSource) checkFrameSize(frame []byte) error {
+	if max := s.ledger.maxFrameBytes(); max > 0 && int64(len(frame)) > max {
+		return tooLarge(len(frame), max)
+	}
+	return nil
 }
 
 // messageOut is the payload of an outbound chat.message.
@@ -127,26 +135,17 @@ type messageOut struct {
 	Attachments    []wireAttachment `json:"attachments,omitempty"`
 }
 
-var errEmptyMessage = errors.New("content and attachments are both empty")
-
 func newMessageOut(d domain.MessageDraft) (messageOut, error) {
-	switch {
-	case d.ConversationID == "":
-		return messageOut{}, fmt.Errorf("%w: missing conversation id", domain.ErrInvalidDraft)
-	case d.Content == "" && len(d.Attachments) == 0:
-		return messageOut{}, fmt.Errorf("%w: %w", domain.ErrInvalidDraft, errEmptyMessage)
+	if err := d.Validate(); err != nil {
+		return messageOut{}, err
 	}
 	kind := d.Kind
-	switch kind {
-	case "":
+	if kind == "" {
 		kind = domain.KindText
-	case domain.KindText, domain.KindImage, domain.KindFile, domain.KindSystem:
-	default:
-		return messageOut{}, fmt.Errorf("%w: unknown kind %q", domain.ErrInvalidDraft, kind)
 	}
 	out := messageOut{ClientID: d.ClientID, ConversationID: d.ConversationID, Content: d.Content, Kind: string(kind), ReplyTo: d.ReplyTo}
 	if out.ClientID == "" {
-		out.ClientID = uuid.NewString()
+		out.ClientID = ids.New()
 	}
 	for _, a := range d.Attachments {
 		out.Attachments = append(out.Attachments, wireAttachment{URL: a.URL, Name: a.Name, MIME: a.MIME, Size: a.Size})

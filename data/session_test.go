@@ -51,7 +51,7 @@ func TestResumeFromSeqBeyondTheServerFollowsTheServer(t *testing.T) {
 	if err := srv.CreateConversation("general", "", "alice", "bob"); err != nil {
 		t.Fatal(err)
 	}
-	alice := newSource(t, srv, "alice", func(o *data.Options) { o.ResumeFromSeq = 100 })
+	alice := newSource(t, srv, "alice", func(o *data.Options) { o.Resume = domain.Position{Seq: 100} })
 	states, msgs := alice.ConnectionStates(t.Context()), alice.Messages(t.Context())
 	ctx := t.Context()
 	if err := alice.Connect(ctx, srv.IssueToken("alice")); err != nil {

@@ -24,13 +24,16 @@ func ExampleNew_coderws() {
 	}
 
 	var dials atomic.Int32
-	src := data.New(data.Options{
+	src, err := data.New(data.Options{
 		BaseURL: srv.URL,
 		Transport: func() network.WebSocketClient {
 			dials.Add(1)
 			return coderws.NewClient(coderws.Options{})
 		},
 	})
+	if err != nil {
+		panic(err)
+	}
 	defer src.Close()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

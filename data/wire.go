@@ -100,6 +100,7 @@ type wireSessionReady struct {
 	HeartbeatIntervalMS int64  `json:"heartbeat_interval_ms,omitempty"`
 	MaxFrameBytes       int64  `json:"max_frame_bytes,omitempty"`
 	LastSeq             int64  `json:"last_seq"`
+	Epoch               string `json:"epoch,omitempty"`
 }
 
 type wireTyping struct {
@@ -161,7 +162,8 @@ type wireError struct {
 }
 
 type wireSync struct {
-	Since int64 `json:"since"`
+	Since int64  `json:"since"`
+	Epoch string `json:"epoch,omitempty"`
 }
 
 type wireReadOut struct {

@@ -20,8 +20,10 @@ import "context"
 // nothing more is sent on any stream.
 type ChatWebSocketDataSource interface {
 	// Connect opens the session with accessToken and waits until it is
-	// connected, has failed, or ctx ends. Later reconnects ask the
-	// configured token source for a fresh token.
+	// connected, has failed, or ctx ends. An empty accessToken makes the
+	// data source ask its configured token source for this first token
+	// too, so an app gives its TokenSource once, to the data source. Later
+	// reconnects ask the token source for a fresh token.
 	Connect(ctx context.Context, accessToken string) error
 	// Close ends the session, waits for its goroutines and closes every
 	// stream. Idempotent.

@@ -16,8 +16,9 @@ var (
 	ErrOutboxFull    = errors.New("chatwire: outbox full")
 	ErrSendExpired   = errors.New("chatwire: send expired before it could be written")
 	ErrMalformed     = errors.New("chatwire: malformed frame")
-	ErrInvalidDraft  = errors.New("chatwire: invalid message draft")
-	ErrUnsupported   = errors.New("chatwire: not supported by this backend")
+	// ErrInvalidDraft: a MessageDraft or CallSignal failed its Validate.
+	ErrInvalidDraft = errors.New("chatwire: invalid draft")
+	ErrUnsupported  = errors.New("chatwire: not supported by this backend")
 )
 
 // ErrorClass says which part of the session an asynchronous error concerns.
@@ -32,6 +33,9 @@ const (
 	ClassDecode
 	// ClassSend: a send failed (the server answered with an error, or it expired).
 	ClassSend
+	// ClassStorage: the durable store failed (disk full, read-only); the
+	// session goes on in memory.
+	ClassStorage
 )
 
 func (c ErrorClass) String() string {
@@ -44,6 +48,8 @@ func (c ErrorClass) String() string {
 		return "decode"
 	case ClassSend:
 		return "send"
+	case ClassStorage:
+		return "storage"
 	}
 	return "unknown"
 }

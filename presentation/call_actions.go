@@ -2,11 +2,11 @@ package presentation
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/ids"
 )
 
 // Call places a call to calleeIDs in a conversation: the snapshot becomes
@@ -16,18 +16,13 @@ import (
 // ErrCallInProgress while another call rings or is active. An empty media
 // means audio.
 func (n *CallNotifier) Call(ctx context.Context, conversationID string, calleeIDs []string, media domain.Media) (Call, error) {
-	if conversationID == "" {
-		return Call{}, fmt.Errorf("%w: empty conversation id", ErrInvalidArgument)
-	}
-	if len(calleeIDs) == 0 || slices.Contains(calleeIDs, "") {
-		return Call{}, fmt.Errorf("%w: a call needs callee ids, none empty", ErrInvalidArgument)
-	}
-	switch media {
-	case "":
+	if media == "" {
 		media = domain.MediaAudio
-	case domain.MediaAudio, domain.MediaVideo:
-	default:
-		return Call{}, fmt.Errorf("%w: unknown media %q", ErrInvalidArgument, media)
+	}
+	invite := domain.CallSignal{Kind: domain.SignalInvite, CallID: ids.New(),
+		ConversationID: conversationID, CalleeIDs: slices.Clone(calleeIDs), Media: media}
+	if err := invite.Validate(); err != nil {
+		return Call{}, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
 	if n.run.isClosed() {
 		return Call{}, domain.ErrClosed
@@ -38,16 +33,14 @@ func (n *CallNotifier) Call(ctx context.Context, conversationID string, calleeID
 		n.mu.Unlock()
 		return Call{}, ErrCallInProgress
 	}
-	c := Call{Phase: CallOutgoingRinging, ID: newID(), ConversationID: conversationID, CallerID: self,
+	c := Call{Phase: CallOutgoingRinging, ID: invite.CallID, ConversationID: conversationID, CallerID: self,
 		CalleeIDs: slices.Clone(calleeIDs), Media: media, Outgoing: true, RingingSince: n.run.now()}
-	n.seen.add(c.ID)
+	n.seen.Add(c.ID)
 	n.startRing(c.ID)
 	n.setLocked(c)
 	n.mu.Unlock()
 
-	err := n.src.SendCallSignal(ctx, domain.CallSignal{Kind: domain.SignalInvite, CallID: c.ID,
-		ConversationID: conversationID, CalleeIDs: slices.Clone(calleeIDs), Media: media})
-	if err != nil {
+	if err := n.src.SendCallSignal(ctx, invite); err != nil {
 		n.failIf(c.ID, CallOutgoingRinging, err)
 		return n.Value(), fmt.Errorf("presentation: call invite: %w", err)
 	}
@@ -62,8 +55,9 @@ func (n *CallNotifier) Accept(ctx context.Context, callID string) error {
 	}
 	n.mu.Lock()
 	n.accepting = callID // the server echoes call.accepted to this user too
+	conv := n.cur.ConversationID
 	n.mu.Unlock()
-	err := n.src.SendCallSignal(ctx, domain.CallSignal{Kind: domain.SignalAccept, CallID: callID})
+	err := n.src.SendCallSignal(ctx, domain.CallSignal{Kind: domain.SignalAccept, CallID: callID, ConversationID: conv})
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.accepting = ""
@@ -71,8 +65,8 @@ func (n *CallNotifier) Accept(ctx context.Context, callID string) error {
 		return fmt.Errorf("presentation: call accept: %w", err)
 	}
 	switch {
-	case n.cur.ID == callID && n.cur.Phase == CallActive:
-		return nil // the echo came first
+	case n.cur.ID == callID && !n.cur.AnsweredAt.IsZero():
+		return nil // the echo came first (and the call may have ended since)
 	case n.cur.ID != callID || n.cur.Phase != CallIncomingRinging:
 		return fmt.Errorf("%w: the call ended while it was being accepted", ErrNoSuchCall)
 	}
@@ -120,12 +114,6 @@ func (n *CallNotifier) Signal(ctx context.Context, kind domain.CallSignalKind, t
 	default:
 		return fmt.Errorf("%w: %q is not a signalling kind", ErrInvalidArgument, kind)
 	}
-	if to == "" {
-		return fmt.Errorf("%w: empty recipient", ErrInvalidArgument)
-	}
-	if !json.Valid(payload) {
-		return fmt.Errorf("%w: signal payload is not valid json", ErrInvalidArgument)
-	}
 	if n.run.isClosed() {
 		return domain.ErrClosed
 	}
@@ -135,8 +123,11 @@ func (n *CallNotifier) Signal(ctx context.Context, kind domain.CallSignalKind, t
 	if !c.Phase.InProgress() {
 		return fmt.Errorf("%w: no call in progress", ErrNoSuchCall)
 	}
-	err := n.src.SendCallSignal(ctx, domain.CallSignal{Kind: kind, CallID: c.ID, To: to, Signal: slices.Clone(payload)})
-	if err != nil {
+	sig := domain.CallSignal{Kind: kind, CallID: c.ID, ConversationID: c.ConversationID, To: to, Signal: slices.Clone(payload)}
+	if err := sig.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	}
+	if err := n.src.SendCallSignal(ctx, sig); err != nil {
 		return fmt.Errorf("presentation: call signal: %w", err)
 	}
 	return nil
@@ -170,11 +161,15 @@ func (n *CallNotifier) phaseOf(callID string) CallPhase {
 func (n *CallNotifier) finish(ctx context.Context, callID string, kind domain.CallSignalKind, phase CallPhase, reason string) error {
 	self := n.self()
 	n.mu.Lock()
-	if n.cur.ID == callID && n.cur.Phase.InProgress() {
-		n.setLocked(ended(n.cur, phase, n.run.now(), self, reason))
+	var conv string
+	if n.cur.ID == callID {
+		conv = n.cur.ConversationID
+		if n.cur.Phase.InProgress() {
+			n.setLocked(ended(n.cur, phase, n.run.now(), self, reason))
+		}
 	}
 	n.mu.Unlock()
-	if err := n.src.SendCallSignal(ctx, domain.CallSignal{Kind: kind, CallID: callID, Reason: reason}); err != nil {
+	if err := n.src.SendCallSignal(ctx, domain.CallSignal{Kind: kind, CallID: callID, ConversationID: conv, Reason: reason}); err != nil {
 		return fmt.Errorf("presentation: call %s: %w", kind, err)
 	}
 	return nil

@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/fanout"
+	"github.com/chatwire/chatwire/internal/recent"
 )
 
 // Call timing and buffering defaults.
 const (
-	DefaultRingTimeout  = 45 * time.Second
-	DefaultSignalBuffer = 256
+	DefaultRingTimeout = 45 * time.Second
 )
 
 // Reasons the CallNotifier itself gives for how a call ended.
@@ -111,14 +112,14 @@ type CallOptions struct {
 	// timeout's cancel, a busy reject, glare resolution). Zero means
 	// DefaultSendTimeout.
 	SendTimeout time.Duration
-	// SignalBuffer is the buffer of each Signals subscription; a subscriber
-	// that falls this far behind is cut off (its channel closes). Zero
-	// means DefaultSignalBuffer.
-	SignalBuffer int
 	// Clock runs the ring timer. Nil means the wall clock.
 	Clock domain.Clock
+	// OnResync is called, on the notifier's goroutine, each time the
+	// notifier was cut off from the Calls stream and followed it again.
+	// Nil means nobody is told; NewNotifiers tells the connection notifier.
+	OnResync func(Resync)
 	// Logger receives failures of the signals the notifier sends by itself
-	// and Signals subscribers cut off for falling behind. Nil means silent.
+	// and Signals subscribers cut off for not reading. Nil means silent.
 	Logger *slog.Logger
 }
 
@@ -145,15 +146,16 @@ type CallNotifier struct {
 	opts    CallOptions
 	run     *runner
 	st      *store[Call]
-	signals *fanout[domain.CallEvent]
+	ev      *fanout.Fanout[CallPhaseEvent]
+	signals *fanout.Fanout[domain.CallEvent]
 	log     *slog.Logger
 
 	mu         sync.Mutex // guards what follows and orders snapshot updates
 	cur        Call
 	stopRing   func()
 	rejectedBy []string
-	accepting  string     // the call Accept is answering, whose echo is ours
-	seen       *recentSet // call ids already handled
+	accepting  string      // the call Accept is answering, whose echo is ours
+	seen       *recent.Set // call ids already handled
 }
 
 // NewCallNotifier starts following src's call events.
@@ -164,14 +166,13 @@ func NewCallNotifier(src domain.ChatWebSocketDataSource, opts CallOptions) *Call
 	if opts.SendTimeout <= 0 {
 		opts.SendTimeout = DefaultSendTimeout
 	}
-	if opts.SignalBuffer <= 0 {
-		opts.SignalBuffer = DefaultSignalBuffer
-	}
 	n := &CallNotifier{src: src, opts: opts, run: newRunner(opts.Clock), st: newStore(Call{}),
-		signals: newFanout[domain.CallEvent](opts.SignalBuffer), stopRing: func() {},
-		seen: newRecentSet(1024), log: loggerOr(opts.Logger)}
-	ctx, release := n.run.context(0)
-	followOne(n.run, release, src.Calls(ctx), n.handle)
+		ev: newEvents[CallPhaseEvent](opts.Clock), stopRing: func() {}, seen: recent.New(1024), log: loggerOr(opts.Logger)}
+	n.signals = fanout.New[domain.CallEvent](fanout.Options{Clock: opts.Clock, OnCutOff: func() {
+		n.log.Warn("presentation: call signal subscriber stopped reading, cut off")
+	}})
+	follow(followLoop{n.run, src, "calls", opts.OnResync},
+		eventFeed(src, "Calls", src.Calls, n.handle), feed[struct{}]{})
 	return n
 }
 
@@ -184,19 +185,29 @@ func (n *CallNotifier) Value() Call { return n.st.value() }
 func (n *CallNotifier) Changes(ctx context.Context) <-chan Call { return n.st.changes(ctx) }
 
 // Signals returns the offer, answer and ICE candidate events of the current
-// call, in order, for a WebRTC layer. Unlike Changes nothing is replaced:
-// a subscriber that falls SignalBuffer behind is cut off. The channel
-// closes when ctx ends or the notifier closes.
+// call, in order, for a WebRTC layer. Unlike Changes nothing is replaced
+// or lost: a subscriber that keeps reading gets every event; one that
+// leaves an event untaken for 30 s has stopped reading and is cut off (its
+// channel closes, and it is logged). The channel closes when ctx ends or
+// the notifier closes.
 func (n *CallNotifier) Signals(ctx context.Context) <-chan domain.CallEvent {
-	return n.signals.subscribe(ctx)
+	return n.signals.Subscribe(ctx)
 }
 
+// Events returns every change from now on, one event each: a new call
+// ("incoming call from bob") or the current one moving on ("call
+// ended"). See the package doc for ordering and for a subscriber that
+// stops reading.
+func (n *CallNotifier) Events(ctx context.Context) <-chan CallPhaseEvent { return n.ev.Subscribe(ctx) }
+
 // Close stops following the data source, cancels the ring timer (nothing
-// is sent) and closes every Changes and Signals channel. Idempotent.
+// is sent) and closes every Changes, Events and Signals channel.
+// Idempotent.
 func (n *CallNotifier) Close() {
 	n.run.close()
 	n.st.close()
-	n.signals.close()
+	n.ev.Close()
+	n.signals.Close()
 }
 
 // handle runs one call event through the state machine.
@@ -210,9 +221,7 @@ func (n *CallNotifier) handle(ev domain.CallEvent) {
 		n.mu.Lock()
 		if ev.CallID == n.cur.ID && n.cur.Phase.InProgress() {
 			ev.Signal = slices.Clone(ev.Signal)
-			if cut := n.signals.publish(ev); cut > 0 {
-				n.log.Warn("presentation: call signal subscriber too slow, cut off", "call_id", ev.CallID, "subscribers", cut)
-			}
+			n.signals.Publish(ev)
 		}
 		n.mu.Unlock()
 	case domain.CallIncoming:
@@ -286,7 +295,7 @@ func (n *CallNotifier) incoming(ev domain.CallEvent, self string) {
 		return // this user's own call, seen from another device
 	}
 	n.mu.Lock()
-	if !n.seen.add(ev.CallID) || ev.CallID == n.cur.ID {
+	if !n.seen.Add(ev.CallID) || ev.CallID == n.cur.ID {
 		n.mu.Unlock()
 		return // a replay
 	}
@@ -298,23 +307,17 @@ func (n *CallNotifier) incoming(ev domain.CallEvent, self string) {
 		n.mu.Unlock()
 		return // this side's call wins; the caller drops theirs
 	case glare:
-		lost := c.ID
 		now := n.run.now()
 		won := callFromIncoming(ev, now)
 		won.Phase, won.AnsweredAt = CallActive, now
 		n.setLocked(won)
 		n.mu.Unlock()
-		ctx, release := n.run.context(n.opts.SendTimeout)
-		defer release()
-		n.send(ctx, domain.CallSignal{Kind: domain.SignalCancel, CallID: lost, Reason: ReasonGlare})
-		if err := n.send(ctx, domain.CallSignal{Kind: domain.SignalAccept, CallID: won.ID}); err != nil {
-			n.failIf(won.ID, CallActive, err)
-		}
+		n.sendAside(
+			domain.CallSignal{Kind: domain.SignalCancel, CallID: c.ID, ConversationID: c.ConversationID, Reason: ReasonGlare},
+			domain.CallSignal{Kind: domain.SignalAccept, CallID: won.ID, ConversationID: won.ConversationID})
 	case c.Phase.InProgress():
 		n.mu.Unlock()
-		ctx, release := n.run.context(n.opts.SendTimeout)
-		defer release()
-		n.send(ctx, domain.CallSignal{Kind: domain.SignalReject, CallID: ev.CallID, Reason: ReasonBusy})
+		n.sendAside(domain.CallSignal{Kind: domain.SignalReject, CallID: ev.CallID, ConversationID: ev.ConversationID, Reason: ReasonBusy})
 	default:
 		n.startRing(ev.CallID) // before publishing: whoever sees the ringing call sees its timer
 		n.setLocked(callFromIncoming(ev, n.run.now()))
@@ -358,18 +361,28 @@ func (n *CallNotifier) ringOut(id string) {
 	}
 	n.setLocked(ended(c, CallCancelled, now, c.CallerID, ReasonTimeout))
 	n.mu.Unlock()
-	ctx, release := n.run.context(n.opts.SendTimeout)
-	defer release()
-	n.send(ctx, domain.CallSignal{Kind: domain.SignalCancel, CallID: id, Reason: ReasonTimeout})
+	n.sendAside(domain.CallSignal{Kind: domain.SignalCancel, CallID: id, ConversationID: c.ConversationID, Reason: ReasonTimeout})
 }
 
-// send sends a signal the notifier decided on by itself, logging a failure.
-func (n *CallNotifier) send(ctx context.Context, s domain.CallSignal) error {
-	err := n.src.SendCallSignal(ctx, s)
-	if err != nil {
-		n.log.Warn("presentation: call signal not sent", "kind", string(s.Kind), "call_id", s.CallID, "err", err)
-	}
-	return err
+// sendAside sends, in order and on a goroutine of its own (the follow
+// goroutine and the clock's never wait for a send), signals the notifier
+// decided on by itself, each within SendTimeout. A failure is logged; a
+// failed accept ends the call it answered with ReasonSendFailed.
+func (n *CallNotifier) sendAside(signals ...domain.CallSignal) {
+	n.run.goFunc(func(<-chan struct{}) {
+		for _, s := range signals {
+			ctx, release := n.run.context(n.opts.SendTimeout)
+			err := n.src.SendCallSignal(ctx, s)
+			release()
+			if err == nil {
+				continue
+			}
+			n.log.Warn("presentation: call signal not sent", "kind", string(s.Kind), "call_id", s.CallID, "err", err)
+			if s.Kind == domain.SignalAccept {
+				n.failIf(s.CallID, CallActive, err)
+			}
+		}
+	})
 }
 
 // failIf ends call id with err if it is still in phase.
@@ -394,8 +407,14 @@ func (n *CallNotifier) setLocked(c Call) {
 		n.stopRing()
 		n.stopRing = func() {}
 	}
+	prev := CallIdle
+	if c.ID == n.cur.ID {
+		prev = n.cur.Phase
+	}
 	n.cur = c
-	n.st.set(c)
+	updateEmitting(n.st, n.ev, func(Call) (Call, []CallPhaseEvent, bool) {
+		return c, []CallPhaseEvent{{Call: c, Previous: prev}}, true
+	})
 }
 
 func (n *CallNotifier) self() string {

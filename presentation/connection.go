@@ -7,19 +7,18 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/fanout"
 )
 
-// TokenSource returns an access token. It is called on the caller's
-// goroutine of Start and must honour ctx.
-type TokenSource func(ctx context.Context) (string, error)
-
-// ConnectionOptions configure a ConnectionNotifier. The zero value is usable
-// except that Start then fails with ErrNoTokenSource.
+// ConnectionOptions configure a ConnectionNotifier. The zero value is ready
+// to use.
 type ConnectionOptions struct {
-	// TokenSource gives the token Start connects with. Nil means Start
-	// returns ErrNoTokenSource. Later reconnects use the data source's own
-	// token source.
-	TokenSource TokenSource
+	// TokenSource, if set, gives the token Start connects with. Nil (the
+	// usual) leaves tokens to the data source: Start connects with an empty
+	// token, and the data source asks the token source it was built with,
+	// as it does before every reconnect. Set it only for a data source
+	// built without one.
+	TokenSource domain.TokenSource
 	// Clock stamps snapshots. Nil means the wall clock.
 	Clock domain.Clock
 }
@@ -45,6 +44,12 @@ type Connection struct {
 	// UserID and SessionID are what the server said at session start.
 	UserID    string
 	SessionID string
+	// Resync is the last time a notifier was cut off from one of the data
+	// source's streams and followed it again (nil if never). When
+	// Resync.Complete is false that notifier may lack events: refetch over
+	// the app's HTTP API. Resyncs counts them.
+	Resync  *Resync
+	Resyncs int
 	// At is when this snapshot was made.
 	At time.Time
 }
@@ -64,19 +69,27 @@ type ConnectionNotifier struct {
 	opts ConnectionOptions
 	run  *runner
 	st   *store[Connection]
+	ev   *fanout.Fanout[ConnectionEvent]
 }
 
 // NewConnectionNotifier starts following src. It does not connect: call
 // Start for that.
 func NewConnectionNotifier(src domain.ChatWebSocketDataSource, opts ConnectionOptions) *ConnectionNotifier {
-	n := &ConnectionNotifier{src: src, opts: opts, run: newRunner(opts.Clock)}
+	n := &ConnectionNotifier{src: src, opts: opts, run: newRunner(opts.Clock), ev: newEvents[ConnectionEvent](opts.Clock)}
 	n.st = newStore(n.fromState(Connection{}, src.ConnectionState()))
-	ctx, release := n.run.context(0)
-	follow(n.run, release,
-		src.ConnectionStates(ctx), func(s domain.ConnectionState) {
-			n.st.update(func(c Connection) (Connection, bool) { return n.fromState(c, s), true })
+	states := feed[domain.ConnectionState]{stream: "ConnectionStates", subscribe: src.ConnectionStates,
+		handle: func(s domain.ConnectionState) {
+			n.update(func(c Connection) (Connection, bool) { return n.fromState(c, s), true })
 		},
-		src.Errors(ctx), func(err error) { n.setErr(classify(err, false)) })
+		// Only the latest state matters.
+		catchUp: func(domain.ConnectionState) ([]domain.ConnectionState, bool) {
+			return []domain.ConnectionState{src.ConnectionState()}, true
+		}}
+	errs := feed[error]{stream: "Errors", subscribe: src.Errors,
+		handle: func(err error) { n.setErr(classify(err, false)) },
+		// Errors are reports, not history: the state holds the latest.
+		catchUp: func(error) ([]error, bool) { return nil, true }}
+	follow(followLoop{n.run, src, "connection", n.NoteResync}, states, errs)
 	return n
 }
 
@@ -90,18 +103,16 @@ func (n *ConnectionNotifier) Changes(ctx context.Context) <-chan Connection {
 	return n.st.changes(ctx)
 }
 
-// Start asks the token source for a token and connects the data source
-// with it, waiting until it is connected, has failed or ctx ends. A failure
-// is returned and also recorded in the snapshot (a token source failure and
-// an unauthorized token are fatal).
+// Start connects the data source, waiting until it is connected, has
+// failed or ctx ends. The token comes from the data source's own token
+// source (or ConnectionOptions.TokenSource when set). A failure is returned
+// and also recorded in the snapshot (a token source failure and an
+// unauthorized token are fatal).
 func (n *ConnectionNotifier) Start(ctx context.Context) error {
 	if n.run.isClosed() {
 		return domain.ErrClosed
 	}
-	if n.opts.TokenSource == nil {
-		return ErrNoTokenSource
-	}
-	n.st.update(func(c Connection) (Connection, bool) {
+	n.update(func(c Connection) (Connection, bool) {
 		if c.Status == domain.Connected || c.Status == domain.Connecting {
 			return c, false
 		}
@@ -109,11 +120,11 @@ func (n *ConnectionNotifier) Start(ctx context.Context) error {
 		c.At = n.run.now()
 		return c, true
 	})
-	token, err := n.opts.TokenSource(ctx)
+	token, err := n.token(ctx)
 	if err != nil {
 		e := &domain.Error{Class: domain.ClassConnection, Fatal: ctx.Err() == nil,
 			Err: fmt.Errorf("presentation: token source: %w", err)}
-		n.st.update(func(c Connection) (Connection, bool) {
+		n.update(func(c Connection) (Connection, bool) {
 			c.Status = domain.Disconnected
 			if e.Fatal {
 				c.Status = domain.Failed
@@ -127,7 +138,7 @@ func (n *ConnectionNotifier) Start(ctx context.Context) error {
 	if err := n.src.Connect(ctx, token); err != nil {
 		e := classify(err, errors.Is(err, domain.ErrUnauthorized))
 		st := n.src.ConnectionState()
-		n.st.update(func(c Connection) (Connection, bool) {
+		n.update(func(c Connection) (Connection, bool) {
 			c = n.fromState(c, st)
 			if e.Fatal {
 				c.Status = domain.Failed
@@ -140,15 +151,57 @@ func (n *ConnectionNotifier) Start(ctx context.Context) error {
 		return fmt.Errorf("presentation: connect: %w", err)
 	}
 	st := n.src.ConnectionState()
-	n.st.update(func(c Connection) (Connection, bool) { return n.fromState(c, st), true })
+	n.update(func(c Connection) (Connection, bool) { return n.fromState(c, st), true })
 	return nil
 }
 
-// Close stops following the data source and closes every Changes channel.
-// It does not close the data source. Idempotent.
+// token returns the token to connect with: "" (the data source asks its
+// own token source), or ConnectionOptions.TokenSource's.
+func (n *ConnectionNotifier) token(ctx context.Context) (string, error) {
+	if n.opts.TokenSource == nil {
+		return "", nil
+	}
+	return n.opts.TokenSource(ctx)
+}
+
+// Events returns every change from now on: status changes, errors,
+// catch-up changes and resyncs. See the package doc for ordering and for a
+// subscriber that stops reading.
+func (n *ConnectionNotifier) Events(ctx context.Context) <-chan ConnectionEvent {
+	return n.ev.Subscribe(ctx)
+}
+
+// Close stops following the data source and closes every Changes and
+// Events channel. It does not close the data source. Idempotent.
 func (n *ConnectionNotifier) Close() {
 	n.run.close()
 	n.st.close()
+	n.ev.Close()
+}
+
+// update changes the snapshot with f and publishes the events of the
+// change.
+func (n *ConnectionNotifier) update(f func(Connection) (Connection, bool)) {
+	updateEmitting(n.st, n.ev, func(old Connection) (Connection, []ConnectionEvent, bool) {
+		c, changed := f(old)
+		if !changed {
+			return old, nil, false
+		}
+		var events []ConnectionEvent
+		if c.Status != old.Status {
+			events = append(events, ConnectionEvent{Kind: ConnectionStatusChanged, Connection: c, Previous: old.Status})
+		}
+		if c.Err != nil && c.Err != old.Err {
+			events = append(events, ConnectionEvent{Kind: ConnectionError, Connection: c})
+		}
+		if c.Sync != old.Sync || c.SyncIncomplete != old.SyncIncomplete {
+			events = append(events, ConnectionEvent{Kind: ConnectionSyncChanged, Connection: c})
+		}
+		if c.Resyncs != old.Resyncs {
+			events = append(events, ConnectionEvent{Kind: ConnectionResynced, Connection: c})
+		}
+		return c, events, true
+	})
 }
 
 // fromState folds a data source state into c.
@@ -182,8 +235,19 @@ func (n *ConnectionNotifier) fromState(c Connection, s domain.ConnectionState) C
 	return c
 }
 
+// NoteResync records r in the snapshot. NewNotifiers passes it as every
+// notifier's OnResync; call it from the OnResync of a notifier built on
+// its own to have it shown here too. Safe for concurrent use.
+func (n *ConnectionNotifier) NoteResync(r Resync) {
+	n.update(func(c Connection) (Connection, bool) {
+		c.Resync, c.Resyncs = &r, c.Resyncs+1
+		c.At = n.run.now()
+		return c, true
+	})
+}
+
 func (n *ConnectionNotifier) setErr(e *domain.Error) {
-	n.st.update(func(c Connection) (Connection, bool) {
+	n.update(func(c Connection) (Connection, bool) {
 		c.Err = mergeErr(c.Err, e)
 		c.At = n.run.now()
 		return c, true

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/domain/domaintest"
 	"go.uber.org/mock/gomock"
 )
 
@@ -48,17 +49,37 @@ func TestConnectionStartConnectsWithToken(t *testing.T) {
 	}
 }
 
+// The token is given once, to the data source: Start without a token
+// source of its own connects with an empty token, which makes the data
+// source ask its token source.
+func TestConnectionStartLeavesTokensToTheDataSource(t *testing.T) {
+	asked := 0
+	src := domaintest.NewSource(domaintest.Options{UserID: me,
+		TokenSource: func(context.Context) (string, error) { asked++; return "from-the-source", nil }})
+	defer src.Close()
+	n := NewConnectionNotifier(src, ConnectionOptions{})
+	defer n.Close()
+	if err := n.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := src.Tokens(); len(got) != 1 || got[0] != "from-the-source" || asked != 1 {
+		t.Fatalf("connected with %q (the source asked %d times)", got, asked)
+	}
+	if v := n.Value(); v.Status != domain.Connected || v.UserID != me {
+		t.Fatalf("after Start: %+v", v)
+	}
+}
+
 func TestConnectionStartFailures(t *testing.T) {
 	tokenErr := errors.New("refresh failed")
 	tests := []struct {
 		name       string
-		tokens     TokenSource
+		tokens     domain.TokenSource
 		connectErr error
 		wantIs     error
 		wantStatus domain.ConnectionStatus
 		wantFatal  bool
 	}{
-		{name: "no token source", wantIs: ErrNoTokenSource, wantStatus: domain.Disconnected},
 		{name: "token source fails", tokens: func(context.Context) (string, error) { return "", tokenErr },
 			wantIs: tokenErr, wantStatus: domain.Failed, wantFatal: true},
 		{name: "unauthorized", tokens: func(context.Context) (string, error) { return "bad", nil },
@@ -82,9 +103,6 @@ func TestConnectionStartFailures(t *testing.T) {
 			v := n.Value()
 			if v.Status != tt.wantStatus {
 				t.Fatalf("status = %s, want %s", v.Status, tt.wantStatus)
-			}
-			if tt.wantIs == ErrNoTokenSource {
-				return
 			}
 			if v.Err == nil || v.Err.Fatal != tt.wantFatal || v.ShowDialog() != tt.wantFatal {
 				t.Fatalf("err = %+v, want fatal=%v", v.Err, tt.wantFatal)

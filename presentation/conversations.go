@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/fanout"
+	"github.com/chatwire/chatwire/internal/recent"
 )
 
 // Conversation is one entry of the conversation list.
@@ -18,7 +21,8 @@ type Conversation struct {
 	// LastMessage is the preview: the newest message known; nil if none.
 	LastMessage *domain.Message
 	// UnreadCount is the server's count when it sent one, plus the
-	// messages from others that arrived since; MarkRead resets it.
+	// messages from others that arrived since; MarkRead lowers it at once
+	// and the server's next count replaces it.
 	UnreadCount int
 	// LastActivity is the newest of the last message's time and the
 	// conversation's update time (or when it was first seen).
@@ -59,6 +63,10 @@ type ConversationsOptions struct {
 	// Clock dates conversations that arrive without a time. Nil means the
 	// wall clock.
 	Clock domain.Clock
+	// OnResync is called, on the notifier's goroutine, each time the
+	// notifier was cut off from a stream and followed it again. Nil means
+	// nobody is told; NewNotifiers tells the connection notifier.
+	OnResync func(Resync)
 }
 
 // ConversationsNotifier holds the conversation list: conversations sorted
@@ -79,15 +87,31 @@ type ConversationsNotifier struct {
 	opts ConversationsOptions
 	run  *runner
 	st   *store[Conversations]
-	seen *recentSet // message ids already counted; pump goroutine only
+	ev   *fanout.Fanout[ConversationEvent]
+
+	mu     sync.Mutex  // guards seen and unread; taken before the store's lock
+	seen   *recent.Set // message ids already counted
+	unread *unreadBook
 }
 
 // NewConversationsNotifier starts following src.
 func NewConversationsNotifier(src domain.ChatWebSocketDataSource, opts ConversationsOptions) *ConversationsNotifier {
+	return newConversationsNotifier(src, opts, true)
+}
+
+// newConversationsNotifier follows src's conversation updates and, when
+// followMessages is set, its messages; otherwise the messages come from
+// the messages notifier (NewNotifiers) through receive.
+func newConversationsNotifier(src domain.ChatWebSocketDataSource, opts ConversationsOptions, followMessages bool) *ConversationsNotifier {
 	n := &ConversationsNotifier{src: src, opts: opts, run: newRunner(opts.Clock),
-		st: newStore(Conversations{}), seen: newRecentSet(4096)}
-	ctx, release := n.run.context(0)
-	follow(n.run, release, src.ConversationUpdates(ctx), n.apply, src.Messages(ctx), n.receive)
+		st: newStore(Conversations{}), ev: newEvents[ConversationEvent](opts.Clock),
+		seen: recent.New(4096), unread: newUnreadBook()}
+	messages := feed[domain.Message]{}
+	if followMessages {
+		messages = eventFeed(src, "Messages", src.Messages, n.receive)
+	}
+	follow(followLoop{n.run, src, "conversations", opts.OnResync},
+		eventFeed(src, "ConversationUpdates", src.ConversationUpdates, n.apply), messages)
 	return n
 }
 
@@ -101,15 +125,28 @@ func (n *ConversationsNotifier) Changes(ctx context.Context) <-chan Conversation
 	return n.st.changes(ctx)
 }
 
-// Close stops following the data source and closes every Changes channel.
-// Idempotent.
+// Events returns every change from now on, one event each: a
+// conversation added, updated (title, members, preview, unread count) or
+// removed. See the package doc for ordering and for a subscriber that
+// stops reading.
+func (n *ConversationsNotifier) Events(ctx context.Context) <-chan ConversationEvent {
+	return n.ev.Subscribe(ctx)
+}
+
+// Close stops following the data source and closes every Changes and
+// Events channel. Idempotent.
 func (n *ConversationsNotifier) Close() {
 	n.run.close()
 	n.st.close()
+	n.ev.Close()
 }
 
 // MarkRead tells the server this user has read conversationID up to and
-// including messageID and, once it has accepted, resets the unread count.
+// including messageID. The unread count drops at once, optimistically, to
+// the messages known to have come after messageID (zero when it is the
+// newest); the server's own count, when it sends one, replaces it. If the
+// send fails, what the reset took off is put back (unless the server's
+// count came meanwhile) and the error is returned.
 func (n *ConversationsNotifier) MarkRead(ctx context.Context, conversationID, messageID string) error {
 	if conversationID == "" || messageID == "" {
 		return fmt.Errorf("%w: mark read needs a conversation id and a message id", ErrInvalidArgument)
@@ -117,16 +154,29 @@ func (n *ConversationsNotifier) MarkRead(ctx context.Context, conversationID, me
 	if n.run.isClosed() {
 		return domain.ErrClosed
 	}
-	if err := n.src.MarkRead(ctx, conversationID, messageID); err != nil {
+	n.mu.Lock()
+	gen := 0
+	n.edit(conversationID, false, func(c *Conversation) bool {
+		var count int
+		count, gen = n.unread.markRead(*c, messageID)
+		changed := count != c.UnreadCount
+		c.UnreadCount = count
+		return changed
+	})
+	n.mu.Unlock()
+
+	err := n.src.MarkRead(ctx, conversationID, messageID)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if putBack := n.unread.settled(conversationID, gen, err == nil); putBack > 0 {
+		n.edit(conversationID, false, func(c *Conversation) bool {
+			c.UnreadCount += putBack
+			return true
+		})
+	}
+	if err != nil {
 		return fmt.Errorf("presentation: mark read: %w", err)
 	}
-	n.edit(conversationID, false, func(c *Conversation) bool {
-		if c.UnreadCount == 0 {
-			return false
-		}
-		c.UnreadCount = 0
-		return true
-	})
 	return nil
 }
 
@@ -135,18 +185,25 @@ func (n *ConversationsNotifier) apply(u domain.ConversationUpdate) {
 		return
 	}
 	self := n.self()
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	switch u.Action {
 	case domain.ConversationDeleted:
+		n.unread.forget(u.ConversationID)
 		n.remove(u.ConversationID)
 		return
 	case domain.ConversationMemberRemoved:
 		if self != "" && u.ParticipantIDs != nil && !slices.Contains(u.ParticipantIDs, self) {
+			n.unread.forget(u.ConversationID)
 			n.remove(u.ConversationID) // this user was removed
 			return
 		}
 	}
 	if u.LastMessage != nil && u.LastMessage.ID != "" {
-		n.seen.add(u.LastMessage.ID)
+		n.seen.Add(u.LastMessage.ID)
+	}
+	if u.UnreadCount != nil {
+		n.unread.serverCount(u.ConversationID)
 	}
 	n.edit(u.ConversationID, true, func(c *Conversation) bool {
 		if u.Title != "" {
@@ -172,11 +229,16 @@ func (n *ConversationsNotifier) receive(m domain.Message) {
 	if m.ConversationID == "" {
 		return
 	}
-	if m.ID != "" && !n.seen.add(m.ID) {
-		return // already counted (a replay, or the update's last message)
-	}
 	self := n.self()
 	fromOther := m.SenderID != "" && m.SenderID != self
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if m.ID != "" && !n.seen.Add(m.ID) {
+		return // already counted (a replay, or the update's last message)
+	}
+	if fromOther {
+		n.unread.counting(m.ConversationID, m.ID)
+	}
 	n.edit(m.ConversationID, true, func(c *Conversation) bool {
 		setPreview(c, m)
 		if fromOther {
@@ -204,7 +266,7 @@ func setPreview(c *Conversation, m domain.Message) {
 // change.
 func (n *ConversationsNotifier) edit(id string, create bool, f func(*Conversation) bool) {
 	now := n.run.now()
-	n.st.update(func(s Conversations) (Conversations, bool) {
+	updateEmitting(n.st, n.ev, func(s Conversations) (Conversations, []ConversationEvent, bool) {
 		i := slices.IndexFunc(s.List, func(x Conversation) bool { return x.ID == id })
 		var c Conversation
 		if i >= 0 {
@@ -212,33 +274,36 @@ func (n *ConversationsNotifier) edit(id string, create bool, f func(*Conversatio
 		} else if create {
 			c = Conversation{ID: id}
 		} else {
-			return s, false
+			return s, nil, false
 		}
 		if !f(&c) {
-			return s, false
+			return s, nil, false
 		}
 		if c.LastActivity.IsZero() {
 			c.LastActivity = now // first seen without a time
 		}
 		list := make([]Conversation, 0, len(s.List)+1)
 		list = append(list, s.List...)
+		ev := ConversationEvent{Kind: ConversationAdded, Conversation: c}
 		if i >= 0 {
+			ev.Kind, ev.Previous = ConversationUpdated, list[i]
 			list[i] = c
 		} else {
 			list = append(list, c)
 		}
 		slices.SortStableFunc(list, compareConversations)
-		return Conversations{List: list}, true
+		return Conversations{List: list}, []ConversationEvent{ev}, true
 	})
 }
 
 func (n *ConversationsNotifier) remove(id string) {
-	n.st.update(func(s Conversations) (Conversations, bool) {
+	updateEmitting(n.st, n.ev, func(s Conversations) (Conversations, []ConversationEvent, bool) {
 		i := slices.IndexFunc(s.List, func(x Conversation) bool { return x.ID == id })
 		if i < 0 {
-			return s, false
+			return s, nil, false
 		}
-		return Conversations{List: slices.Delete(slices.Clone(s.List), i, i+1)}, true
+		ev := ConversationEvent{Kind: ConversationRemoved, Conversation: s.List[i]}
+		return Conversations{List: slices.Delete(slices.Clone(s.List), i, i+1)}, []ConversationEvent{ev}, true
 	})
 }
 
@@ -254,29 +319,4 @@ func compareConversations(a, b Conversation) int {
 		return c
 	}
 	return strings.Compare(a.ID, b.ID)
-}
-
-// recentSet remembers the last n strings added. Not safe for concurrent use.
-type recentSet struct {
-	n     int
-	set   map[string]struct{}
-	order []string
-}
-
-func newRecentSet(n int) *recentSet {
-	return &recentSet{n: n, set: make(map[string]struct{}, n)}
-}
-
-// add records s and reports whether it was new.
-func (r *recentSet) add(s string) bool {
-	if _, ok := r.set[s]; ok {
-		return false
-	}
-	r.set[s] = struct{}{}
-	r.order = append(r.order, s)
-	if len(r.order) > r.n {
-		delete(r.set, r.order[0])
-		r.order = slices.Delete(r.order, 0, 1)
-	}
-	return true
 }

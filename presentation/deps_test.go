@@ -11,7 +11,8 @@ import (
 )
 
 // TestImportsDomainOnly enforces the layering rule: presentation's
-// non-test code imports the standard library and chatwire's domain only.
+// non-test code imports the standard library, chatwire's domain and the
+// module's internal utilities only.
 func TestImportsDomainOnly(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -36,9 +37,10 @@ func TestImportsDomainOnly(t *testing.T) {
 			first, _, _ := strings.Cut(path, "/")
 			switch {
 			case path == "github.com/chatwire/chatwire/domain":
+			case strings.HasPrefix(path, "github.com/chatwire/chatwire/internal/"):
 			case !strings.Contains(first, "."): // the standard library
 			default:
-				t.Errorf("%s imports %s; presentation may import only domain and the standard library", f, path)
+				t.Errorf("%s imports %s; presentation may import only domain, internal/ and the standard library", f, path)
 			}
 		}
 	}

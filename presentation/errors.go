@@ -11,8 +11,6 @@ var (
 	// ErrUnknownMessage: Retry was given a client id the notifier does not
 	// hold as a failed message.
 	ErrUnknownMessage = errors.New("presentation: no failed message with that client id")
-	// ErrNoTokenSource: Start was called without a token source.
-	ErrNoTokenSource = errors.New("presentation: no token source configured")
 	// ErrCallInProgress: Call was called while another call rings or is active.
 	ErrCallInProgress = errors.New("presentation: a call is already in progress")
 	// ErrNoSuchCall: a call action named a call that is not the current one,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chatwire/chatwire/core/clock"
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/domain/domaintest"
 	"github.com/chatwire/chatwire/mocks/domainmock"
 	"go.uber.org/mock/gomock"
 )
@@ -197,3 +198,47 @@ func assertClosed[T any](t *testing.T, ch <-chan T) {
 
 // gomock_any is gomock.Any, for tests that otherwise need no gomock import.
 func gomock_any() gomock.Matcher { return gomock.Any() }
+
+// newFake returns a domaintest.Source connected as me, closed at the end
+// of the test.
+func newFake(t *testing.T, opts domaintest.Options) *domaintest.Source {
+	t.Helper()
+	if opts.UserID == "" {
+		opts.UserID = me
+	}
+	if opts.Now == nil {
+		opts.Now = func() time.Time { return t0 }
+	}
+	src := domaintest.NewSource(opts)
+	t.Cleanup(func() { _ = src.Close() })
+	if err := src.Connect(t.Context(), "token"); err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+// nextSend waits for the next send made on src.
+func nextSend(t *testing.T, src *domaintest.Source) *domaintest.Send {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), waitLimit)
+	defer cancel()
+	s, err := src.NextSend(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func timeAfterLimit() <-chan time.Time { return time.After(waitLimit) }
+
+// waitUntil polls cond until it holds; for state with no change stream.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

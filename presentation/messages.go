@@ -3,10 +3,13 @@ package presentation
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/fanout"
+	"github.com/chatwire/chatwire/internal/ids"
 )
 
 // DefaultMessageWindow is how many messages a MessagesNotifier keeps per
@@ -71,6 +74,10 @@ type MessagesOptions struct {
 	Window int
 	// Clock stamps optimistic messages. Nil means the wall clock.
 	Clock domain.Clock
+	// OnResync is called, on the notifier's goroutine, each time the
+	// notifier was cut off from a stream and followed it again. Nil means
+	// nobody is told; NewNotifiers tells the connection notifier.
+	OnResync func(Resync)
 }
 
 // MessagesNotifier holds the messages of every conversation: what arrives
@@ -88,19 +95,27 @@ type MessagesNotifier struct {
 	opts MessagesOptions
 	run  *runner
 	st   *store[Messages]
+	ev   *fanout.Fanout[MessageEvent]
+	// before is called with each message from the stream before it is
+	// filed (NewNotifiers: the typing and conversations notifiers).
+	before []func(domain.Message)
 }
 
 // NewMessagesNotifier starts following src's messages and read receipts.
 func NewMessagesNotifier(src domain.ChatWebSocketDataSource, opts MessagesOptions) *MessagesNotifier {
+	return newMessagesNotifier(src, opts)
+}
+
+func newMessagesNotifier(src domain.ChatWebSocketDataSource, opts MessagesOptions, before ...func(domain.Message)) *MessagesNotifier {
 	if opts.Window <= 0 {
 		opts.Window = DefaultMessageWindow
 	}
 	n := &MessagesNotifier{src: src, opts: opts, run: newRunner(opts.Clock),
-		st: newStore(Messages{ByConversation: map[string][]Message{}})}
-	ctx, release := n.run.context(0)
-	follow(n.run, release,
-		src.Messages(ctx), n.receive,
-		src.ReadReceipts(ctx), func(r domain.ReadReceipt) { n.markRead(r, n.self()) })
+		st: newStore(Messages{ByConversation: map[string][]Message{}}), ev: newEvents[MessageEvent](opts.Clock),
+		before: before}
+	follow(followLoop{n.run, src, "messages", opts.OnResync},
+		eventFeed(src, "Messages", src.Messages, n.receive),
+		eventFeed(src, "ReadReceipts", src.ReadReceipts, func(r domain.ReadReceipt) { n.markRead(r, n.self()) }))
 	return n
 }
 
@@ -112,12 +127,21 @@ func (n *MessagesNotifier) Value() Messages { return n.st.value() }
 // the notifier closes.
 func (n *MessagesNotifier) Changes(ctx context.Context) <-chan Messages { return n.st.changes(ctx) }
 
-// Close stops following the data source and closes every Changes channel.
-// Idempotent. Sends in flight still return, but no longer change the
-// snapshot.
+// Events returns every change from now on, one event each: a message
+// added, its status changed (sending → sent, sent → read...), updated or
+// removed. See the package doc for ordering and for a subscriber that
+// stops reading.
+func (n *MessagesNotifier) Events(ctx context.Context) <-chan MessageEvent {
+	return n.ev.Subscribe(ctx)
+}
+
+// Close stops following the data source and closes every Changes and
+// Events channel. Idempotent. Sends in flight still return, but no longer
+// change the snapshot.
 func (n *MessagesNotifier) Close() {
 	n.run.close()
 	n.st.close()
+	n.ev.Close()
 }
 
 // Send shows draft at once as a sending message with a new client id (or
@@ -126,17 +150,14 @@ func (n *MessagesNotifier) Close() {
 // Send also returns. It returns the message as it stands afterwards.
 // An invalid draft is refused with domain.ErrInvalidDraft and shown nowhere.
 func (n *MessagesNotifier) Send(ctx context.Context, draft domain.MessageDraft) (Message, error) {
-	if strings.TrimSpace(draft.ConversationID) == "" {
-		return Message{}, fmt.Errorf("%w: empty conversation id", domain.ErrInvalidDraft)
-	}
-	if draft.Content == "" && len(draft.Attachments) == 0 {
-		return Message{}, fmt.Errorf("%w: no content and no attachments", domain.ErrInvalidDraft)
+	if err := draft.Validate(); err != nil {
+		return Message{}, err
 	}
 	if n.run.isClosed() {
 		return Message{}, domain.ErrClosed
 	}
 	if draft.ClientID == "" {
-		draft.ClientID = newID()
+		draft.ClientID = ids.New()
 	}
 	if draft.Kind == "" {
 		draft.Kind = domain.KindText
@@ -153,16 +174,17 @@ func (n *MessagesNotifier) Send(ctx context.Context, draft domain.MessageDraft) 
 		Attachments:    draft.Attachments,
 	}}
 	inUse := false
-	n.st.update(func(s Messages) (Messages, bool) {
+	updateEmitting(n.st, n.ev, func(s Messages) (Messages, []MessageEvent, bool) {
 		list := s.ByConversation[m.ConversationID]
-		if slices.ContainsFunc(list, func(x Message) bool { return x.ClientID == m.ClientID }) {
+		if slices.ContainsFunc(list, func(x Message) bool { return ownWithClientID(x, m.SenderID, m.ClientID) }) {
 			inUse = true
-			return s, false
+			return s, nil, false
 		}
-		return s.with(m.ConversationID, n.insert(list, m)), true
+		list, events := n.insert(list, m, nil)
+		return s.with(m.ConversationID, list), events, true
 	})
 	if inUse {
-		return Message{}, fmt.Errorf("%w: client id %q already used in this conversation", ErrInvalidArgument, m.ClientID)
+		return Message{}, fmt.Errorf("%w: you already used client id %q in this conversation", ErrInvalidArgument, m.ClientID)
 	}
 	return n.deliver(ctx, draft)
 }
@@ -181,10 +203,10 @@ func (n *MessagesNotifier) Retry(ctx context.Context, clientID string) (Message,
 	var draft domain.MessageDraft
 	found := false
 	now := n.run.now()
-	n.st.update(func(s Messages) (Messages, bool) {
+	updateEmitting(n.st, n.ev, func(s Messages) (Messages, []MessageEvent, bool) {
 		for conv, list := range s.ByConversation {
-			i := slices.IndexFunc(list, func(x Message) bool { return x.ClientID == clientID })
-			if i < 0 || list[i].Status != MessageFailed {
+			i := slices.IndexFunc(list, func(x Message) bool { return x.ClientID == clientID && x.Status == MessageFailed })
+			if i < 0 {
 				continue
 			}
 			m := list[i]
@@ -192,10 +214,10 @@ func (n *MessagesNotifier) Retry(ctx context.Context, clientID string) (Message,
 			draft = domain.MessageDraft{ConversationID: conv, Content: m.Content, Kind: m.Kind,
 				ReplyTo: m.ReplyTo, Attachments: m.Attachments, ClientID: clientID}
 			m.Status, m.Err, m.CreatedAt = MessageSending, nil, now
-			list = slices.Delete(slices.Clone(list), i, i+1)
-			return s.with(conv, n.insert(list, m)), true
+			list, events := n.insert(slices.Delete(slices.Clone(list), i, i+1), m, &list[i])
+			return s.with(conv, list), events, true
 		}
-		return s, false
+		return s, nil, false
 	})
 	if !found {
 		return Message{}, fmt.Errorf("%w: %q", ErrUnknownMessage, clientID)
@@ -207,13 +229,17 @@ func (n *MessagesNotifier) Retry(ctx context.Context, clientID string) (Message,
 // records the outcome.
 func (n *MessagesNotifier) deliver(ctx context.Context, draft domain.MessageDraft) (Message, error) {
 	confirmed, err := n.src.SendMessage(ctx, draft)
+	self := n.self()
+	mine := func(x Message) bool { return ownWithClientID(x, self, draft.ClientID) }
 	var out Message
-	n.st.update(func(s Messages) (Messages, bool) {
+	updateEmitting(n.st, n.ev, func(s Messages) (Messages, []MessageEvent, bool) {
 		list := s.ByConversation[draft.ConversationID]
-		i := slices.IndexFunc(list, func(x Message) bool { return x.ClientID == draft.ClientID })
+		i := slices.IndexFunc(list, mine)
 		if i < 0 { // dropped from the window meanwhile
-			return s, false
+			return s, nil, false
 		}
+		old := list[i]
+		var events []MessageEvent
 		if err == nil {
 			if confirmed.ClientID == "" {
 				confirmed.ClientID = draft.ClientID
@@ -221,20 +247,27 @@ func (n *MessagesNotifier) deliver(ctx context.Context, draft domain.MessageDraf
 			if confirmed.ConversationID == "" {
 				confirmed.ConversationID = draft.ConversationID
 			}
-			list = n.merge(list, confirmed)
+			// The confirmed message replaces this send's copy, whether
+			// still optimistic or already the echo (keeping a read status).
+			var changed bool
+			list, events, changed = n.merge(slices.Delete(slices.Clone(list), i, i+1), confirmed, self, &old)
+			if !changed {
+				out = old
+				return s, nil, false
+			}
 		} else {
-			if list[i].Status != MessageSending { // the echo won the race
-				out = list[i]
-				return s, false
+			if old.Status != MessageSending { // the echo won the race
+				out = old
+				return s, nil, false
 			}
 			list = slices.Clone(list)
 			list[i].Status, list[i].Err = MessageFailed, err
+			events = []MessageEvent{{Kind: MessageStatusChanged, Message: list[i], Previous: old.Status}}
 		}
-		j := slices.IndexFunc(list, func(x Message) bool { return x.ClientID == draft.ClientID })
-		if j >= 0 {
+		if j := slices.IndexFunc(list, mine); j >= 0 {
 			out = list[j]
 		}
-		return s.with(draft.ConversationID, list), true
+		return s.with(draft.ConversationID, list), events, true
 	})
 	if err != nil && out.Status == MessageFailed {
 		return out, fmt.Errorf("presentation: send message: %w", err)
@@ -254,45 +287,93 @@ func (n *MessagesNotifier) receive(m domain.Message) {
 	if m.ConversationID == "" || (m.ID == "" && m.ClientID == "") {
 		return // nothing to file it under or to de-duplicate it by
 	}
-	n.st.update(func(s Messages) (Messages, bool) {
-		return s.with(m.ConversationID, n.merge(s.ByConversation[m.ConversationID], m)), true
+	for _, f := range n.before {
+		f(m)
+	}
+	self := n.self()
+	updateEmitting(n.st, n.ev, func(s Messages) (Messages, []MessageEvent, bool) {
+		list, events, changed := n.merge(s.ByConversation[m.ConversationID], m, self, nil)
+		if !changed {
+			return s, nil, false // a copy of what the list holds
+		}
+		return s.with(m.ConversationID, list), events, true
 	})
 }
 
-// merge returns a copy of list with the server's m in it: it replaces the
-// copy with the same id or client id (keeping a read status), or is added.
-func (n *MessagesNotifier) merge(list []Message, m domain.Message) []Message {
-	i := slices.IndexFunc(list, func(x Message) bool {
-		return (m.ID != "" && x.ID == m.ID) || (m.ClientID != "" && x.ClientID == m.ClientID)
-	})
+// merge returns a copy of list with the server's m in it, and its events:
+// m replaces the same message (same id, or same sender and client id),
+// keeping a read status, or is added. replaced, when set, is this user's
+// copy that m confirms, already taken out of list: m replaces it too.
+// changed is false when list already held m as it is.
+func (n *MessagesNotifier) merge(list []Message, m domain.Message, self string, replaced *Message) (_ []Message, _ []MessageEvent, changed bool) {
 	um := Message{Message: m, Status: MessageSent}
 	um.Attachments = slices.Clone(m.Attachments)
-	if i < 0 {
-		return n.insert(list, um)
+	var events []MessageEvent
+	confirming := replaced != nil
+	i := slices.IndexFunc(list, func(x Message) bool { return sameMessage(x, m, self) })
+	if i >= 0 && confirming { // the echo came as a copy of its own
+		events = append(events, MessageEvent{Kind: MessageRemoved, Message: *replaced})
 	}
-	if list[i].Status == MessageRead {
-		um.Status = MessageRead
+	if i >= 0 {
+		replaced = &list[i]
 	}
-	if um.ClientID == "" {
-		um.ClientID = list[i].ClientID
+	if replaced != nil {
+		if replaced.Status == MessageRead {
+			um.Status = MessageRead
+		}
+		if um.ClientID == "" {
+			um.ClientID = replaced.ClientID
+		}
 	}
-	rest := slices.Delete(slices.Clone(list), i, i+1)
-	return n.insert(rest, um)
+	switch {
+	case i >= 0 && !confirming && reflect.DeepEqual(list[i], um):
+		return list, nil, false // a copy of what the list holds
+	case i < 0 && confirming && reflect.DeepEqual(*replaced, um):
+		return list, nil, false // confirms what the echo already filed
+	case i >= 0:
+		list = slices.Delete(slices.Clone(list), i, i+1)
+	}
+	list, added := n.insert(list, um, replaced)
+	return list, append(events, added...), true
 }
 
-// insert returns list plus m, sorted and trimmed to the window. list is
-// not modified.
-func (n *MessagesNotifier) insert(list []Message, m Message) []Message {
+// insert returns list plus m, sorted and trimmed to the window, with its
+// events: m added, or, when it replaces a copy (was), m changed; and the
+// oldest messages removed from the window. list is not modified.
+func (n *MessagesNotifier) insert(list []Message, m Message, was *Message) ([]Message, []MessageEvent) {
 	i, _ := slices.BinarySearchFunc(list, m, compareMessages)
 	total := len(list) + 1
 	drop := max(total-n.opts.Window, 0) // the oldest fall out of the window
 	out := make([]Message, 0, total-drop)
+	var events []MessageEvent
 	if drop <= i {
 		out = append(out, list[drop:i]...)
 		out = append(out, m)
-		return append(out, list[i:]...)
+		out = append(out, list[i:]...)
+		events = append(events, changeOf(m, was))
+	} else {
+		out = append(out, list[drop-1:]...) // m itself is older than the window
+		if was != nil {
+			events = append(events, MessageEvent{Kind: MessageRemoved, Message: *was})
+		}
+		drop--
 	}
-	return append(out, list[drop-1:]...) // m itself is older than the window
+	for _, gone := range list[:drop] {
+		events = append(events, MessageEvent{Kind: MessageRemoved, Message: gone})
+	}
+	return out, events
+}
+
+// changeOf is the event of m taking the place of was (nil: m is new).
+func changeOf(m Message, was *Message) MessageEvent {
+	switch {
+	case was == nil:
+		return MessageEvent{Kind: MessageAdded, Message: m}
+	case was.Status != m.Status:
+		return MessageEvent{Kind: MessageStatusChanged, Message: m, Previous: was.Status}
+	default:
+		return MessageEvent{Kind: MessageUpdated, Message: m}
+	}
 }
 
 // markRead moves own messages up to and including r.MessageID to read when
@@ -301,25 +382,27 @@ func (n *MessagesNotifier) markRead(r domain.ReadReceipt, self string) {
 	if self == "" || r.UserID == self {
 		return
 	}
-	n.st.update(func(s Messages) (Messages, bool) {
+	updateEmitting(n.st, n.ev, func(s Messages) (Messages, []MessageEvent, bool) {
 		list := s.ByConversation[r.ConversationID]
 		i := slices.IndexFunc(list, func(x Message) bool { return x.ID == r.MessageID })
 		if i < 0 {
-			return s, false
+			return s, nil, false
 		}
 		var out []Message
+		var events []MessageEvent
 		for j := 0; j <= i; j++ {
 			if list[j].SenderID == self && list[j].Status == MessageSent {
 				if out == nil {
 					out = slices.Clone(list)
 				}
 				out[j].Status = MessageRead
+				events = append(events, MessageEvent{Kind: MessageStatusChanged, Message: out[j], Previous: MessageSent})
 			}
 		}
 		if out == nil {
-			return s, false
+			return s, nil, false
 		}
-		return s.with(r.ConversationID, out), true
+		return s.with(r.ConversationID, out), events, true
 	})
 }
 
@@ -328,6 +411,37 @@ func (n *MessagesNotifier) self() string {
 		return n.opts.UserID
 	}
 	return n.src.ConnectionState().UserID
+}
+
+// A message's identity is its server id, or its sender and client id:
+// client ids are made by each sender's SDK, so two users may use the same.
+
+// sameMessage reports whether x (in the list) and the server's m are one
+// message.
+func sameMessage(x Message, m domain.Message, self string) bool {
+	if m.ID != "" && x.ID == m.ID {
+		return true
+	}
+	if m.ClientID == "" || x.ClientID != m.ClientID {
+		return false
+	}
+	xOwn, mOwn := own(x, self), self != "" && m.SenderID == self
+	if xOwn || mOwn {
+		return xOwn && mOwn
+	}
+	return x.SenderID == m.SenderID
+}
+
+// own reports whether x is this user's message: an optimistic copy
+// (sending or failed; only this user's sends are) or one self sent.
+func own(x Message, self string) bool {
+	return x.Status == MessageSending || x.Status == MessageFailed || (self != "" && x.SenderID == self)
+}
+
+// ownWithClientID reports whether x is this user's message with client id
+// clientID.
+func ownWithClientID(x Message, self, clientID string) bool {
+	return clientID != "" && x.ClientID == clientID && own(x, self)
 }
 
 // with returns a copy of s in which conversation conv holds list.

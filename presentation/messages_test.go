@@ -17,7 +17,7 @@ func msg(id, conv, sender string, at time.Duration) domain.Message {
 		Kind: domain.KindText, CreatedAt: t0.Add(at)}
 }
 
-func ids(list []Message) []string {
+func messageIDs(list []Message) []string {
 	out := make([]string, len(list))
 	for i, m := range list {
 		out[i] = messageKey(m)
@@ -45,7 +45,7 @@ func TestMessagesOrderedByServerTimeThenID(t *testing.T) {
 		msg("x", "c2", "u2", 0),
 	)
 	v := waitFor(t, changes, "5 messages", func(m Messages) bool { return len(m.In("c1")) == 4 && len(m.In("c2")) == 1 })
-	if got, want := ids(v.In("c1")), []string{"m1", "a", "b", "m3"}; !slices.Equal(got, want) {
+	if got, want := messageIDs(v.In("c1")), []string{"m1", "a", "b", "m3"}; !slices.Equal(got, want) {
 		t.Fatalf("order = %v, want %v", got, want)
 	}
 	for _, m := range v.In("c1") {
@@ -60,9 +60,9 @@ func TestMessagesDeduplicatedByID(t *testing.T) {
 	m := msg("m1", "c1", "u2", time.Second)
 	src.messages.push(t, m, m, msg("marker", "c1", "u2", 2*time.Second))
 	v := waitFor(t, changes, "marker", func(s Messages) bool {
-		return slices.Contains(ids(s.In("c1")), "marker")
+		return slices.Contains(messageIDs(s.In("c1")), "marker")
 	})
-	if got := ids(v.In("c1")); !slices.Equal(got, []string{"m1", "marker"}) {
+	if got := messageIDs(v.In("c1")); !slices.Equal(got, []string{"m1", "marker"}) {
 		t.Fatalf("messages = %v, want m1 once", got)
 	}
 }
@@ -72,15 +72,15 @@ func TestMessagesWindowDropsOldest(t *testing.T) {
 	for i := range 5 {
 		src.messages.push(t, msg(fmt.Sprintf("m%d", i), "c1", "u2", time.Duration(i)*time.Second))
 	}
-	v := waitFor(t, changes, "m4", func(s Messages) bool { return slices.Contains(ids(s.In("c1")), "m4") })
-	if got := ids(v.In("c1")); !slices.Equal(got, []string{"m2", "m3", "m4"}) {
+	v := waitFor(t, changes, "m4", func(s Messages) bool { return slices.Contains(messageIDs(s.In("c1")), "m4") })
+	if got := messageIDs(v.In("c1")); !slices.Equal(got, []string{"m2", "m3", "m4"}) {
 		t.Fatalf("window = %v, want the newest 3", got)
 	}
 	// A message older than the window does not get in; a newer one pushes
 	// the oldest out.
 	src.messages.push(t, msg("old", "c1", "u2", -time.Hour), msg("m5", "c1", "u2", 5*time.Second))
-	v = waitFor(t, changes, "m5", func(s Messages) bool { return slices.Contains(ids(s.In("c1")), "m5") })
-	if got := ids(v.In("c1")); !slices.Equal(got, []string{"m3", "m4", "m5"}) {
+	v = waitFor(t, changes, "m5", func(s Messages) bool { return slices.Contains(messageIDs(s.In("c1")), "m5") })
+	if got := messageIDs(v.In("c1")); !slices.Equal(got, []string{"m3", "m4", "m5"}) {
 		t.Fatalf("window = %v, want [m3 m4 m5]", got)
 	}
 }
@@ -131,7 +131,7 @@ func TestMessagesSendOptimisticThenConfirmed(t *testing.T) {
 	echo := list[0].Message
 	src.messages.push(t, echo, msg("marker", "c1", "u2", 11*time.Second))
 	v = waitFor(t, changes, "marker", func(s Messages) bool { return len(s.In("c1")) >= 2 })
-	if got := ids(v.In("c1")); !slices.Equal(got, []string{"srv-1", "marker"}) {
+	if got := messageIDs(v.In("c1")); !slices.Equal(got, []string{"srv-1", "marker"}) {
 		t.Fatalf("after echo: %v", got)
 	}
 }
@@ -166,7 +166,7 @@ func TestMessagesEchoBeforeConfirmation(t *testing.T) {
 		t.Fatal(err)
 	}
 	if l := n.Value().In("c1"); len(l) != 1 {
-		t.Fatalf("duplicate after confirmation: %v", ids(l))
+		t.Fatalf("duplicate after confirmation: %v", messageIDs(l))
 	}
 }
 
@@ -289,7 +289,7 @@ func TestMessagesSnapshotsAreImmutable(t *testing.T) {
 	before := waitFor(t, changes, "m1", func(s Messages) bool { return len(s.In("c1")) == 1 })
 	src.messages.push(t, msg("m0", "c1", "u2", 0))
 	waitFor(t, changes, "m0", func(s Messages) bool { return len(s.In("c1")) == 2 })
-	if got := ids(before.In("c1")); !slices.Equal(got, []string{"m1"}) {
+	if got := messageIDs(before.In("c1")); !slices.Equal(got, []string{"m1"}) {
 		t.Fatalf("an earlier snapshot changed to %v", got)
 	}
 }

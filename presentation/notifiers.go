@@ -8,15 +8,14 @@ import (
 	"github.com/chatwire/chatwire/domain"
 )
 
-// NotifiersOptions configure NewNotifiers. The zero value is ready to use,
-// except that Start needs a token source.
+// NotifiersOptions configure NewNotifiers. The zero value is ready to use:
+// tokens are the data source's business (see ConnectionOptions.TokenSource).
 type NotifiersOptions struct {
-	// UserID, Clock, TokenSource and Logger fill the same fields of the
-	// per-notifier options below where those are left zero.
-	UserID      string
-	Clock       domain.Clock
-	TokenSource TokenSource
-	Logger      *slog.Logger
+	// UserID, Clock and Logger fill the same fields of the per-notifier
+	// options below where those are left zero.
+	UserID string
+	Clock  domain.Clock
+	Logger *slog.Logger
 
 	Connection    ConnectionOptions
 	Messages      MessagesOptions
@@ -42,6 +41,10 @@ type Notifiers struct {
 
 // NewNotifiers builds every notifier over src. They start following src at
 // once; call Start to connect. Closing them does not close src.
+//
+// Unlike notifiers built one by one, these follow src's Messages stream
+// once, together, in a fixed order (see the package doc), and every
+// notifier's OnResync also records on the connection notifier.
 func NewNotifiers(src domain.ChatWebSocketDataSource, opts NotifiersOptions) *Notifiers {
 	clk := func(c domain.Clock) domain.Clock {
 		if c == nil {
@@ -56,9 +59,6 @@ func NewNotifiers(src domain.ChatWebSocketDataSource, opts NotifiersOptions) *No
 		return id
 	}
 	c := opts.Connection
-	if c.TokenSource == nil {
-		c.TokenSource = opts.TokenSource
-	}
 	c.Clock = clk(c.Clock)
 	m := opts.Messages
 	m.UserID, m.Clock = user(m.UserID), clk(m.Clock)
@@ -70,19 +70,39 @@ func NewNotifiers(src domain.ChatWebSocketDataSource, opts NotifiersOptions) *No
 		t.Logger = opts.Logger
 	}
 	p := opts.Presence
-	p.Clock = clk(p.Clock)
+	p.UserID, p.Clock = user(p.UserID), clk(p.Clock)
 	ca := opts.Calls
 	ca.UserID, ca.Clock = user(ca.UserID), clk(ca.Clock)
 	if ca.Logger == nil {
 		ca.Logger = opts.Logger
 	}
+	conn := NewConnectionNotifier(src, c)
+	m.OnResync = resyncTo(m.OnResync, conn)
+	cv.OnResync = resyncTo(cv.OnResync, conn)
+	t.OnResync = resyncTo(t.OnResync, conn)
+	p.OnResync = resyncTo(p.OnResync, conn)
+	ca.OnResync = resyncTo(ca.OnResync, conn)
+	// One subscription to Messages feeds three notifiers in a fixed order
+	// (see the package doc): typing, then conversations, then messages.
+	typing := newTypingNotifier(src, t, false)
+	convs := newConversationsNotifier(src, cv, false)
 	return &Notifiers{
-		Connection:    NewConnectionNotifier(src, c),
-		Messages:      NewMessagesNotifier(src, m),
-		Conversations: NewConversationsNotifier(src, cv),
-		Typing:        NewTypingNotifier(src, t),
+		Connection:    conn,
+		Messages:      newMessagesNotifier(src, m, typing.messageArrived, convs.receive),
+		Conversations: convs,
+		Typing:        typing,
 		Presence:      NewPresenceNotifier(src, p),
 		Calls:         NewCallNotifier(src, ca),
+	}
+}
+
+// resyncTo returns an OnResync that records on conn, then calls own.
+func resyncTo(own func(Resync), conn *ConnectionNotifier) func(Resync) {
+	return func(r Resync) {
+		conn.NoteResync(r)
+		if own != nil {
+			own(r)
+		}
 	}
 }
 
@@ -90,11 +110,12 @@ func NewNotifiers(src domain.ChatWebSocketDataSource, opts NotifiersOptions) *No
 // ConnectionNotifier.Start.
 func (n *Notifiers) Start(ctx context.Context) error { return n.Connection.Start(ctx) }
 
-// Close closes every notifier, concurrently, and waits for all of them.
-// Idempotent.
+// Close closes every notifier and waits for all of them: the messages
+// notifier first (it feeds the typing and conversations notifiers), then
+// the others concurrently. Idempotent.
 func (n *Notifiers) Close() {
-	closers := []func(){n.Connection.Close, n.Messages.Close, n.Conversations.Close,
-		n.Typing.Close, n.Presence.Close, n.Calls.Close}
+	n.Messages.Close()
+	closers := []func(){n.Connection.Close, n.Conversations.Close, n.Typing.Close, n.Presence.Close, n.Calls.Close}
 	var wg sync.WaitGroup
 	for _, c := range closers {
 		wg.Go(c)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/clock"
 )
 
 // runner owns the lifetime of one notifier: its goroutines, its timers and
@@ -26,7 +27,7 @@ type runner struct {
 
 func newRunner(c domain.Clock) *runner {
 	return &runner{
-		clock:   clockOr(c),
+		clock:   clock.Or(c),
 		timers:  make(map[int]func() bool),
 		cancels: make(map[int]context.CancelFunc),
 		done:    make(chan struct{}),
@@ -84,39 +85,6 @@ func (r *runner) goFunc(f func(done <-chan struct{})) {
 		defer r.wg.Done()
 		f(r.done)
 	}()
-}
-
-// follow hands every value of a to onA and of b to onB, one at a time, on
-// one goroutine the runner owns, until both streams have closed or the
-// runner closes; then it calls release, which ends the subscriptions. A
-// notifier that follows a single stream uses followOne.
-func follow[A, B any](r *runner, release func(), a <-chan A, onA func(A), b <-chan B, onB func(B)) {
-	r.goFunc(func(done <-chan struct{}) {
-		defer release()
-		for a != nil || b != nil {
-			select {
-			case <-done:
-				return
-			case v, ok := <-a:
-				if !ok {
-					a = nil
-					continue
-				}
-				onA(v)
-			case v, ok := <-b:
-				if !ok {
-					b = nil
-					continue
-				}
-				onB(v)
-			}
-		}
-	})
-}
-
-// followOne is follow for one stream.
-func followOne[T any](r *runner, release func(), ch <-chan T, on func(T)) {
-	follow[T, struct{}](r, release, ch, on, nil, nil)
 }
 
 // after calls f after d on the runner's clock, unless stopped or closed

@@ -3,6 +3,8 @@ package presentation
 import (
 	"context"
 	"sync"
+
+	"github.com/chatwire/chatwire/internal/fanout"
 )
 
 // store holds the latest value of type T and hands it to subscribers
@@ -48,6 +50,30 @@ func (s *store[T]) update(f func(T) (T, bool)) {
 	}
 }
 
+// updateEmitting is update for a notifier with change events: f also
+// returns the events of its change, which are published on ev under the
+// store's lock, right after the snapshot they belong to. So events reach
+// every Events subscriber in snapshot order, and one who receives an
+// event and then calls Value sees that snapshot or a newer one.
+func updateEmitting[T, E any](s *store[T], ev *fanout.Fanout[E], f func(T) (T, []E, bool)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.subs.closed {
+		return
+	}
+	v, events, changed := f(s.val)
+	if !changed {
+		return
+	}
+	s.val = v
+	for ch := range s.subs.subs {
+		offerLatest(ch, v)
+	}
+	for _, e := range events {
+		ev.Publish(e)
+	}
+}
+
 // set publishes v.
 func (s *store[T]) set(v T) {
 	s.update(func(T) (T, bool) { return v, true })
@@ -84,4 +110,56 @@ func (s *store[T]) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.subs.closeAll()
+}
+
+// subscribers is the store's bookkeeping: channels handed to
+// subscribers, each closed when its ctx ends, all closed by closeAll.
+// Every method but add's ctx callback runs with the owner's mu held.
+type subscribers[T any] struct {
+	mu     *sync.Mutex            // the owner's lock
+	subs   map[chan T]func() bool // a channel and the stop of its ctx callback
+	closed bool
+}
+
+func newSubscribers[T any](mu *sync.Mutex) subscribers[T] {
+	return subscribers[T]{mu: mu, subs: make(map[chan T]func() bool)}
+}
+
+// add registers ch until ctx ends. On a closed owner or an ended ctx it
+// closes ch at once and reports false.
+func (s *subscribers[T]) add(ctx context.Context, ch chan T) bool {
+	if s.closed || ctx.Err() != nil {
+		close(ch)
+		return false
+	}
+	s.subs[ch] = context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.remove(ch)
+	})
+	return true
+}
+
+// remove unregisters ch and closes it, if it is still registered.
+func (s *subscribers[T]) remove(ch chan T) {
+	stop, ok := s.subs[ch]
+	if !ok {
+		return
+	}
+	stop()
+	delete(s.subs, ch)
+	close(ch)
+}
+
+// closeAll closes every channel; later adds close theirs at once. It
+// reports false when it had already run.
+func (s *subscribers[T]) closeAll() bool {
+	if s.closed {
+		return false
+	}
+	s.closed = true
+	for ch := range s.subs {
+		s.remove(ch)
+	}
+	return true
 }

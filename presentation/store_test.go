@@ -124,29 +124,6 @@ func TestStoreConcurrentUse(t *testing.T) {
 	}
 }
 
-func TestFanoutDeliversInOrderAndCutsOffSlowSubscriber(t *testing.T) {
-	f := newFanout[int](2)
-	fast := f.subscribe(t.Context())
-	slow := f.subscribe(t.Context())
-	got := make([]int, 0, 3)
-	for i := 1; i <= 3; i++ {
-		f.publish(i)
-		got = append(got, <-fast)
-	}
-	if got[0] != 1 || got[1] != 2 || got[2] != 3 {
-		t.Fatalf("fast got %v", got)
-	}
-	if a, b := <-slow, <-slow; a != 1 || b != 2 {
-		t.Fatalf("slow got %d %d", a, b)
-	}
-	if _, open := <-slow; open {
-		t.Fatal("slow subscriber not cut off after its buffer filled")
-	}
-	f.close()
-	f.close()
-	assertClosed(t, fast)
-}
-
 func TestRunnerCloseCancelsTimersAndWaits(t *testing.T) {
 	fake := clock.NewFake(t0)
 	r := newRunner(fake)
@@ -200,18 +177,5 @@ func TestRunnerRealClockTimerStoppedByClose(t *testing.T) {
 	case <-ran:
 		t.Fatal("the hour timer ran")
 	default:
-	}
-}
-
-func TestNewIDIsAUUIDv4(t *testing.T) {
-	a, b := newID(), newID()
-	if a == b {
-		t.Fatal("two ids are equal")
-	}
-	if len(a) != 36 || a[8] != '-' || a[13] != '-' || a[14] != '4' || a[18] != '-' || a[23] != '-' {
-		t.Fatalf("%q is not a v4 uuid", a)
-	}
-	if v := a[19]; v != '8' && v != '9' && v != 'a' && v != 'b' {
-		t.Fatalf("%q has the wrong variant", a)
 	}
 }

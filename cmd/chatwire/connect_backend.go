@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/chatwire/chatwire/core/network"
 	"github.com/chatwire/chatwire/core/pusher"
 	"github.com/chatwire/chatwire/data"
 	"github.com/chatwire/chatwire/data/laravel"
@@ -134,13 +133,10 @@ func checkHTTPURL(flagName, raw string) error {
 func pusherBackend(o connectOptions) (domain.ChatWebSocketDataSource, error) {
 	p := o.Pusher
 	opts := laravel.Options{
-		Pusher: pusher.Options{
-			Host:        p.Host,
-			Key:         p.Key,
-			TLS:         p.TLS,
-			TLSFallback: true,
-			Manager:     network.ManagerOptions{ReconnectDelay: o.ReconnectDelay},
-		},
+		Host:          p.Host,
+		Key:           p.Key,
+		TLS:           p.TLS,
+		Connection:    laravel.ConnectionOptions{ReconnectDelay: o.ReconnectDelay},
 		AuthEndpoint:  p.AuthEndpoint,
 		UserID:        p.UserID,
 		Conversations: []string{o.Conversation},
@@ -181,12 +177,12 @@ func envelopeBackend(o connectOptions) (domain.ChatWebSocketDataSource, error) {
 		return nil, err
 	}
 	return data.New(data.Options{
-		BaseURL:       base,
-		TokenSource:   o.tokenSource(),
-		Connection:    network.ManagerOptions{ReconnectDelay: o.ReconnectDelay},
-		ResumeFromSeq: o.ResumeFromSeq,
-		Logger:        o.Logger,
-	}), nil
+		BaseURL:     base,
+		TokenSource: o.tokenSource(),
+		Connection:  data.ConnectionOptions{ReconnectDelay: o.ReconnectDelay},
+		Resume:      domain.Position{Seq: o.ResumeFromSeq},
+		Logger:      o.Logger,
+	})
 }
 
 // baseURL checks a ws:// or wss:// URL and returns it without a trailing
@@ -220,7 +216,7 @@ func baseURL(raw string) (string, error) {
 
 // tokenSource hands out the one token connect was given (a terminal
 // client has no way to refresh it).
-func (o connectOptions) tokenSource() func(context.Context) (string, error) {
+func (o connectOptions) tokenSource() domain.TokenSource {
 	tok := o.Token
 	return func(context.Context) (string, error) { return tok, nil }
 }

@@ -13,7 +13,6 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/chatwire/chatwire/core/network"
 	"github.com/chatwire/chatwire/data"
 	"github.com/chatwire/chatwire/data/chattest"
 	"github.com/chatwire/chatwire/domain"
@@ -163,13 +162,16 @@ func runDemo(ctx context.Context, w io.Writer, opts demoOptions) error {
 func (d *demo) connect(ctx context.Context, user string, resume int64) error {
 	u := d.users[user]
 	token := func(context.Context) (string, error) { return d.srv.IssueToken(user), nil }
-	src := data.New(data.Options{
-		BaseURL:       d.srv.URL,
-		TokenSource:   token,
-		Connection:    network.ManagerOptions{ReconnectDelay: d.opts.ReconnectDelay, MaxReconnectDelay: 4 * d.opts.ReconnectDelay},
-		ResumeFromSeq: resume,
-		Logger:        d.opts.Logger.With("user", user),
+	src, err := data.New(data.Options{
+		BaseURL:     d.srv.URL,
+		TokenSource: token,
+		Connection:  data.ConnectionOptions{ReconnectDelay: d.opts.ReconnectDelay, MaxReconnectDelay: 4 * d.opts.ReconnectDelay},
+		Resume:      domain.Position{Seq: resume},
+		Logger:      d.opts.Logger.With("user", user),
 	})
+	if err != nil {
+		return err
+	}
 	u.sess = newSession(src, user, user, token, d.tr, u.rec)
 	return u.sess.start(ctx)
 }

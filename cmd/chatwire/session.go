@@ -23,9 +23,11 @@ type session struct {
 }
 
 // newSession builds the notifiers over src and starts watching both; call
-// start to connect. column is the transcript's user column.
-func newSession(src domain.ChatWebSocketDataSource, user, column string, token presentation.TokenSource, tr *transcript, rec *recorder) *session {
-	n := presentation.NewNotifiers(src, presentation.NotifiersOptions{UserID: user, TokenSource: token})
+// start to connect. column is the transcript's user column. token, when
+// not nil, gives the token start connects with; nil leaves it to src.
+func newSession(src domain.ChatWebSocketDataSource, user, column string, token domain.TokenSource, tr *transcript, rec *recorder) *session {
+	n := presentation.NewNotifiers(src, presentation.NotifiersOptions{UserID: user,
+		Connection: presentation.ConnectionOptions{TokenSource: token}})
 	return &session{user: user, src: src, n: n, w: watch(src, n, tr, column, user, rec)}
 }
 

@@ -1,6 +1,10 @@
 package clock
 
-import "time"
+import (
+	"time"
+
+	wall "github.com/chatwire/chatwire/internal/clock"
+)
 
 // Clock tells the time and schedules callbacks. Implementations are safe for
 // concurrent use.
@@ -18,12 +22,4 @@ type Clock interface {
 }
 
 // Real returns the wall clock.
-func Real() Clock { return realClock{} }
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) AfterFunc(d time.Duration, f func()) func() bool {
-	return time.AfterFunc(d, f).Stop
-}
+func Real() Clock { return wall.Real() }

@@ -3,6 +3,7 @@ package network
 import (
 	"container/list"
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/chatwire/chatwire/core/stream"
@@ -27,7 +28,7 @@ import (
 type ConnectionManager struct {
 	opts ManagerOptions
 
-	frames *stream.Broadcaster[[]byte]
+	frames *stream.Broadcaster[Frame]
 	states *stream.Broadcaster[StateChange]
 	errs   *stream.Broadcaster[error]
 
@@ -39,6 +40,8 @@ type ConnectionManager struct {
 	state    StateChange
 	changed  chan struct{} // closed and replaced on every state change
 	connSeq  uint64        // incremented on every StateConnected
+	conns    uint64        // sockets opened so far; the latest one's Frame.Conn
+	stateSeq uint64        // state changes so far
 	running  bool          // a loop goroutine is running
 	cancel   context.CancelFunc
 	closing  bool
@@ -56,7 +59,7 @@ func NewConnectionManager(opts ManagerOptions) *ConnectionManager {
 	opts = opts.withDefaults()
 	m := &ConnectionManager{
 		opts:    opts,
-		frames:  stream.NewBroadcaster[[]byte](stream.Options{}),
+		frames:  stream.NewBroadcaster[Frame](stream.Options{}),
 		errs:    stream.NewBroadcaster[error](stream.Options{}),
 		closed:  make(chan struct{}),
 		changed: make(chan struct{}),
@@ -107,17 +110,32 @@ func (m *ConnectionManager) Connect(ctx context.Context) error {
 		select {
 		case <-changed:
 		case <-ctx.Done():
+			if st.Err != nil {
+				// What the caller waited for never came: say why.
+				return fmt.Errorf("%w; last attempt: %w", ctx.Err(), st.Err)
+			}
 			return ctx.Err()
 		}
 	}
 }
 
-// Frames returns every inbound frame, across reconnects. Subscribe before
-// Connect to miss none. Delivery is lossless: a subscriber that stops
-// reading holds back the connection (stream.Block), so only internal pumps
-// that never stall should subscribe; applications read typed streams.
-// The receiver must not modify a frame: every subscriber gets the same slice.
-func (m *ConnectionManager) Frames(ctx context.Context) <-chan []byte {
+// Frame is one inbound text frame and the connection it arrived on.
+type Frame struct {
+	// Conn numbers the connection: 1 for the first socket the manager
+	// opened, 2 for the next, and so on. HandshakeConn.Conn and
+	// StateChange.Conn use the same numbers.
+	Conn uint64
+	// Data is the frame. The receiver must not modify it: every subscriber
+	// gets the same slice.
+	Data []byte
+}
+
+// Frames returns every inbound frame, across reconnects, in arrival order.
+// Subscribe before Connect to miss none. Delivery is lossless: a
+// subscriber that stops reading holds back the connection (stream.Block),
+// so only internal pumps that never stall should subscribe; applications
+// read typed streams.
+func (m *ConnectionManager) Frames(ctx context.Context) <-chan Frame {
 	return m.frames.SubscribeWith(ctx, stream.SubscribeOptions{Policy: stream.Block})
 }
 
@@ -175,6 +193,9 @@ func (m *ConnectionManager) Close() error {
 // holding the lock keeps the published order equal to the recorded one.
 func (m *ConnectionManager) setStateLocked(sc StateChange) {
 	sc.At = m.opts.Clock.Now()
+	sc.Conn = m.conns
+	m.stateSeq++
+	sc.Seq = m.stateSeq
 	m.state = sc
 	if sc.State == StateConnected {
 		m.connSeq++

@@ -66,8 +66,8 @@ func ExampleConnectionManager() {
 		fmt.Println("send:", err)
 		return
 	}
-	fmt.Printf("%s\n", <-frames)
-	fmt.Printf("%s\n", <-frames)
+	fmt.Printf("%s\n", (<-frames).Data)
+	fmt.Printf("%s\n", (<-frames).Data)
 	// Output:
 	// connected
 	// {"type":"session.ready"}

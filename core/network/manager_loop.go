@@ -102,6 +102,7 @@ func (m *ConnectionManager) sleep(ctx context.Context, d time.Duration) bool {
 // session is one open connection.
 type session struct {
 	c        WebSocketClient
+	id       uint64        // Frame.Conn of its frames
 	interval time.Duration // heartbeat interval for this connection
 }
 
@@ -129,11 +130,14 @@ func (m *ConnectionManager) dial(ctx context.Context) (*session, error) {
 	if err := c.Connect(actx, rawURL, header); err != nil {
 		return nil, failed(redact(err, rawURL))
 	}
-	s := &session{c: c, interval: m.opts.HeartbeatInterval}
+	m.mu.Lock()
+	m.conns++
+	s := &session{c: c, id: m.conns, interval: m.opts.HeartbeatInterval}
+	m.mu.Unlock()
 	if m.opts.Handshake == nil {
 		return s, nil
 	}
-	res, err := m.opts.Handshake(actx, handshakeConn{m: m, c: c, attempt: actx})
+	res, err := m.opts.Handshake(actx, handshakeConn{m: m, c: c, id: s.id, attempt: actx})
 	if err != nil {
 		// A handshake that timed out has an unresponsive peer: its close
 		// handshake must not hold up the next attempt either.
@@ -184,7 +188,7 @@ func (m *ConnectionManager) serve(ctx context.Context, s *session) error {
 				return endErr(c)
 			}
 			hb.alive()
-			m.frames.Publish(f)
+			m.frames.Publish(Frame{Conn: s.id, Data: f})
 		case <-hb.tick:
 			send, dead := hb.due()
 			if dead {
@@ -279,6 +283,7 @@ func (e *redactedError) Unwrap() error { return e.err }
 type handshakeConn struct {
 	m       *ConnectionManager
 	c       WebSocketClient
+	id      uint64
 	attempt context.Context // ends with the attempt (timeout, Close)
 }
 
@@ -289,7 +294,7 @@ func (h handshakeConn) Read(ctx context.Context) ([]byte, error) {
 			<-h.c.Done()
 			return nil, endErr(h.c)
 		}
-		h.m.frames.Publish(f)
+		h.m.frames.Publish(Frame{Conn: h.id, Data: f})
 		return append([]byte(nil), f...), nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -301,3 +306,5 @@ func (h handshakeConn) Read(ctx context.Context) ([]byte, error) {
 func (h handshakeConn) Send(ctx context.Context, data []byte) error {
 	return h.c.Send(ctx, data)
 }
+
+func (h handshakeConn) Conn() uint64 { return h.id }

@@ -280,7 +280,7 @@ func TestManagerCloseWhileConnected(t *testing.T) {
 	if code := c.localCloseCode(); code != CloseNormal {
 		t.Fatalf("client closed with %d, want 1000", code)
 	}
-	for _, ch := range []<-chan []byte{frames} {
+	for _, ch := range []<-chan Frame{frames} {
 		if _, ok := <-ch; ok {
 			t.Fatal("frames stream open after Close")
 		}
@@ -371,8 +371,8 @@ func TestManagerHandshake(t *testing.T) {
 	}
 	c.push(t, "after")
 	for _, want := range []string{"hello-1", "hello-2", "after"} {
-		if f := recv(t, frames); string(f) != want {
-			t.Fatalf("frame %q, want %q", f, want)
+		if f := recv(t, frames); string(f.Data) != want {
+			t.Fatalf("frame %q, want %q", f.Data, want)
 		}
 	}
 	// The handshake's 5s interval replaces the configured 30s.

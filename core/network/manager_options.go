@@ -27,8 +27,12 @@ type HandshakeConn interface {
 	// Read returns the next inbound frame; every frame it returns is also
 	// delivered on Frames, in order, before any later frame.
 	Read(ctx context.Context) ([]byte, error)
-	// Send writes a frame on this connection, ahead of the outbox.
+	// Send writes a frame on this connection, ahead of the outbox. It may
+	// be kept and called after the handshake, from any goroutine, for as
+	// long as the connection lives; it fails once the connection has ended.
 	Send(ctx context.Context, data []byte) error
+	// Conn is the connection's number, as in Frame.Conn.
+	Conn() uint64
 }
 
 // HandshakeResult is what a protocol learned from its greeting.

@@ -159,8 +159,8 @@ func TestManagerSocketServerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.await(StateConnected)
-	if f := recv(t, frames); string(f) != `{"type":"session.ready"}` {
-		t.Fatalf("frame %q", f)
+	if f := recv(t, frames); string(f.Data) != `{"type":"session.ready"}` {
+		t.Fatalf("frame %q", f.Data)
 	}
 	if err := h.m.Send(ctx, []byte("m1")); err != nil {
 		t.Fatal(err)
@@ -194,8 +194,8 @@ func TestManagerSocketServerRestart(t *testing.T) {
 			t.Fatalf("server got %q, want %q", got, want)
 		}
 	}
-	if f := recv(t, frames); string(f) != `{"type":"session.ready"}` {
-		t.Fatalf("frame %q", f)
+	if f := recv(t, frames); string(f.Data) != `{"type":"session.ready"}` {
+		t.Fatalf("frame %q", f.Data)
 	}
 	tokens, received := srv.snapshot()
 	if !slices.Equal(tokens, []string{"Bearer tok-1", "Bearer tok-2"}) {

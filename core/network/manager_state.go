@@ -56,4 +56,11 @@ type StateChange struct {
 	Err error
 	// At is when the transition happened, by the manager's clock.
 	At time.Time
+	// Conn is the number of the latest socket the manager opened (see
+	// Frame.Conn), 0 before the first: for StateConnected the new
+	// connection, for StateReconnecting after a drop the one that dropped.
+	Conn uint64
+	// Seq numbers the manager's state changes from 1, so a reader can tell
+	// whether it has seen a given change.
+	Seq uint64
 }

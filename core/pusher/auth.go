@@ -15,6 +15,9 @@ type Auth struct {
 	// ChannelData is the presence member JSON ({"user_id":...,"user_info":...})
 	// the signature covers; empty for private channels.
 	ChannelData string `json:"channel_data,omitempty"`
+	// SharedSecret is a private-encrypted- channel's key, base64 of 32
+	// bytes. It is a secret: never logged.
+	SharedSecret string `json:"shared_secret,omitempty"`
 }
 
 // String hides the signature, so an Auth printed by mistake leaks nothing.

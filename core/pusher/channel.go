@@ -3,7 +3,6 @@ package pusher
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"sort"
 
 	"github.com/chatwire/chatwire/core/stream"
@@ -112,9 +111,14 @@ type Channel struct {
 	err           error
 	changed       chan struct{} // closed and replaced on every state change
 	memberMap     map[string]Member
-	me            string // presence: our own user id from the channel data
-	attemptSocket string // socket id the latest attempt runs for
-	sentSeq       uint64 // order of the latest subscribe frame; 0 while none is out
+	me            string    // presence: our own user id from the channel data
+	attemptSocket string    // socket id the latest attempt runs for
+	sentSeq       uint64    // order of the latest subscribe frame; 0 while none is out
+	key           *[32]byte // private-encrypted-: the shared secret of the latest authorization
+	count         int       // the latest subscription count, 0 if none came
+	waiters       int       // Subscribe, Ensure and Wait calls waiting on the channel
+	failSeq       uint64    // counts failures, so a waiter sees each one
+	failErr       error     // the latest failure
 }
 
 func newChannel(c *Client, name string, kind Kind) *Channel {
@@ -152,29 +156,20 @@ func (ch *Channel) Err() error {
 // Wait blocks until the channel is subscribed (nil), its subscription
 // failed (the *SubscriptionError) or ended (ErrNotSubscribed, or ErrClosed
 // after Close), or ctx ends. While pending or subscribing it waits, so after
-// a reconnect it returns once the channel is subscribed again.
+// a reconnect it returns once the channel is subscribed again. A failure
+// that happens while it waits is returned, not also reported on Errors.
 func (ch *Channel) Wait(ctx context.Context) error {
-	for {
-		ch.client.mu.Lock()
-		state, err, changed := ch.state, ch.err, ch.changed
-		ch.client.mu.Unlock()
-		switch state {
-		case ChannelSubscribed:
-			return nil
-		case ChannelFailed:
-			return err
-		case ChannelUnsubscribed:
-			if err != nil {
-				return err
-			}
-			return fmt.Errorf("pusher: channel %s: %w", ch.name, ErrNotSubscribed)
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	c := ch.client
+	c.mu.Lock()
+	if ch.state == ChannelFailed {
+		err := ch.err
+		c.mu.Unlock()
+		return err
 	}
+	ch.waiters++
+	w := &waiter{ch: ch, failSeq: ch.failSeq}
+	c.mu.Unlock()
+	return c.await(ctx, []*waiter{w})[0]
 }
 
 // Events returns the channel's events (server events and other clients'
@@ -193,6 +188,15 @@ func (ch *Channel) Members() []Member {
 	ch.client.mu.Lock()
 	defer ch.client.mu.Unlock()
 	return sortedMembers(ch.memberMap)
+}
+
+// SubscriptionCount returns the channel's subscriber count from the
+// server's latest pusher_internal:subscription_count, or 0 if none came
+// (servers send it only when the app enables it).
+func (ch *Channel) SubscriptionCount() int {
+	ch.client.mu.Lock()
+	defer ch.client.mu.Unlock()
+	return ch.count
 }
 
 // Me returns our own member ID on a presence channel, from the

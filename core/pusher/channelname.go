@@ -13,6 +13,10 @@ const (
 	// Presence channels ("presence-") need an authorization carrying the
 	// member's data, and keep a member list.
 	Presence
+	// PrivateEncrypted channels ("private-encrypted-") are private channels
+	// whose event data the backend encrypts end to end; the authorization
+	// carries the channel's shared secret.
+	PrivateEncrypted
 )
 
 func (k Kind) String() string {
@@ -23,6 +27,8 @@ func (k Kind) String() string {
 		return "private"
 	case Presence:
 		return "presence"
+	case PrivateEncrypted:
+		return "private-encrypted"
 	}
 	return "unknown"
 }
@@ -31,9 +37,11 @@ func (k Kind) String() string {
 const MaxChannelNameLength = 164
 
 // ChannelKind validates a channel name and returns its kind. Names are 1 to
-// 164 characters of [A-Za-z0-9_\-=@,.;]; "private-encrypted-" channels are
-// refused with ErrEncryptedChannel, "#"-prefixed server channels and other
-// bad names with ErrInvalidChannel, both as a *ChannelNameError.
+// 164 characters of [A-Za-z0-9_\-=@,.;]; "#"-prefixed server channels and
+// other bad names are refused with ErrInvalidChannel as a
+// *ChannelNameError. Cache channels ("cache-", "private-cache-",
+// "presence-cache-", "private-encrypted-cache-") are of the kind their
+// prefix names.
 func ChannelKind(name string) (Kind, error) {
 	if name == "" {
 		return 0, &ChannelNameError{Name: name, Reason: "empty name", Err: ErrInvalidChannel}
@@ -48,7 +56,10 @@ func ChannelKind(name string) (Kind, error) {
 	}
 	switch {
 	case strings.HasPrefix(name, "private-encrypted-"):
-		return 0, &ChannelNameError{Name: name, Reason: "end-to-end encrypted channels are not supported", Err: ErrEncryptedChannel}
+		if len(name) == len("private-encrypted-") {
+			return 0, &ChannelNameError{Name: name, Reason: "no name after the prefix", Err: ErrInvalidChannel}
+		}
+		return PrivateEncrypted, nil
 	case strings.HasPrefix(name, "private-"):
 		if len(name) == len("private-") {
 			return 0, &ChannelNameError{Name: name, Reason: "no name after the prefix", Err: ErrInvalidChannel}

@@ -29,6 +29,9 @@ const DefaultPongTimeout = 30 * time.Second
 // DefaultClientEventsPerSecond is the protocol's client event rate limit.
 const DefaultClientEventsPerSecond = 10
 
+// DefaultSubscribeTimeout is how long a subscribe frame may go unanswered.
+const DefaultSubscribeTimeout = 30 * time.Second
+
 // Options configure a Client. They are copied by New; zero values take the
 // documented defaults.
 type Options struct {
@@ -47,6 +50,9 @@ type Options struct {
 	// Authorizer signs private and presence subscriptions; nil allows
 	// public channels only.
 	Authorizer Authorizer
+	// UserAuthenticator signs the user's sign-in (Signin); nil means
+	// Signin fails with ErrNoUserAuthenticator.
+	UserAuthenticator UserAuthenticator
 
 	// Manager tunes the underlying network.ConnectionManager. A nil
 	// NewClient means network.NewGorillaClient with zero GorillaOptions
@@ -59,10 +65,16 @@ type Options struct {
 	// ClientEventsPerSecond limits Trigger; zero means
 	// DefaultClientEventsPerSecond.
 	ClientEventsPerSecond int
+	// SubscribeTimeout bounds the wait for the server's answer to a
+	// subscribe frame; zero means DefaultSubscribeTimeout. A subscription
+	// left unanswered fails with a *SubscriptionError matching
+	// ErrSubscribeTimeout and is tried again after the next reconnect.
+	SubscribeTimeout time.Duration
 	// Buffer is each stream subscriber's buffer; zero means
-	// stream.DefaultBuffer. A subscriber that falls a full buffer behind is
-	// cut off (its channel closes) and stream.ErrSlowConsumer is reported
-	// on Errors.
+	// stream.DefaultBuffer for Events and MemberEvents, and 32 for States
+	// and Errors (rare, small values). A subscriber that falls a full
+	// buffer behind is cut off (its channel closes) and
+	// stream.ErrSlowConsumer is reported on Errors; Frames never cuts off.
 	Buffer int
 	// Logger receives debug logs (and is passed to the manager when
 	// Manager.Logger is nil); nil means silent. Tokens and auth signatures
@@ -81,19 +93,24 @@ type Options struct {
 type Client struct {
 	opts    Options
 	mgr     *network.ConnectionManager
+	clock   clock.Clock
 	log     *slog.Logger
 	limiter *rateLimiter
 	useTLS  atomic.Bool
+	sock    socketTracker // the current socket, to drop it on a coded pusher:error
 
 	errs   *stream.Broadcaster[error]
 	frames *stream.Broadcaster[Frame]
+	states *stream.Broadcaster[network.StateChange]
 
 	mu          sync.Mutex
 	channels    map[string]*Channel
-	greeted     string      // socket id of the latest handshake
-	frameSocket string      // socket id of the connection route is reading frames of
-	conn        *connection // the connection subscriptions run on; nil when offline
-	sendSeq     uint64      // orders subscribe frames, for code-less pusher:error
+	greeted     string        // socket id of the latest handshake
+	frameSocket string        // socket id of the connection route is reading frames of
+	conn        *connection   // the connection subscriptions run on; nil when offline
+	connChanged chan struct{} // closed and replaced whenever conn changes
+	user        signin        // the user's sign-in
+	sendSeq     uint64        // orders subscribe frames, for code-less pusher:error
 	started     bool
 	closed      bool
 	stopRouting context.CancelFunc
@@ -131,15 +148,26 @@ func New(opts Options) (*Client, error) {
 	if clk == nil {
 		clk = clock.Real()
 	}
-	c := &Client{
-		opts:     opts,
-		log:      log,
-		limiter:  newRateLimiter(clk, opts.ClientEventsPerSecond, time.Second),
-		channels: make(map[string]*Channel),
-		closing:  make(chan struct{}),
+	if opts.SubscribeTimeout <= 0 {
+		opts.SubscribeTimeout = DefaultSubscribeTimeout
 	}
-	c.errs = stream.NewBroadcaster[error](stream.Options{Buffer: opts.Buffer})
-	c.frames = stream.NewBroadcaster[Frame](stream.Options{Buffer: opts.Buffer, StallTimeout: framesStallTimeout, OnEvict: c.reportEvict})
+	c := &Client{
+		opts:        opts,
+		clock:       clk,
+		log:         log,
+		limiter:     newRateLimiter(clk, opts.ClientEventsPerSecond, time.Second),
+		channels:    make(map[string]*Channel),
+		connChanged: make(chan struct{}),
+		closing:     make(chan struct{}),
+	}
+	small := opts.Buffer
+	if small <= 0 {
+		small = smallBuffer
+	}
+	c.errs = stream.NewBroadcaster[error](stream.Options{Buffer: small})
+	c.frames = stream.NewBroadcaster[Frame](stream.Options{Buffer: framesBuffer, StallTimeout: framesStallTimeout, OnEvict: c.reportEvict})
+	c.states = stream.NewBroadcaster[network.StateChange](stream.Options{Buffer: small, OnEvict: c.reportEvict})
+	c.user.events = stream.NewBroadcaster[Event](stream.Options{Buffer: opts.Buffer, OnEvict: c.reportEvict})
 
 	mo := opts.Manager
 	mo.Endpoint = c.endpoint
@@ -152,21 +180,23 @@ func New(opts Options) (*Client, error) {
 	if mo.Logger == nil {
 		mo.Logger = opts.Logger
 	}
-	if mo.NewClient == nil {
+	newClient := mo.NewClient
+	if newClient == nil {
 		logger := opts.Logger
-		mo.NewClient = func() network.WebSocketClient {
+		newClient = func() network.WebSocketClient {
 			return network.NewGorillaClient(network.GorillaOptions{Logger: logger})
 		}
 	}
+	mo.NewClient = func() network.WebSocketClient { return c.sock.track(newClient()) }
 	c.mgr = network.NewConnectionManager(mo)
 	return c, nil
 }
 
 // Connect starts the connection (and the routing goroutine) if it is not
 // running and waits until the Client is connected, has failed, is closed,
-// or ctx ends. ctx bounds only the wait: the Client keeps reconnecting
-// until Close. Channels subscribed before Connect are subscribed once the
-// connection is up.
+// or ctx ends. When it returns nil, SocketID is known. ctx bounds only the
+// wait: the Client keeps reconnecting until Close. Channels subscribed
+// before Connect are subscribed once the connection is up.
 func (c *Client) Connect(ctx context.Context) error {
 	c.mu.Lock()
 	if c.closed {
@@ -185,7 +215,36 @@ func (c *Client) Connect(ctx context.Context) error {
 		go c.route(rctx, frames, states, errs)
 	}
 	c.mu.Unlock()
-	return c.mgr.Connect(ctx)
+	if err := c.mgr.Connect(ctx); err != nil {
+		return err
+	}
+	return c.waitConn(ctx)
+}
+
+// waitConn waits until the routing goroutine has taken in a connection:
+// the manager reports it connected before route has read that state.
+func (c *Client) waitConn(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		conn, closed, changed := c.conn, c.closed, c.connChanged
+		c.mu.Unlock()
+		switch {
+		case conn != nil:
+			return nil
+		case closed:
+			return ErrClosed
+		}
+		if st := c.mgr.State(); st.State == network.StateFailed {
+			return st.Err
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.closing:
+			return ErrClosed
+		}
+	}
 }
 
 // SocketID returns the socket id of the current connection, or "" while
@@ -202,13 +261,21 @@ func (c *Client) SocketID() string {
 // State returns the connection's latest state change.
 func (c *Client) State() network.StateChange { return c.mgr.State() }
 
-// States returns the connection's state changes from now on.
-func (c *Client) States(ctx context.Context) <-chan network.StateChange { return c.mgr.States(ctx) }
+// States returns the connection's state changes from now on, each after
+// the Client has acted on it (a StateConnected comes with SocketID set),
+// in order with Frames. A subscriber that falls a full buffer behind is
+// cut off and stream.ErrSlowConsumer reported on Errors.
+func (c *Client) States(ctx context.Context) <-chan network.StateChange {
+	return c.states.Subscribe(ctx)
+}
 
-// Errors returns asynchronous failures: connection failures reported by the
-// manager, *SubscriptionError for subscriptions refused after a reconnect,
-// *ProtocolError for pusher:error frames, *DecodeError for frames that could
-// not be read, stream.ErrSlowConsumer for evicted subscribers.
+// Errors returns asynchronous failures, each reported once: connection
+// failures reported by the manager (a pusher:error with a code in
+// 4000-4299 among them, as the cause of the drop it triggers),
+// *SubscriptionError for subscriptions that failed while no Subscribe,
+// Ensure or Wait call was waiting for them, *ProtocolError for other
+// pusher:error frames, *DecodeError for frames that could not be read,
+// stream.ErrSlowConsumer for evicted subscribers.
 func (c *Client) Errors(ctx context.Context) <-chan error { return c.errs.Subscribe(ctx) }
 
 // framesStallTimeout cuts off a Frames subscriber that takes nothing for
@@ -216,13 +283,25 @@ func (c *Client) Errors(ctx context.Context) <-chan error { return c.errs.Subscr
 const framesStallTimeout = 10 * time.Second
 
 // Frames returns every inbound frame, decoded, across reconnects (the raw
-// stream, including protocol frames). Delivery is lossless: when the
-// subscriber's buffer is full the client waits for it, which holds back
-// the socket; a subscriber that takes nothing for 10s is cut off and
+// stream, including protocol frames), each after the Client has acted on
+// it: when a subscription_succeeded frame arrives, the channel is already
+// subscribed and its members known. Frame.Raw holds the bytes as received.
+//
+// Delivery is lossless: a subscriber that stops reading holds back the
+// connection (TCP flow control then slows the server), so only a pump that
+// never stalls should subscribe; applications read Channel.Events. A
+// subscriber that takes nothing for 10s is cut off and
 // stream.ErrSlowConsumer reported on Errors.
 func (c *Client) Frames(ctx context.Context) <-chan Frame {
-	return c.frames.SubscribeWith(ctx, stream.SubscribeOptions{Policy: stream.Block})
+	return c.frames.SubscribeWith(ctx, stream.SubscribeOptions{Policy: stream.Block, Buffer: framesBuffer})
 }
+
+// smallBuffer is the default buffer of States and Errors subscribers.
+const smallBuffer = 32
+
+// framesBuffer is a Frames subscriber's buffer: lossless delivery needs
+// none, a little lets the reader and the pump overlap.
+const framesBuffer = 32
 
 // Channel returns the subscribed (or subscribing) channel with that name.
 func (c *Client) Channel(name string) (*Channel, bool) {
@@ -260,6 +339,8 @@ func (c *Client) Close() error {
 		}
 		c.errs.Close()
 		c.frames.Close()
+		c.states.Close()
+		c.user.events.Close()
 	})
 	return c.closeErr
 }
@@ -333,7 +414,15 @@ func (c *Client) dropConnLocked() {
 	if c.conn != nil {
 		close(c.conn.done)
 		c.conn = nil
+		c.connChangedLocked()
 	}
+}
+
+// connChangedLocked wakes the callers waiting for a connection. The caller
+// holds c.mu.
+func (c *Client) connChangedLocked() {
+	close(c.connChanged)
+	c.connChanged = make(chan struct{})
 }
 
 // isClientEvent reports whether name is a client event name.

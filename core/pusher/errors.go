@@ -17,13 +17,15 @@ var (
 	ErrClosed = network.ErrClosed
 	// ErrInvalidChannel: the channel name breaks the protocol's rules.
 	ErrInvalidChannel = errors.New("pusher: invalid channel name")
-	// ErrEncryptedChannel: private-encrypted- channels are not supported.
-	ErrEncryptedChannel = errors.New("pusher: private-encrypted channels are not supported")
+	// ErrEncryptedChannel: an authorization for a private-encrypted-
+	// channel came without a usable shared secret.
+	ErrEncryptedChannel = errors.New("pusher: encrypted channel without a shared secret")
 	// ErrNoAuthorizer: a private or presence channel needs Options.Authorizer.
 	ErrNoAuthorizer = errors.New("pusher: private and presence channels need an authorizer")
 	// ErrInvalidEvent: a client event name must start with "client-".
 	ErrInvalidEvent = errors.New(`pusher: client event names must start with "client-"`)
-	// ErrClientEventChannel: client events go only on private and presence channels.
+	// ErrClientEventChannel: client events go only on private and presence
+	// channels (not on public or encrypted ones).
 	ErrClientEventChannel = errors.New("pusher: client events need a private or presence channel")
 	// ErrRateLimited: more than the allowed client events per second; the
 	// event was not sent and is not queued.
@@ -33,6 +35,9 @@ var (
 	// ErrSubscription: a subscription was refused or could not be
 	// authorized. *SubscriptionError matches it.
 	ErrSubscription = errors.New("pusher: subscription failed")
+	// ErrSubscribeTimeout: the server did not answer a subscribe frame
+	// within Options.SubscribeTimeout.
+	ErrSubscribeTimeout = errors.New("pusher: subscription unanswered")
 )
 
 // ChannelNameError is a channel name Subscribe or Trigger refused.
@@ -84,16 +89,12 @@ func (e *SubscriptionError) Error() string {
 
 func (e *SubscriptionError) Unwrap() error { return e.Err }
 
-// Is matches ErrSubscription, and network.ErrUnauthorized for status 401 or 403.
-func (e *SubscriptionError) Is(target error) bool {
-	switch target {
-	case ErrSubscription:
-		return true
-	case network.ErrUnauthorized:
-		return e.Status == 401 || e.Status == 403
-	}
-	return false
-}
+// Is matches ErrSubscription. A server's refusal never matches
+// network.ErrUnauthorized, whatever status it gives (Soketi says 401 for a
+// bad signature): the user's session is fine, the channel is not theirs.
+// Only the auth endpoint's own 401 or 419, through Err (an *AuthError),
+// means the session is gone.
+func (e *SubscriptionError) Is(target error) bool { return target == ErrSubscription }
 
 // ProtocolError is a pusher:error frame from the server. Code is 0 when the
 // server sent "code": null (some servers report auth failures that way).
@@ -127,9 +128,11 @@ func (e *AuthError) Error() string {
 
 func (e *AuthError) Unwrap() error { return e.Err }
 
-// Is matches network.ErrUnauthorized for HTTP 401 and 403.
+// Is matches network.ErrUnauthorized for HTTP 401 and 419 (Laravel's
+// "session expired"): the user must sign in again. A 403 refuses this one
+// channel and matches nothing more than ErrSubscription does.
 func (e *AuthError) Is(target error) bool {
-	return target == network.ErrUnauthorized && (e.StatusCode == 401 || e.StatusCode == 403)
+	return target == network.ErrUnauthorized && (e.StatusCode == 401 || e.StatusCode == 419)
 }
 
 // signaturePattern matches an HMAC-SHA256 hex digest, optionally with its

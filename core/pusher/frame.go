@@ -19,6 +19,21 @@ const (
 	EventSubscriptionSucceeded = "pusher_internal:subscription_succeeded"
 	EventMemberAdded           = "pusher_internal:member_added"
 	EventMemberRemoved         = "pusher_internal:member_removed"
+	// EventSubscriptionCount is Pusher's count of a channel's subscribers
+	// (when the app enables it); the Client passes it on to the channel's
+	// Events as EventSubscriptionCountChanged.
+	EventSubscriptionCount = "pusher_internal:subscription_count"
+	// EventSubscriptionCountChanged is the channel event that carries a
+	// new subscription count ({"subscription_count": n}).
+	EventSubscriptionCountChanged = "pusher:subscription_count"
+	// EventCacheMiss: a cache channel had no event cached when it was
+	// subscribed (otherwise the server sends the last event at once).
+	EventCacheMiss = "pusher:cache_miss"
+	// EventSignin asks the server to authenticate the user; see
+	// Client.Signin.
+	EventSignin = "pusher:signin"
+	// EventSigninSuccess is the server's answer to a valid pusher:signin.
+	EventSigninSuccess = "pusher:signin_success"
 )
 
 // Frame is one protocol message as it travels on the wire.
@@ -31,6 +46,14 @@ type Frame struct {
 	Data json.RawMessage `json:"data,omitempty"`
 	// UserID is set by the server on client events on presence channels.
 	UserID string `json:"user_id,omitempty"`
+	// Raw is the frame as received (nil for a frame built to be sent). It
+	// is shared by every subscriber: never modify it.
+	Raw []byte `json:"-"`
+	// Encrypted marks an event on a private-encrypted- channel as the
+	// Client delivers it: Data then holds the decrypted data (JSON), or nil
+	// when it could not be decrypted (reported on Errors). Raw keeps the
+	// ciphertext as received.
+	Encrypted bool `json:"-"`
 }
 
 // Payload returns the frame's data with one level of string encoding
@@ -38,33 +61,6 @@ type Frame struct {
 // hold JSON is returned as the JSON string it is; an object or other value
 // as is; no data as nil.
 func (f Frame) Payload() json.RawMessage { return unwrapData(f.Data) }
-
-// DecodeFrame parses one inbound text frame. It fails on invalid JSON and
-// on a missing event name; the error matches ErrMalformed.
-func DecodeFrame(b []byte) (Frame, error) {
-	var w struct {
-		Event   string          `json:"event"`
-		Channel string          `json:"channel"`
-		Data    json.RawMessage `json:"data"`
-		UserID  json.RawMessage `json:"user_id"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return Frame{}, &DecodeError{Err: err}
-	}
-	if w.Event == "" {
-		return Frame{}, &DecodeError{Err: errors.New("no event name")}
-	}
-	f := Frame{Event: w.Event, Channel: w.Channel, Data: w.Data}
-	if bytes.Equal(f.Data, []byte("null")) {
-		f.Data = nil
-	}
-	id, err := flexID(w.UserID)
-	if err != nil {
-		return Frame{}, &DecodeError{Event: w.Event, Err: fmt.Errorf("user_id: %w", err)}
-	}
-	f.UserID = id
-	return f, nil
-}
 
 // EncodeFrame marshals f for sending. Data must be valid JSON or empty
 // (empty is sent as {}).

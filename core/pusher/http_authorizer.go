@@ -17,7 +17,7 @@ import (
 
 // TokenSource returns the user's bearer token for the auth endpoint. stale
 // is "" on the first call of an authorization and the refused token after
-// the endpoint answered 401 or 403: the source should then refresh it. It
+// the endpoint answered 401, 403 or 419: the source should then refresh it. It
 // must be safe for concurrent use and honour ctx.
 type TokenSource func(ctx context.Context, stale string) (string, error)
 
@@ -25,8 +25,12 @@ type TokenSource func(ctx context.Context, stale string) (string, error)
 // NewHTTPAuthorizer; zero values take the documented defaults.
 type HTTPAuthorizerOptions struct {
 	// Endpoint is the auth URL, for Laravel "https://app.example/broadcasting/auth".
-	// Required.
+	// Required for Authorize.
 	Endpoint string
+	// UserEndpoint is the user authentication URL, for Laravel
+	// "https://app.example/broadcasting/user-auth". Required for
+	// AuthenticateUser.
+	UserEndpoint string
 	// Token supplies the bearer token; nil sends no Authorization header.
 	Token TokenSource
 	// Header holds extra request headers (cookies, CSRF token...).
@@ -54,7 +58,7 @@ type HTTPAuthorizerOptions struct {
 // channel_name, the user's bearer token, and a JSON answer
 // {"auth":"...","channel_data":"..."}.
 //
-// On 401 or 403 it asks the token source for a fresh token once and
+// On 401, 403 or 419 it asks the token source for a fresh token once and
 // retries; on 5xx, a timeout or a network error it retries with backoff up
 // to Options.Retries times; then it fails with an *AuthError. It is safe for
 // concurrent use.
@@ -63,7 +67,13 @@ type HTTPAuthorizer struct {
 	log  *slog.Logger
 }
 
-var _ Authorizer = (*HTTPAuthorizer)(nil)
+var (
+	_ Authorizer        = (*HTTPAuthorizer)(nil)
+	_ UserAuthenticator = (*HTTPAuthorizer)(nil)
+)
+
+// statusSessionExpired is Laravel's 419: the session or CSRF token expired.
+const statusSessionExpired = 419
 
 // maxAuthBody bounds the auth endpoint's answer.
 const maxAuthBody = 64 << 10
@@ -100,39 +110,65 @@ func (a *HTTPAuthorizer) Authorize(ctx context.Context, socketID, channel string
 	if a.opts.Endpoint == "" {
 		return Auth{}, errors.New("pusher: http authorizer: no endpoint")
 	}
+	var auth Auth
+	form := url.Values{"socket_id": {socketID}, "channel_name": {channel}}
+	err := a.post(ctx, a.opts.Endpoint, form, channel, func(body []byte) bool {
+		return json.Unmarshal(body, &auth) == nil && auth.Auth != ""
+	})
+	return auth, err
+}
+
+// AuthenticateUser asks the user endpoint to sign a sign-in for socketID
+// (Laravel's /broadcasting/user-auth: a form with socket_id, an answer
+// {"auth":"...","user_data":"..."}).
+func (a *HTTPAuthorizer) AuthenticateUser(ctx context.Context, socketID string) (UserAuth, error) {
+	if a.opts.UserEndpoint == "" {
+		return UserAuth{}, errors.New("pusher: http authorizer: no user endpoint")
+	}
+	var ua UserAuth
+	form := url.Values{"socket_id": {socketID}}
+	err := a.post(ctx, a.opts.UserEndpoint, form, "user", func(body []byte) bool {
+		return json.Unmarshal(body, &ua) == nil && ua.Auth != "" && ua.UserData != ""
+	})
+	return ua, err
+}
+
+// post sends form to endpoint with the refresh and retry policy, until
+// accept takes a 200 answer's body.
+func (a *HTTPAuthorizer) post(ctx context.Context, endpoint string, form url.Values, what string, accept func([]byte) bool) error {
 	token, err := a.token(ctx, "")
 	if err != nil {
-		return Auth{}, err
+		return err
 	}
 	refreshed := false
 	delay := a.opts.Backoff
 	retries := 0
 	for {
-		auth, status, err := a.do(ctx, token, socketID, channel)
+		status, err := a.do(ctx, endpoint, token, form, accept)
 		if err == nil {
-			return auth, nil
+			return nil
 		}
 		if ctx.Err() != nil {
-			return Auth{}, ctx.Err()
+			return ctx.Err()
 		}
 		switch {
-		case (status == http.StatusUnauthorized || status == http.StatusForbidden) && !refreshed && a.opts.Token != nil:
-			a.log.Debug("pusher: auth refused, refreshing token", "channel", channel, "status", status)
+		case (status == http.StatusUnauthorized || status == http.StatusForbidden || status == statusSessionExpired) && !refreshed && a.opts.Token != nil:
+			a.log.Debug("pusher: auth refused, refreshing token", "for", what, "status", status)
 			refreshed = true
 			if token, err = a.token(ctx, token); err != nil {
-				return Auth{}, err
+				return err
 			}
 			continue
 		case retryable(status, err) && retries < a.opts.Retries:
 			retries++
-			a.log.Debug("pusher: auth failed, retrying", "channel", channel, "status", status, "retry", retries, "delay", delay)
+			a.log.Debug("pusher: auth failed, retrying", "for", what, "status", status, "retry", retries, "delay", delay)
 			if err := a.sleep(ctx, delay); err != nil {
-				return Auth{}, err
+				return err
 			}
 			delay *= 2
 			continue
 		}
-		return Auth{}, err
+		return err
 	}
 }
 
@@ -159,15 +195,14 @@ func (a *HTTPAuthorizer) token(ctx context.Context, stale string) (string, error
 	return t, nil
 }
 
-// do sends one request and returns the auth, or the HTTP status (0 when no
-// answer arrived) and an *AuthError.
-func (a *HTTPAuthorizer) do(ctx context.Context, token, socketID, channel string) (Auth, int, error) {
+// do sends one request; accept reads a 200 answer. It returns the HTTP
+// status (0 when no answer arrived) and, on failure, an *AuthError.
+func (a *HTTPAuthorizer) do(ctx context.Context, endpoint, token string, form url.Values, accept func([]byte) bool) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.opts.Timeout)
 	defer cancel()
-	form := url.Values{"socket_id": {socketID}, "channel_name": {channel}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.opts.Endpoint, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
-		return Auth{}, 0, &AuthError{Err: fmt.Errorf("%w: bad endpoint", errBadAnswer)}
+		return 0, &AuthError{Err: fmt.Errorf("%w: bad endpoint", errBadAnswer)}
 	}
 	for k, v := range a.opts.Header {
 		req.Header[k] = append([]string(nil), v...)
@@ -180,21 +215,20 @@ func (a *HTTPAuthorizer) do(ctx context.Context, token, socketID, channel string
 	resp, err := a.opts.HTTPClient.Do(req)
 	if err != nil {
 		// url.Error strings hold only the method and URL, never headers.
-		return Auth{}, 0, &AuthError{Err: err}
+		return 0, &AuthError{Err: err}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAuthBody))
 	if err != nil {
-		return Auth{}, 0, &AuthError{Err: err}
+		return 0, &AuthError{Err: err}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return Auth{}, resp.StatusCode, &AuthError{StatusCode: resp.StatusCode}
+		return resp.StatusCode, &AuthError{StatusCode: resp.StatusCode}
 	}
-	var auth Auth
-	if err := json.Unmarshal(body, &auth); err != nil || auth.Auth == "" {
-		return Auth{}, 0, &AuthError{Err: fmt.Errorf("%w: no auth in the answer", errBadAnswer)}
+	if !accept(body) {
+		return 0, &AuthError{Err: fmt.Errorf("%w: no auth in the answer", errBadAnswer)}
 	}
-	return auth, resp.StatusCode, nil
+	return resp.StatusCode, nil
 }
 
 func (a *HTTPAuthorizer) sleep(ctx context.Context, d time.Duration) error {

@@ -3,6 +3,7 @@ package pusher
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -14,22 +15,24 @@ const pongTimeout = 5 * time.Second
 
 // route is the Client's one routing goroutine: it reads the manager's
 // frames, state changes and errors until the manager closes them.
-func (c *Client) route(ctx context.Context, frames <-chan []byte, states <-chan network.StateChange, errs <-chan error) {
+func (c *Client) route(ctx context.Context, frames <-chan network.Frame, states <-chan network.StateChange, errs <-chan error) {
 	defer c.wg.Done()
+	var dec frameDecoder // route's own: it remembers the names it saw
 	for frames != nil || states != nil || errs != nil {
 		select {
-		case b, ok := <-frames:
+		case f, ok := <-frames:
 			if !ok {
 				frames = nil
 				continue
 			}
-			c.onFrame(ctx, b)
+			c.onFrame(ctx, &dec, f.Data)
 		case sc, ok := <-states:
 			if !ok {
 				states = nil
 				continue
 			}
 			c.onState(sc)
+			c.states.Publish(sc)
 		case err, ok := <-errs:
 			if !ok {
 				errs = nil
@@ -53,6 +56,10 @@ func (c *Client) onState(sc network.StateChange) {
 			return
 		}
 		c.dropConnLocked()
+		c.user.done, c.user.running = false, false
+		if c.user.changed != nil {
+			c.user.changedLocked()
+		}
 		for _, ch := range c.channels {
 			ch.attemptSocket = ""
 			ch.sentSeq = 0
@@ -68,27 +75,35 @@ func (c *Client) onState(sc network.StateChange) {
 	}
 	c.dropConnLocked()
 	c.conn = &connection{socketID: sid, done: make(chan struct{})}
+	c.connChangedLocked()
 	c.limiter.reset()
 	c.log.Debug("pusher: connected, subscribing", "socket_id", sid, "channels", len(c.channels))
 	for _, ch := range c.channels {
 		c.startAttemptLocked(ch)
 	}
+	c.startSigninLocked()
 }
 
-// onFrame routes one inbound frame.
-func (c *Client) onFrame(ctx context.Context, b []byte) {
-	f, err := DecodeFrame(b)
+// onFrame routes one inbound frame, then publishes it on Frames.
+func (c *Client) onFrame(ctx context.Context, dec *frameDecoder, b []byte) {
+	f, err := dec.decode(b)
 	if err != nil {
 		c.errs.Publish(err)
 		return
 	}
+	c.act(ctx, &f)
 	c.frames.Publish(f)
+}
+
+// act does what one frame asks of the Client. It decrypts the data of an
+// event on an encrypted channel in place.
+func (c *Client) act(ctx context.Context, f *Frame) {
 	switch f.Event {
 	case EventConnectionEstablished:
 		// The handshake acted on it; here it marks where the frames of a
 		// new connection start (see fromCurrentLocked).
 		var d connectionEstablished
-		if decodeData(f, &d) == nil {
+		if decodeData(*f, &d) == nil {
 			c.mu.Lock()
 			c.frameSocket = d.SocketID
 			c.mu.Unlock()
@@ -102,24 +117,81 @@ func (c *Client) onFrame(ctx context.Context, b []byte) {
 		}
 		cancel()
 	case EventError:
-		c.onError(f)
+		c.onError(*f)
 	case EventSubscriptionSucceeded:
-		c.onSubscribed(f)
+		c.onSubscribed(*f)
 	case EventSubscriptionError:
-		c.onSubscriptionError(f)
+		c.onSubscriptionError(*f)
 	case EventMemberAdded, EventMemberRemoved:
-		c.onMember(f)
+		c.onMember(*f)
+	case EventSubscriptionCount:
+		c.onSubscriptionCount(*f)
+	case EventSigninSuccess:
+		c.onSigninSuccess(*f)
 	default:
+		if isUserChannel(f.Channel) {
+			c.onUserEvent(*f)
+			return
+		}
 		if f.Channel == "" || strings.HasPrefix(f.Event, "pusher_internal:") {
 			return
 		}
 		c.mu.Lock()
 		ch := c.channels[f.Channel]
+		var key *[32]byte
+		if ch != nil {
+			key = ch.key
+		}
 		c.mu.Unlock()
 		if ch == nil {
 			return
 		}
+		if ch.kind == PrivateEncrypted && !strings.HasPrefix(f.Event, "pusher:") {
+			f.Encrypted = true
+			plain, err := c.decrypt(key, *f)
+			f.Data = plain
+			if err != nil {
+				c.errs.Publish(err)
+				return
+			}
+		}
+		if ch.events.Len() == 0 {
+			return // nobody listens: the data is not even unwrapped
+		}
 		ch.events.Publish(Event{Event: f.Event, Channel: f.Channel, Data: f.Payload(), UserID: f.UserID})
+	}
+}
+
+// decrypt opens the data of an event on an encrypted channel.
+func (c *Client) decrypt(key *[32]byte, f Frame) (json.RawMessage, error) {
+	if key == nil {
+		return nil, &DecodeError{Event: f.Event, Err: fmt.Errorf("%w: no shared secret for %s", ErrDecrypt, f.Channel)}
+	}
+	plain, err := decrypt(key, f.Data)
+	if err != nil {
+		return nil, &DecodeError{Event: f.Event, Err: err}
+	}
+	return plain, nil
+}
+
+// onSubscriptionCount records a channel's subscriber count and passes it
+// on to the channel's listeners as pusher:subscription_count.
+func (c *Client) onSubscriptionCount(f Frame) {
+	var d struct {
+		Count int `json:"subscription_count"`
+	}
+	if err := decodeData(f, &d); err != nil {
+		c.errs.Publish(err)
+		return
+	}
+	c.mu.Lock()
+	ch := c.channels[f.Channel]
+	if ch != nil {
+		ch.count = d.Count
+	}
+	c.mu.Unlock()
+	if ch != nil {
+		ch.events.Publish(Event{Event: EventSubscriptionCountChanged, Channel: f.Channel, Data: f.Payload()})
 	}
 }
 
@@ -181,20 +253,41 @@ func (c *Client) onSubscriptionError(f Frame) {
 	c.fail(ch, nil, se)
 }
 
-// onError handles pusher:error. Without a code it is a failed subscription
-// on servers that do not answer per channel: it goes to the channel named
-// in the message, or else the oldest authorized subscription awaiting an
-// answer. With a code it is reported; the server closes the socket and the
-// manager classifies the close code.
+// onError handles pusher:error. Without a code, or with 4009 ("connection
+// is unauthorized", Reverb's answer to a bad signature), while an
+// authorized subscription awaits its answer, it is that subscription's
+// refusal on servers that do not answer per channel: it goes to the
+// channel named in the message, or else the oldest authorized subscription
+// awaiting an answer, and the connection stays. Otherwise a code in
+// 4000-4299 ends the connection with the error as its cause, whether or
+// not the server closes the socket too, so the manager applies the code's
+// policy (stop, back off, reconnect now) and reports it. Anything else is
+// reported as it is.
 func (c *Client) onError(f Frame) {
 	pe, err := decodeProtocolError(f)
 	if err != nil {
 		c.errs.Publish(err)
 		return
 	}
-	if pe.Code == 0 {
+	if pe.Code == 0 || pe.Code == CodeUnauthorized {
 		if ch := c.pendingFor(pe.Message); ch != nil {
 			c.fail(ch, nil, &SubscriptionError{Channel: ch.name, Message: pe.Message, Err: pe})
+			return
+		}
+	}
+	if pe.Code >= codeStopMin && pe.Code <= codeNowMax {
+		c.mu.Lock()
+		current := c.fromCurrentLocked()
+		c.mu.Unlock()
+		if sock := c.sock.current(); sock != nil && current {
+			c.log.Debug("pusher: server error ends the connection", "code", pe.Code)
+			// Not on this goroutine: closing waits for the socket's reader,
+			// which may be waiting for route to take a frame.
+			c.wg.Add(1)
+			go func() {
+				defer c.wg.Done()
+				sock.drop(pe)
+			}()
 			return
 		}
 	}

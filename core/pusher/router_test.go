@@ -51,22 +51,22 @@ func TestStaleAnswerAfterReconnect(t *testing.T) {
 		}
 	}
 
-	c.onFrame(ctx, established("1.1"))
+	c.onFrame(ctx, &frameDecoder{}, established("1.1"))
 	connect("1.1")
-	c.onFrame(ctx, succeeded)
+	c.onFrame(ctx, &frameDecoder{}, succeeded)
 	if got := ch.State(); got != ChannelSubscribed {
 		t.Fatalf("first connection: state %v, want subscribed", got)
 	}
 
 	c.onState(network.StateChange{State: network.StateReconnecting})
 	connect("2.2")
-	c.onFrame(ctx, succeeded) // routed late: the answer on 1.1
+	c.onFrame(ctx, &frameDecoder{}, succeeded) // routed late: the answer on 1.1
 	if got := ch.State(); got != ChannelSubscribing {
 		t.Fatalf("after a stale answer: state %v, want subscribing", got)
 	}
 
-	c.onFrame(ctx, established("2.2"))
-	c.onFrame(ctx, succeeded)
+	c.onFrame(ctx, &frameDecoder{}, established("2.2"))
+	c.onFrame(ctx, &frameDecoder{}, succeeded)
 	if got := ch.State(); got != ChannelSubscribed {
 		t.Fatalf("second connection: state %v, want subscribed", got)
 	}

@@ -12,66 +12,167 @@ import (
 // ends. Before Connect, or while reconnecting, it waits for the
 // connection. Subscribing to a channel that is already subscribed returns
 // the same *Channel. If the call fails, a channel it created is dropped.
+// A failure it returns is not also reported on Errors.
 //
-// private- and presence- channels are authorized through
-// Options.Authorizer for each socket id; private-encrypted- channels are
-// refused with ErrEncryptedChannel.
+// private-, private-encrypted- and presence- channels are authorized
+// through Options.Authorizer for each socket id; an encrypted channel's
+// authorization must carry its shared secret (else ErrEncryptedChannel),
+// and its events arrive decrypted.
 func (c *Client) Subscribe(ctx context.Context, name string) (*Channel, error) {
-	kind, err := ChannelKind(name)
+	w, err := c.register([]string{name}, true)
 	if err != nil {
 		return nil, err
 	}
-	if kind != Public && c.opts.Authorizer == nil {
-		return nil, fmt.Errorf("pusher: subscribe %s: %w", name, ErrNoAuthorizer)
+	errs := c.await(ctx, w)
+	if errs[0] != nil {
+		if w[0].created && !errors.Is(errs[0], ErrClosed) {
+			c.drop(w[0].ch)
+		}
+		return nil, errs[0]
+	}
+	return w[0].ch, nil
+}
+
+// Ensure subscribes to every channel of names and keeps each subscribed
+// until Unsubscribe or Close, whatever happens: a channel that fails is
+// tried again after the next reconnect. It waits until every channel is
+// subscribed or has failed, the Client closes, or ctx ends, and returns
+// the failures it saw (joined); a failure after it returned goes to
+// Errors. When ctx ends first it returns ctx's error and the channels stay.
+func (c *Client) Ensure(ctx context.Context, names ...string) error {
+	w, err := c.register(names, true)
+	if err != nil {
+		return err
+	}
+	errs := c.await(ctx, w)
+	for _, err := range errs {
+		if errors.Is(err, ErrClosed) || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
+			return err
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Keep subscribes to every channel of names and keeps each subscribed, as
+// Ensure does, without waiting: failures go to Errors.
+func (c *Client) Keep(names ...string) error {
+	_, err := c.register(names, false)
+	return err
+}
+
+// waiter is one channel a Subscribe or Ensure call waits for.
+type waiter struct {
+	ch      *Channel
+	created bool
+	failSeq uint64 // ch.failSeq when the wait began
+	done    bool
+}
+
+// register validates names, creates the channels that do not exist, starts
+// an attempt for new and failed ones, and (with wait) counts the caller as
+// waiting on each, all under one lock so that no failure falls between
+// two of them.
+func (c *Client) register(names []string, wait bool) ([]*waiter, error) {
+	kinds := make([]Kind, len(names))
+	for i, name := range names {
+		kind, err := ChannelKind(name)
+		if err != nil {
+			return nil, err
+		}
+		if kind != Public && c.opts.Authorizer == nil {
+			return nil, fmt.Errorf("pusher: subscribe %s: %w", name, ErrNoAuthorizer)
+		}
+		kinds[i] = kind
 	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.closed {
-		c.mu.Unlock()
 		return nil, ErrClosed
 	}
-	ch, existed := c.channels[name]
-	if !existed {
-		ch = newChannel(c, name, kind)
-		c.channels[name] = ch
-	}
-	if !existed || ch.state == ChannelFailed {
-		// A new channel, or another try for a failed one.
-		ch.attemptSocket = ""
-		if c.conn != nil {
-			c.startAttemptLocked(ch)
-		} else if ch.state == ChannelFailed {
-			ch.setStateLocked(ChannelPending, nil)
+	ws := make([]*waiter, 0, len(names))
+	for i, name := range names {
+		ch, existed := c.channels[name]
+		if !existed {
+			ch = newChannel(c, name, kinds[i])
+			c.channels[name] = ch
+		}
+		if !existed || ch.state == ChannelFailed {
+			// A new channel, or another try for a failed one.
+			ch.attemptSocket = ""
+			if c.conn != nil {
+				c.startAttemptLocked(ch)
+			} else if ch.state == ChannelFailed {
+				ch.setStateLocked(ChannelPending, nil)
+			}
+		}
+		if wait {
+			ch.waiters++
+			ws = append(ws, &waiter{ch: ch, created: !existed, failSeq: ch.failSeq})
 		}
 	}
-	c.mu.Unlock()
+	return ws, nil
+}
 
-	for {
-		c.mu.Lock()
-		state, serr, changed := ch.state, ch.err, ch.changed
-		c.mu.Unlock()
-		switch state {
-		case ChannelSubscribed:
-			return ch, nil
-		case ChannelFailed:
-			if !existed {
-				c.drop(ch)
+// await waits for each channel of ws to be subscribed or to fail, and
+// returns one error (or nil) per channel. Every channel stops counting the
+// caller as waiting, under the same lock as its outcome is read, so a
+// failure is either returned here or reported on Errors.
+func (c *Client) await(ctx context.Context, ws []*waiter) []error {
+	errs := make([]error, len(ws))
+	for i, w := range ws {
+		for !w.done {
+			c.mu.Lock()
+			ch := w.ch
+			var changed chan struct{}
+			switch {
+			case ch.failSeq != w.failSeq:
+				errs[i] = ch.failErr
+			case ch.state == ChannelSubscribed:
+			case ch.state == ChannelUnsubscribed:
+				errs[i] = ch.err
+				if errs[i] == nil {
+					errs[i] = fmt.Errorf("pusher: subscribe %s: %w", ch.name, ErrNotSubscribed)
+				}
+			default:
+				changed = ch.changed
 			}
-			return nil, serr
-		case ChannelUnsubscribed:
-			if serr != nil {
-				return nil, serr
+			if changed == nil {
+				w.done = true
+				ch.waiters--
 			}
-			return nil, fmt.Errorf("pusher: subscribe %s: %w", name, ErrNotSubscribed)
+			c.mu.Unlock()
+			if changed == nil {
+				break
+			}
+			select {
+			case <-changed:
+			case <-ctx.Done():
+				c.giveUp(ws, errs, ctx.Err())
+				return errs
+			case <-c.closing:
+				c.giveUp(ws, errs, ErrClosed)
+				return errs
+			}
 		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			if !existed {
-				c.drop(ch)
-			}
-			return nil, ctx.Err()
-		case <-c.closing:
-			return nil, ErrClosed
+	}
+	return errs
+}
+
+// giveUp ends the waits still open in ws with err, unless their channel
+// failed meanwhile: then the failure is the answer.
+func (c *Client) giveUp(ws []*waiter, errs []error, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, w := range ws {
+		if w.done {
+			continue
+		}
+		w.done = true
+		w.ch.waiters--
+		if w.ch.failSeq != w.failSeq {
+			errs[i] = w.ch.failErr
+		} else {
+			errs[i] = err
 		}
 	}
 }
@@ -171,10 +272,60 @@ func (c *Client) attempt(ch *Channel, conn *connection) {
 	if ch.kind == Presence {
 		ch.me = channelDataUserID(auth.ChannelData)
 	}
+	if ch.kind == PrivateEncrypted {
+		key, err := decodeSharedSecret(auth.SharedSecret)
+		if err != nil {
+			ch.sentSeq = 0
+			c.mu.Unlock()
+			c.fail(ch, conn, &SubscriptionError{Channel: ch.name, Type: "AuthError", Message: err.Error(), Err: ErrEncryptedChannel})
+			return
+		}
+		ch.key = key
+	}
+	seq := ch.sentSeq
 	c.mu.Unlock()
+	// The timer starts before the frame goes out: the answer may come
+	// before SendVolatile returns.
+	expired := make(chan struct{})
+	stop := c.clock.AfterFunc(c.opts.SubscribeTimeout, func() { close(expired) })
+	defer stop()
 	if err := c.mgr.SendVolatile(ctx, encodeSubscribe(ch.name, auth)); err != nil {
 		// The socket is going away; the next connection resubscribes.
 		c.log.Debug("pusher: subscribe not sent", "channel", ch.name, "err", err)
+		return
+	}
+	c.awaitAnswer(ctx, ch, conn, seq, expired)
+}
+
+// awaitAnswer waits for the server's answer to the subscribe frame seq and
+// fails the attempt when expired closes first (Options.SubscribeTimeout);
+// the subscription is then taken back, so a late confirmation is not
+// mistaken for a live one by the server.
+func (c *Client) awaitAnswer(ctx chanContext, ch *Channel, conn *connection, seq uint64, expired <-chan struct{}) {
+	for {
+		c.mu.Lock()
+		open := c.conn == conn && c.channels[ch.name] == ch && ch.state == ChannelSubscribing && ch.sentSeq == seq
+		changed := ch.changed
+		c.mu.Unlock()
+		if !open {
+			return
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return
+		case <-expired:
+			c.mu.Lock()
+			open := c.conn == conn && c.channels[ch.name] == ch && ch.state == ChannelSubscribing && ch.sentSeq == seq
+			c.mu.Unlock()
+			if !open {
+				return
+			}
+			c.log.Debug("pusher: subscription unanswered", "channel", ch.name, "timeout", c.opts.SubscribeTimeout)
+			c.fail(ch, conn, &SubscriptionError{Channel: ch.name, Type: "Timeout", Err: fmt.Errorf("%w after %v", ErrSubscribeTimeout, c.opts.SubscribeTimeout)})
+			_ = c.mgr.SendVolatile(ctx, encodeUnsubscribe(ch.name))
+			return
+		}
 	}
 }
 
@@ -188,8 +339,9 @@ func authFailure(channel string, err error) *SubscriptionError {
 	return se
 }
 
-// fail marks ch failed on conn (nil: whatever the connection) and reports
-// the error.
+// fail marks ch failed on conn (nil: whatever the connection). The error
+// goes to the Subscribe, Ensure or Wait calls waiting for ch, or, when
+// there are none, to Errors: one failure, one report.
 func (c *Client) fail(ch *Channel, conn *connection, err *SubscriptionError) {
 	c.mu.Lock()
 	if c.channels[ch.name] != ch || (conn != nil && c.conn != conn) || ch.state == ChannelFailed {
@@ -197,9 +349,14 @@ func (c *Client) fail(ch *Channel, conn *connection, err *SubscriptionError) {
 		return
 	}
 	ch.sentSeq = 0
+	ch.failSeq++
+	ch.failErr = err
 	ch.setStateLocked(ChannelFailed, err)
+	report := ch.waiters == 0
 	c.mu.Unlock()
-	c.errs.Publish(err)
+	if report {
+		c.errs.Publish(err)
+	}
 }
 
 // chanContext is a context that ends when done closes: it scopes work to

@@ -22,7 +22,7 @@ func (c *Client) Trigger(ctx context.Context, channel, event string, data any) e
 	if err != nil {
 		return err
 	}
-	if kind == Public {
+	if kind == Public || kind == PrivateEncrypted {
 		return fmt.Errorf("pusher: trigger on %s: %w", channel, ErrClientEventChannel)
 	}
 	payload, err := json.Marshal(data)

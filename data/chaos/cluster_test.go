@@ -20,7 +20,7 @@ const waitFor = 60 * time.Second
 
 // chaosConnection reconnects fast and detects dead peers within a few
 // seconds; scenarios that test detection tighten it.
-var chaosConnection = network.ManagerOptions{
+var chaosConnection = data.ConnectionOptions{
 	HandshakeTimeout:  3 * time.Second,
 	ReconnectDelay:    50 * time.Millisecond,
 	MaxReconnectDelay: 500 * time.Millisecond,
@@ -67,7 +67,7 @@ type cluster struct {
 type clusterOptions struct {
 	users      int // spread round-robin over convs
 	convs      int
-	connection network.ManagerOptions
+	connection data.ConnectionOptions
 }
 
 // newCluster starts the server, the proxy and users clients, connected.
@@ -113,7 +113,11 @@ func newCluster(t *testing.T, o clusterOptions) *cluster {
 			Connection:   o.connection,
 			StreamBuffer: 4096,
 		}
-		cl.src = data.New(opts)
+		src, err := data.New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.src = src
 		c.clients = append(c.clients, cl)
 		msgs, states, errs := cl.src.Messages(ctx), cl.src.ConnectionStates(ctx), cl.src.Errors(ctx)
 		c.readers.Add(3)

@@ -148,11 +148,14 @@ func newHostileSession(t *testing.T) *hostileSession {
 		t.Fatal(err)
 	}
 	conn := chaosConnection
-	alice := data.New(data.Options{
+	alice, err := data.New(data.Options{
 		BaseURL:     srv.URL,
 		TokenSource: func(context.Context) (string, error) { return srv.IssueToken("alice"), nil },
 		Connection:  conn,
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { _ = alice.Close() })
 	h := &hostileSession{srv: srv, alice: alice,
 		msgs: alice.Messages(t.Context()), errs: alice.Errors(t.Context()), typing: alice.Typing(t.Context())}

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatwire/chatwire/core/network"
 	"github.com/chatwire/chatwire/data"
 	"github.com/chatwire/chatwire/data/chattest"
 	"github.com/chatwire/chatwire/domain"
@@ -72,15 +71,19 @@ func TestLoad(t *testing.T) {
 	var readers sync.WaitGroup
 	for i := range clients {
 		user := userOf(i)
-		srcs[i] = data.New(data.Options{
+		src, err := data.New(data.Options{
 			BaseURL:     srv.URL,
 			TokenSource: func(context.Context) (string, error) { return srv.IssueToken(user), nil },
-			Connection: network.ManagerOptions{
+			Connection: data.ConnectionOptions{
 				HandshakeTimeout:  30 * time.Second,
 				ReconnectDelay:    time.Second,
 				MaxReconnectDelay: 5 * time.Second,
 			},
 		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs[i] = src
 		box := &inbox{ids: map[string]int{}}
 		boxes[i] = box
 		ch := srcs[i].Messages(context.Background())

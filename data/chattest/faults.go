@@ -3,6 +3,8 @@ package chattest
 import (
 	"net/http"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // DropAll closes every connection's TCP socket without a close frame, as a
@@ -114,4 +116,36 @@ func (s *Server) takeRefusal() int {
 	}
 	s.refuseN--
 	return s.refuseSt
+}
+
+// WipeHistory loses what the server's history store held, as a server
+// restarted on an empty or restored store would: every user's seq
+// numbering starts over in a new epoch, replay histories, messages, read
+// markers and the client_id de-duplication are gone (conversations and
+// their members stay), and every connection is dropped, so clients
+// reconnect into the new epoch. It returns the new epoch.
+func (s *Server) WipeHistory() string {
+	s.mu.Lock()
+	s.epoch = uuid.NewString()
+	epoch := s.epoch
+	for _, u := range s.users {
+		u.seq, u.history, u.evicted = 0, nil, 0
+		clear(u.sent)
+	}
+	for _, cv := range s.convs {
+		cv.messages, cv.byID = nil, make(map[string]int)
+		for m := range cv.read {
+			cv.read[m] = -1
+		}
+	}
+	s.mu.Unlock()
+	s.DropAll()
+	return epoch
+}
+
+// Epoch returns the name of the server's current seq numbering.
+func (s *Server) Epoch() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.epoch
 }

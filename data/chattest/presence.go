@@ -20,6 +20,7 @@ func (s *Server) register(c *conn, run *listenerRun) bool {
 		HeartbeatIntervalMS: s.opts.HeartbeatInterval.Milliseconds(),
 		MaxFrameBytes:       s.opts.MaxFrameBytes,
 		LastSeq:             u.seq,
+		Epoch:               s.epoch,
 	})), true)
 	first := len(u.conns) == 0
 	u.conns[c] = struct{}{}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 
 	"github.com/chatwire/chatwire/core/clock"
@@ -34,6 +35,7 @@ type Server struct {
 	handlers  sync.WaitGroup
 
 	mu        sync.Mutex
+	epoch     string // names the seq numbering of every user's history
 	closed    bool
 	addr      string
 	listener  *listenerRun // nil while stopped
@@ -72,6 +74,7 @@ func NewUnstartedServer(opts Options) *Server {
 	opts = opts.withDefaults()
 	s := &Server{
 		opts:   opts,
+		epoch:  uuid.NewString(),
 		log:    opts.Logger,
 		clk:    opts.Clock,
 		done:   make(chan struct{}),

@@ -16,13 +16,13 @@ func TestSessionReady(t *testing.T) {
 
 	a1 := connect(t, srv, "alice")
 	f := fields(t, Frame{Payload: mustJSON(a1.ready)})
-	for _, k := range []string{"user_id", "session_id", "heartbeat_interval_ms", "max_frame_bytes", "last_seq"} {
+	for _, k := range []string{"user_id", "session_id", "heartbeat_interval_ms", "max_frame_bytes", "last_seq", "epoch"} {
 		if _, ok := f[k]; !ok {
 			t.Errorf("session.ready lacks %s", k)
 		}
 	}
-	want := sessionReadyPayload{UserID: "alice", SessionID: a1.ready.SessionID, HeartbeatIntervalMS: 15000, MaxFrameBytes: 4096, LastSeq: 1}
-	if a1.ready != want {
+	want := sessionReadyPayload{UserID: "alice", SessionID: a1.ready.SessionID, HeartbeatIntervalMS: 15000, MaxFrameBytes: 4096, LastSeq: 1, Epoch: srv.Epoch()}
+	if a1.ready != want || want.Epoch == "" {
 		t.Errorf("session.ready = %+v, want %+v", a1.ready, want)
 	}
 	if a1.ready.SessionID == "" {

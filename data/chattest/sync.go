@@ -3,7 +3,10 @@ package chattest
 // handleSync replays the user's history newer than since to this
 // connection, in seq order, then sends sync.done. complete is false when
 // events after since have left the history, or when since is higher than
-// any seq the server has issued to the user.
+// any seq the server has issued to the user. A sync naming another epoch
+// than the current one gets everything the history holds, complete:false:
+// its since means nothing in this numbering. A sync without epoch is taken
+// to be in the current one.
 func handleSync(s *Server, c *conn, _ string, payload []byte) (string, *protoErr) {
 	var in inSync
 	if pe := decode(payload, &in); pe != nil {
@@ -19,7 +22,11 @@ func handleSync(s *Server, c *conn, _ string, payload []byte) (string, *protoErr
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.userLocked(c.userID)
-	done := syncDonePayload{Complete: since <= u.seq && since >= u.evicted}
+	foreign := in.Epoch != nil && *in.Epoch != "" && *in.Epoch != s.epoch
+	if foreign {
+		since = 0
+	}
+	done := syncDonePayload{Complete: !foreign && since <= u.seq && since >= u.evicted}
 	if since <= u.seq {
 		for _, e := range u.history {
 			if e.seq > since && c.enqueue(e.frame, true) {

@@ -30,6 +30,8 @@ func TestSyncReplay(t *testing.T) {
 		{"since 4", map[string]any{"since": 4}, []int64{5}, true},
 		{"since last_seq", map[string]any{"since": 5}, nil, true},
 		{"since above any seq issued", map[string]any{"since": 99}, nil, false},
+		{"the current epoch", map[string]any{"since": 4, "epoch": srv.Epoch()}, []int64{5}, true},
+		{"another epoch: everything held, incomplete", map[string]any{"since": 4, "epoch": "gone"}, []int64{3, 4, 5}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,5 +126,54 @@ func TestSyncReplayIsNotLimitedBySendQueue(t *testing.T) {
 	}
 	if d := payloadOf[syncDonePayload](t, alice.expect(TypeSyncDone)); d.Replayed != 21 || !d.Complete {
 		t.Errorf("sync.done %+v", d)
+	}
+}
+
+// WipeHistory starts a new epoch: connections drop, seqs start over, and a
+// sync from the old epoch gets the new history from its start.
+func TestWipeHistoryStartsANewEpoch(t *testing.T) {
+	srv, _ := newTestServer(t, Options{})
+	mustNil(t, srv.CreateConversation("c1", "", "alice", "bob"))
+	for i := range 3 {
+		_, err := srv.Post(Message{ConversationID: "c1", SenderID: "bob", Content: fmt.Sprint(i)})
+		mustNil(t, err)
+	}
+	old := srv.Epoch()
+	alice := connect(t, srv, "alice")
+	if alice.ready.Epoch != old || alice.ready.LastSeq != 4 {
+		t.Fatalf("before the wipe: epoch %q last_seq %d, want %q and 4", alice.ready.Epoch, alice.ready.LastSeq, old)
+	}
+	epoch := srv.WipeHistory()
+	if epoch == old || srv.Epoch() != epoch || srv.LastSeq("alice") != 0 {
+		t.Fatalf("after the wipe: epoch %q (was %q), last_seq %d", epoch, old, srv.LastSeq("alice"))
+	}
+	if msgs, err := srv.Messages("c1"); err != nil || len(msgs) != 0 {
+		t.Fatalf("messages after the wipe: %v %v", msgs, err)
+	}
+	if n := srv.Connections("alice"); n != 0 {
+		t.Errorf("%d connections survived the wipe", n)
+	}
+	_, err := srv.Post(Message{ConversationID: "c1", SenderID: "bob", Content: "after"})
+	mustNil(t, err)
+	again := connect(t, srv, "alice")
+	if again.ready.Epoch != epoch || again.ready.LastSeq != 1 {
+		t.Fatalf("reconnected: epoch %q last_seq %d, want %q and 1", again.ready.Epoch, again.ready.LastSeq, epoch)
+	}
+	again.send(TypeSync, map[string]any{"since": 4, "epoch": old})
+	var seqs []int64
+	for {
+		f := again.next()
+		if f.Type == TypeSyncDone {
+			if d := payloadOf[syncDonePayload](t, f); d.Complete || d.Replayed != 1 {
+				t.Errorf("sync.done %+v, want replayed 1, complete false", d)
+			}
+			break
+		}
+		if f.Type == TypeChatMessage {
+			seqs = append(seqs, f.Seq)
+		}
+	}
+	if fmt.Sprint(seqs) != "[1]" {
+		t.Errorf("replayed seqs %v, want [1]", seqs)
 	}
 }

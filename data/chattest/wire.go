@@ -92,6 +92,7 @@ type sessionReadyPayload struct {
 	HeartbeatIntervalMS int64  `json:"heartbeat_interval_ms"`
 	MaxFrameBytes       int    `json:"max_frame_bytes"`
 	LastSeq             int64  `json:"last_seq"`
+	Epoch               string `json:"epoch"`
 }
 
 type typingPayload struct {
@@ -189,7 +190,8 @@ type inCall struct {
 }
 
 type inSync struct {
-	Since *int64 `json:"since"`
+	Since *int64  `json:"since"`
+	Epoch *string `json:"epoch"`
 }
 
 // frame builds {"type":typ,"seq":seq,"payload":payload} without touching

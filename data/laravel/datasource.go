@@ -2,21 +2,23 @@ package laravel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/chatwire/chatwire/core/clock"
 	"github.com/chatwire/chatwire/core/pusher"
+	"github.com/chatwire/chatwire/core/stream"
 	"github.com/chatwire/chatwire/data/internal/streams"
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/recent"
 )
 
 var _ domain.ChatWebSocketDataSource = (*DataSource)(nil)
 
-// dedupSize is how many message ids, client ids and receipt keys are
-// remembered to drop second copies.
+// dedupSize is how many message keys and receipt keys are remembered to
+// drop second copies. The sets grow with use up to it.
 const dedupSize = 4096
 
 // DataSource is a domain.ChatWebSocketDataSource over a Pusher Channels
@@ -27,10 +29,10 @@ const dedupSize = 4096
 // client events.
 //
 // Concurrency: every method is safe for concurrent use. One pump
-// goroutine (started by the first Connect) maps every inbound frame; it
-// never waits on a subscriber. Subscriptions run in short-lived
-// goroutines. Close waits for all of them, and nothing is sent on any
-// stream after Close returns.
+// goroutine (started by the first Connect) maps every inbound frame. It
+// reads the protocol client's frames losslessly: while it is busy the
+// client waits, and TCP flow control holds the server back. Close waits
+// for it, and nothing is sent on any stream after Close returns.
 type DataSource struct {
 	opts   Options
 	events *eventTable
@@ -42,31 +44,25 @@ type DataSource struct {
 	reader ReadMarker
 	hub    *streams.Hub // the typed streams and History
 
-	mu          sync.Mutex
-	state       domain.ConnectionState
-	socketID    string                // from the latest connection_established
-	connects    int                   // Connected transitions seen
-	wanted      map[string]bool       // channel names to keep subscribed
-	joined      map[string]string     // conversation id → channel name
-	inflight    map[string]*subscribe // background subscriptions
-	members     map[string]bool       // presence: online user ids
-	messageIDs  *recentSet            // guarded by mu
-	clientIDs   *recentSet            // guarded by mu
-	receiptKeys *recentSet            // guarded by mu
-	started     bool
-	closed      bool
+	mu           sync.Mutex
+	state        domain.ConnectionState
+	stateChanged chan struct{}                // closed and replaced on every state change
+	connects     int                          // Connected transitions seen
+	wanted       map[string]bool              // channel names to keep subscribed
+	joined       map[string]string            // conversation id → channel name
+	members      map[string]bool              // presence: online user ids, as reported on UserStatuses
+	listeners    map[string]*channelListeners // Echo listeners by channel
+	userEvents   *stream.Broadcaster[ChannelEvent]
+	messageIDs   *recent.Set // guarded by mu: ids of messages delivered
+	messageKeys  *recent.Set // guarded by mu: sender and client id of id-less messages
+	receiptKeys  *recent.Set // guarded by mu
+	started      bool
+	closed       bool
 
-	closing   chan struct{} // closed by Close: ends subscriptions in flight
+	closing   chan struct{} // closed by Close
 	pumpDone  chan struct{}
-	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
-}
-
-// subscribe is one background subscription.
-type subscribe struct {
-	done chan struct{}
-	err  error // set before done closes
 }
 
 // New returns a DataSource for opts. It opens no socket and starts no
@@ -76,45 +72,50 @@ func New(opts Options) (*DataSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := o.Events[o.TypingEvent]; !ok {
-		o.Events[o.TypingEvent] = DecodeTyping
-	}
-	if _, ok := o.Events[o.ReadEvent]; !ok {
-		o.Events[o.ReadEvent] = DecodeRead
-	}
-	table, err := newEventTable(o.Events, o.Namespace)
+	table, err := eventTableFor(&o, opts.Events == nil)
 	if err != nil {
 		return nil, err
 	}
 	s := &DataSource{
-		opts:        o,
-		events:      table,
-		clock:       o.Clock,
-		log:         o.Logger,
-		tokens:      &tokenStore{source: o.TokenSource},
-		hub:         streams.New(streams.Options{Buffer: o.StreamBuffer, HistorySize: o.HistorySize}),
-		wanted:      map[string]bool{},
-		joined:      map[string]string{},
-		inflight:    map[string]*subscribe{},
-		members:     map[string]bool{},
-		messageIDs:  newRecentSet(dedupSize),
-		clientIDs:   newRecentSet(dedupSize),
-		receiptKeys: newRecentSet(dedupSize),
-		closing:     make(chan struct{}),
-		pumpDone:    make(chan struct{}),
+		opts:         o,
+		events:       table,
+		clock:        o.Clock,
+		log:          o.Logger,
+		tokens:       &tokenStore{source: o.TokenSource},
+		hub:          streams.New(streams.Options{Buffer: o.StreamBuffer, HistorySize: o.HistorySize}),
+		stateChanged: make(chan struct{}),
+		wanted:       map[string]bool{},
+		joined:       map[string]string{},
+		members:      map[string]bool{},
+		listeners:    map[string]*channelListeners{},
+		userEvents:   stream.NewBroadcaster[ChannelEvent](stream.Options{Buffer: o.StreamBuffer}),
+		messageIDs:   recent.New(dedupSize),
+		messageKeys:  recent.New(dedupSize),
+		receiptKeys:  recent.New(dedupSize),
+		closing:      make(chan struct{}),
+		pumpDone:     make(chan struct{}),
 	}
 	s.state = domain.ConnectionState{Status: domain.Disconnected, UserID: o.UserID}
 
-	po := o.Pusher
-	if po.Authorizer == nil {
-		po.Authorizer = pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{
-			Endpoint: o.AuthEndpoint,
-			Token:    s.tokens.get,
-			Clock:    o.Clock,
-			Logger:   o.Logger,
+	authorizer := o.Authorizer
+	var users pusher.UserAuthenticator
+	if authorizer == nil || o.UserAuthEndpoint != "" {
+		ha := pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{
+			Endpoint:     o.AuthEndpoint,
+			UserEndpoint: o.UserAuthEndpoint,
+			Token:        s.tokens.get,
+			Header:       o.Header,
+			Clock:        o.Clock,
+			Logger:       o.Logger,
 		})
+		if authorizer == nil {
+			authorizer = ha
+		}
+		if o.UserAuthEndpoint != "" {
+			users = ha
+		}
 	}
-	if s.client, err = pusher.New(po); err != nil {
+	if s.client, err = pusher.New(o.pusherOptions(authorizer, users)); err != nil {
 		return nil, fmt.Errorf("laravel: %w", err)
 	}
 
@@ -158,11 +159,14 @@ func New(opts Options) (*DataSource, error) {
 
 // Connect opens the connection with accessToken (the bearer token for the
 // auth endpoint and the HTTP API) and waits until it is connected and
-// every wanted channel is subscribed, or ctx ends. A refused subscription
-// is returned (matching domain.ErrUnauthorized for a 401 or 403 from the
-// auth endpoint) and reported on Errors; the connection stays up and the
-// channel is tried again on the next Connect or reconnect. ctx bounds only
-// the wait: the connection keeps reconnecting until Close.
+// every wanted channel is subscribed or refused, or ctx ends. When it
+// returns, ConnectionState and SocketID carry the socket id and Members the
+// presence channel's members. A refused subscription is returned, not also
+// reported on Errors (it matches domain.ErrUnauthorized only when the auth
+// endpoint answered 401 or 419: the user must sign in again); the
+// connection stays up and the channel is tried again on the next Connect
+// or reconnect. ctx bounds only the wait: the connection keeps
+// reconnecting until Close.
 func (s *DataSource) Connect(ctx context.Context, accessToken string) error {
 	s.mu.Lock()
 	if s.closed {
@@ -174,11 +178,57 @@ func (s *DataSource) Connect(ctx context.Context, accessToken string) error {
 		s.started = true
 		s.startPump()
 	}
+	names := make([]string, 0, len(s.wanted))
+	for name := range s.wanted {
+		names = append(names, name)
+	}
 	s.mu.Unlock()
 	if err := s.client.Connect(ctx); err != nil {
 		return toDomainError(err)
 	}
-	return s.waitSubscribed(ctx, s.ensureAll())
+	subErr := s.client.Ensure(ctx, names...)
+	if s.opts.UserAuthEndpoint != "" {
+		if err := s.client.Signin(ctx); err != nil {
+			subErr = errors.Join(subErr, err)
+		}
+	}
+	if err := s.waitConnectedState(ctx); err != nil {
+		return err
+	}
+	if subErr != nil {
+		return subscribeError(subErr)
+	}
+	return nil
+}
+
+// UserEvents returns the events the backend sends to the signed-in user
+// (Options.UserAuthEndpoint; Laravel's user-targeted broadcasts), typed
+// where a decoder knows them, from now on.
+func (s *DataSource) UserEvents(ctx context.Context) <-chan ChannelEvent {
+	return s.userEvents.Subscribe(ctx)
+}
+
+// waitConnectedState waits until the pump has taken in a connection, so
+// ConnectionState says connected with the socket id when Connect returns.
+func (s *DataSource) waitConnectedState(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		st, changed := s.state, s.stateChanged
+		s.mu.Unlock()
+		switch {
+		case st.Status == domain.Connected && st.SessionID != "":
+			return nil
+		case st.Status == domain.Closed:
+			return domain.ErrClosed
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.closing:
+			return domain.ErrClosed
+		}
+	}
 }
 
 // Close ends the session: the socket closes with 1000, subscriptions in
@@ -194,14 +244,20 @@ func (s *DataSource) Close() error {
 		s.mu.Unlock()
 
 		s.closeErr = s.client.Close()
-		s.wg.Wait()
 		if started {
 			<-s.pumpDone
 		}
 		s.mu.Lock()
 		s.state.Status = domain.Closed
 		s.state.At = s.clock.Now()
+		s.stateChangedLocked()
+		listeners := s.listeners
+		s.listeners = map[string]*channelListeners{}
 		s.mu.Unlock()
+		for _, l := range listeners {
+			l.close()
+		}
+		s.userEvents.Close()
 		s.hub.Close()
 	})
 	return s.closeErr
@@ -210,7 +266,8 @@ func (s *DataSource) Close() error {
 // SocketID returns the current Pusher socket id, or "" while offline.
 func (s *DataSource) SocketID() string { return s.client.SocketID() }
 
-// Messages returns chat messages, each once (by id and by client id).
+// Messages returns chat messages, each once: a message is its id, or,
+// when the backend sends none, its sender and client id together.
 func (s *DataSource) Messages(ctx context.Context) <-chan domain.Message {
 	return s.hub.Messages(ctx)
 }
@@ -242,8 +299,7 @@ func (s *DataSource) Calls(ctx context.Context) <-chan domain.CallEvent {
 }
 
 // RawMessages returns every inbound frame, protocol frames included,
-// duplicates included. RawFrame.Data is the frame re-encoded from its
-// decoded form ({"event","channel","data","user_id"}, data as sent).
+// duplicates included. RawFrame.Data is the frame exactly as received.
 func (s *DataSource) RawMessages(ctx context.Context) <-chan domain.RawFrame {
 	return s.hub.RawMessages(ctx)
 }
@@ -266,30 +322,22 @@ func (s *DataSource) ConnectionState() domain.ConnectionState {
 	return s.state
 }
 
+// stateChangedLocked wakes the callers waiting on a state change. The
+// caller holds s.mu.
+func (s *DataSource) stateChangedLocked() {
+	close(s.stateChanged)
+	s.stateChanged = make(chan struct{})
+}
+
 // History returns the most recent typed events (Options.HistorySize, 100
 // by default), oldest first. An event a subscriber has received is in it.
 func (s *DataSource) History() []domain.Event { return s.hub.History() }
-
-// closingContext is a context that ends when the data source closes.
-type closingContext struct{ done <-chan struct{} }
-
-func (closingContext) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (c closingContext) Done() <-chan struct{}     { return c.done }
-func (closingContext) Value(any) any               { return nil }
-func (c closingContext) Err() error {
-	select {
-	case <-c.done:
-		return context.Canceled
-	default:
-		return nil
-	}
-}
 
 // tokenStore holds the session's bearer token for the authorizer and the
 // HTTP API. Safe for concurrent use; concurrent refreshes of the same
 // refused token ask the source once.
 type tokenStore struct {
-	source    TokenSource
+	source    domain.TokenSource
 	refreshMu sync.Mutex // serializes refreshes
 	mu        sync.Mutex
 	token     string

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,14 +29,14 @@ func DecodeMessage(ev Event) (domain.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := messageFrom(f, ev.ConversationID)
+	m, err := messageFrom(&f, ev.ConversationID)
 	if err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-func messageFrom(f fields, conversationID string) (domain.Message, error) {
+func messageFrom(f *fields, conversationID string) (domain.Message, error) {
 	var m domain.Message
 	var err error
 	if m.ID, err = f.id([]string{"id", "message_id"}); err != nil {
@@ -59,14 +60,14 @@ func messageFrom(f fields, conversationID string) (domain.Message, error) {
 	if m.SenderID, err = f.id([]string{"sender_id", "user_id"}, "sender", "user"); err != nil {
 		return m, err
 	}
-	content := f.raw("content", "body", "text")
-	if content == nil {
-		if v := f.raw("message"); v != nil && v[0] == '"' {
-			content = v
+	content, ok := f.value("content", "body", "text")
+	if !ok {
+		if v, isSet := f.value("message"); isSet && f.data[v.valStart] == '"' {
+			content, ok = v, true
 		}
 	}
-	if content != nil {
-		if m.Content, err = flexString(content); err != nil {
+	if ok {
+		if m.Content, err = f.flexString(content); err != nil {
 			return m, fmt.Errorf("content: %w", err)
 		}
 	}
@@ -98,7 +99,7 @@ func messageFrom(f fields, conversationID string) (domain.Message, error) {
 		}
 		for _, a := range list {
 			at := domain.Attachment{URL: a.URL, Name: first(a.Name, a.FileName), MIME: first(a.MIME, a.MIMEType)}
-			if size, ok, err := (fields{{"size": a.Size}}).int64("size"); err != nil {
+			if size, ok, err := attachmentSize(a.Size); err != nil {
 				return m, fmt.Errorf("attachments: %w", err)
 			} else if ok {
 				at.Size = size
@@ -208,8 +209,8 @@ func ConversationDecoder(action domain.ConversationAction) Decoder {
 		if u.ParticipantIDs, err = f.ids("participant_ids", "participants"); err != nil {
 			return nil, err
 		}
-		if lm, ok := asObject(f.raw("last_message")); ok {
-			m, err := messageFrom(fields{lm}, u.ConversationID)
+		if lm, err := parseFields(f.raw("last_message")); err == nil {
+			m, err := messageFrom(&lm, u.ConversationID)
 			if err != nil {
 				return nil, fmt.Errorf("last_message: %w", err)
 			}
@@ -361,4 +362,23 @@ func first(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// attachmentSize reads an attachment's size, a number or a numeric string.
+func attachmentSize(v json.RawMessage) (int64, bool, error) {
+	if len(v) == 0 || string(v) == "null" {
+		return 0, false, nil
+	}
+	s, err := flexString(v)
+	if err == nil {
+		var n int64
+		if n, err = strconv.ParseInt(s, 10, 64); err == nil {
+			return n, true, nil
+		}
+		var x float64
+		if x, err = strconv.ParseFloat(s, 64); err == nil {
+			return int64(x), true, nil
+		}
+	}
+	return 0, false, fmt.Errorf("size: not a number: %s", v)
 }

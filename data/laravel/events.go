@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
@@ -24,7 +25,8 @@ type Event struct {
 	UserID string
 	// Data is the payload with the protocol's string encoding removed:
 	// Laravel sends the event's public properties (or broadcastWith()) as a
-	// JSON object.
+	// JSON object. It is not validated beforehand (a decoder's parse
+	// does that, so the payload is read once); a decoder may keep it.
 	Data json.RawMessage
 	// ReceivedAt is when the frame arrived, by Options.Clock.
 	ReceivedAt time.Time
@@ -96,6 +98,37 @@ var signalKinds = map[domain.CallSignalKind]domain.CallEventKind{
 	domain.SignalOffer:        domain.CallOffer,
 	domain.SignalAnswer:       domain.CallAnswer,
 	domain.SignalICECandidate: domain.CallICECandidate,
+}
+
+// defaultTable is the compiled table of the default options, shared by
+// every data source that uses them (it is never modified).
+var defaultTable = sync.OnceValues(func() (*eventTable, error) {
+	o := Options{Events: DefaultEvents(), Namespace: DefaultNamespace, TypingEvent: DefaultTypingEvent, ReadEvent: DefaultReadEvent}
+	return compileEvents(&o)
+})
+
+// eventTableFor returns the table of o's events: the shared one when o
+// uses the defaults (defaults says Options.Events was nil).
+func eventTableFor(o *Options, defaults bool) (*eventTable, error) {
+	if defaults {
+		if o.Namespace == DefaultNamespace && o.TypingEvent == DefaultTypingEvent && o.ReadEvent == DefaultReadEvent {
+			return defaultTable()
+		}
+		o.Events = DefaultEvents()
+	}
+	return compileEvents(o)
+}
+
+// compileEvents adds the whisper events to o.Events (a copy owned by the
+// options) and compiles them.
+func compileEvents(o *Options) (*eventTable, error) {
+	if _, ok := o.Events[o.TypingEvent]; !ok {
+		o.Events[o.TypingEvent] = DecodeTyping
+	}
+	if _, ok := o.Events[o.ReadEvent]; !ok {
+		o.Events[o.ReadEvent] = DecodeRead
+	}
+	return newEventTable(o.Events, o.Namespace)
 }
 
 // eventTable matches wire event names to decoders (see the package

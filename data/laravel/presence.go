@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -14,14 +13,14 @@ import (
 
 // onPresence folds the presence channel's member list into UserStatuses:
 // the list a (re)subscription delivers replaces the known one, so a
-// reconnect reports only who came or went meanwhile.
+// reconnect reports only who came or went meanwhile. A malformed member
+// frame is skipped here: the protocol client reports it, once.
 func (s *DataSource) onPresence(f pusher.Frame, now time.Time) {
 	var online, offline []string
 	switch f.Event {
 	case pusher.EventSubscriptionSucceeded:
 		ids, err := presenceIDs(f.Payload())
 		if err != nil {
-			s.hub.Report(domain.ClassDecode, false, &domain.DecodeError{Type: f.Event, Err: err})
 			return
 		}
 		s.mu.Lock()
@@ -42,7 +41,6 @@ func (s *DataSource) onPresence(f pusher.Frame, now time.Time) {
 	case pusher.EventMemberAdded, pusher.EventMemberRemoved:
 		id, err := memberID(f.Payload())
 		if err != nil {
-			s.hub.Report(domain.ClassDecode, false, &domain.DecodeError{Type: f.Event, Err: err})
 			return
 		}
 		s.mu.Lock()
@@ -67,10 +65,18 @@ func (s *DataSource) onPresence(f pusher.Frame, now time.Time) {
 }
 
 // Members returns the user ids online on the presence channel, sorted.
+// After Connect returns they are the members the subscription delivered.
 func (s *DataSource) Members() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Sorted(maps.Keys(s.members))
+	ch, ok := s.client.Channel(s.opts.PresenceChannel)
+	if !ok || s.opts.DisablePresence {
+		return nil
+	}
+	members := ch.Members()
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.ID
+	}
+	return ids
 }
 
 // presenceIDs reads the member ids of a presence subscription_succeeded:
@@ -119,4 +125,30 @@ func memberID(data json.RawMessage) (string, error) {
 		return "", errors.New("no valid user_id")
 	}
 	return id, nil
+}
+
+// membersOf reads the member list of a presence subscription_succeeded,
+// with each member's info, sorted by id.
+func membersOf(data json.RawMessage) ([]pusher.Member, error) {
+	var d struct {
+		Presence struct {
+			Hash map[string]json.RawMessage `json:"hash"`
+		} `json:"presence"`
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		return nil, err
+	}
+	ids, err := presenceIDs(data)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(ids)
+	members := make([]pusher.Member, len(ids))
+	for i, id := range ids {
+		members[i] = pusher.Member{ID: id}
+		if info := d.Presence.Hash[id]; len(info) > 0 && string(info) != "null" {
+			members[i].Info = info
+		}
+	}
+	return members, nil
 }

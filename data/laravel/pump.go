@@ -1,43 +1,45 @@
 package laravel
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/chatwire/chatwire/core/network"
 	"github.com/chatwire/chatwire/core/pusher"
-	"github.com/chatwire/chatwire/data/internal/streams"
+	"github.com/chatwire/chatwire/data/internal/connstate"
 	"github.com/chatwire/chatwire/domain"
 )
 
 // startPump subscribes to the client's frames, states and errors and
 // starts the goroutine that maps them. The caller holds s.mu; it runs
-// before the client connects, so nothing is missed.
+// before the client connects, so nothing is missed. Frames is lossless:
+// the client waits for the pump rather than dropping a frame. The streams
+// end when the client closes (no context of ours: a context that is not
+// the standard library's would cost a goroutine per stream).
 func (s *DataSource) startPump() {
-	ctx := closingContext{s.closing}
+	ctx := context.Background()
 	frames := s.client.Frames(ctx)
 	states := s.client.States(ctx)
 	errs := s.client.Errors(ctx)
 	go s.pump(frames, states, errs)
 }
 
-// pump runs until the client's streams close at Close. A stream that
-// closes earlier cut the pump off as too slow: it is resubscribed and the
-// loss reported.
+// pump runs until the client's streams close at Close. Frames never cuts
+// it off; the state and error streams could only if the pump fell far
+// behind on them, and are then resubscribed (the client reports the
+// eviction on its error stream).
 func (s *DataSource) pump(frames <-chan pusher.Frame, states <-chan network.StateChange, errs <-chan error) {
 	defer close(s.pumpDone)
-	ctx := closingContext{s.closing}
+	ctx := context.Background()
 	for {
 		select {
 		case f, ok := <-frames:
 			if !ok {
-				if s.isClosing() {
-					return
-				}
-				// The client reports the eviction on its error stream.
-				frames = s.client.Frames(ctx)
-				continue
+				return // only Close ends it
 			}
 			s.handleFrame(f)
 		case sc, ok := <-states:
@@ -74,37 +76,56 @@ func (s *DataSource) isClosing() bool {
 // handleFrame maps one inbound frame. It runs on the pump only.
 func (s *DataSource) handleFrame(f pusher.Frame) {
 	now := s.clock.Now()
-	raw, _ := json.Marshal(f)
-	s.hub.PublishRaw(domain.RawFrame{Type: f.Event, Data: raw, ReceivedAt: now})
+	s.hub.PublishRaw(domain.RawFrame{Type: f.Event, Data: f.Raw, ReceivedAt: now})
 	switch f.Event {
 	case pusher.EventConnectionEstablished:
-		s.onEstablished(f)
-		return
+		return // the state change carries the socket id
 	case pusher.EventSubscriptionSucceeded, pusher.EventMemberAdded, pusher.EventMemberRemoved:
 		if f.Channel == s.opts.PresenceChannel && !s.opts.DisablePresence {
 			s.onPresence(f, now)
 		}
+		s.dispatchMembers(f)
+		return
+	case pusher.EventCacheMiss:
+		s.dispatch(f, nil, nil, now)
+		return
+	case pusher.EventSubscriptionCount:
+		f.Event = pusher.EventSubscriptionCountChanged
+		s.dispatch(f, nil, nil, now)
 		return
 	}
 	if f.Channel == "" || strings.HasPrefix(f.Event, "pusher:") || strings.HasPrefix(f.Event, "pusher_internal:") {
 		return
 	}
+	if f.Encrypted && f.Data == nil {
+		return // undecryptable: the protocol client reported it
+	}
+	toUser := strings.HasPrefix(f.Channel, pusher.ServerToUserPrefix)
 	s.mu.Lock()
-	wanted := s.wanted[f.Channel]
+	wanted := s.wanted[f.Channel] || toUser
 	s.mu.Unlock()
 	if !wanted {
 		return
 	}
+	data := payloadOf(f.Data)
 	dec, ok := s.events.lookup(f.Event)
 	if !ok {
-		return // unknown events reach RawMessages only
+		s.dispatch(f, data, nil, now) // unknown events: raw JSON to listeners
+		if toUser {
+			s.userEvents.Publish(ChannelEvent{Channel: f.Channel, Event: f.Event, Data: data, ReceivedAt: now})
+		}
+		return
 	}
 	conv, _ := s.opts.conversationOf(f.Channel)
-	ev, err := dec(Event{Name: f.Event, Channel: f.Channel, ConversationID: conv, UserID: f.UserID, Data: f.Payload(), ReceivedAt: now})
+	ev, err := dec(Event{Name: f.Event, Channel: f.Channel, ConversationID: conv, UserID: f.UserID, Data: data, ReceivedAt: now})
 	if err != nil {
 		s.log.Debug("laravel: undecodable event", "event", f.Event, "channel", f.Channel, "err", err)
 		s.hub.Report(domain.ClassDecode, false, &domain.DecodeError{Type: f.Event, Err: err})
-		return
+		ev = nil
+	}
+	s.dispatch(f, data, ev, now)
+	if toUser {
+		s.userEvents.Publish(ChannelEvent{Channel: f.Channel, Event: f.Event, Data: data, Typed: ev, ReceivedAt: now})
 	}
 	if ev != nil {
 		s.deliver(ev, now)
@@ -112,8 +133,9 @@ func (s *DataSource) handleFrame(f pusher.Frame) {
 }
 
 // deliver publishes a typed event once: messages are de-duplicated by id
-// and client id, read receipts by conversation, user and message, call
-// state changes by call, kind and user.
+// (or by sender and client id when they have none), read receipts by
+// conversation, user and message, call state changes by call, kind and
+// user.
 func (s *DataSource) deliver(ev domain.Event, now time.Time) {
 	s.mu.Lock()
 	fresh := true
@@ -121,12 +143,12 @@ func (s *DataSource) deliver(ev domain.Event, now time.Time) {
 	case domain.Message:
 		fresh = s.freshMessageLocked(e)
 	case domain.ReadReceipt:
-		fresh = s.receiptKeys.add("read\x00" + e.ConversationID + "\x00" + e.UserID + "\x00" + e.MessageID)
+		fresh = s.receiptKeys.Add("read\x00" + e.ConversationID + "\x00" + e.UserID + "\x00" + e.MessageID)
 	case domain.CallEvent:
 		switch e.Kind {
 		case domain.CallOffer, domain.CallAnswer, domain.CallICECandidate:
 		default:
-			fresh = s.receiptKeys.add("call\x00" + e.CallID + "\x00" + string(e.Kind) + "\x00" + e.UserID + "\x00" + e.EndedBy)
+			fresh = s.receiptKeys.Add("call\x00" + e.CallID + "\x00" + string(e.Kind) + "\x00" + e.UserID + "\x00" + e.EndedBy)
 		}
 	case domain.TypingIndicator:
 		if e.ReceivedAt.IsZero() {
@@ -141,45 +163,24 @@ func (s *DataSource) deliver(ev domain.Event, now time.Time) {
 }
 
 // freshMessageLocked records m and reports whether no copy of it was seen.
-// The caller holds s.mu.
+// A message is its id; only an id-less one is its sender and client id
+// together: the same client id from two senders is two messages. The
+// caller holds s.mu.
 func (s *DataSource) freshMessageLocked(m domain.Message) bool {
-	seen := (m.ID != "" && s.messageIDs.has(m.ID)) || (m.ClientID != "" && s.clientIDs.has(m.ClientID))
-	// Remember both keys, whichever matched.
-	if m.ID != "" {
-		s.messageIDs.add(m.ID)
+	switch {
+	case m.ID != "":
+		return s.messageIDs.Add(m.ID)
+	case m.ClientID != "":
+		return s.messageKeys.Add(m.SenderID + "\x00" + m.ClientID)
 	}
-	if m.ClientID != "" {
-		s.clientIDs.add(m.ClientID)
-	}
-	return !seen
-}
-
-// onEstablished records the new socket id as the session id.
-func (s *DataSource) onEstablished(f pusher.Frame) {
-	var d struct {
-		SocketID string `json:"socket_id"`
-	}
-	if json.Unmarshal(f.Payload(), &d) != nil || d.SocketID == "" {
-		return
-	}
-	s.mu.Lock()
-	s.socketID = d.SocketID
-	publish := s.state.Status == domain.Connected && s.state.SessionID != d.SocketID
-	if publish {
-		s.state.SessionID = d.SocketID
-	}
-	state := s.state
-	s.mu.Unlock()
-	if publish {
-		s.hub.PublishState(state)
-	}
+	return true
 }
 
 // handleState folds a connection state change into the domain state.
 func (s *DataSource) handleState(sc network.StateChange) {
 	s.mu.Lock()
 	st := &s.state
-	streams.ApplyStateChange(st, sc, pusherErrors...)
+	connstate.Apply(st, sc, pusherErrors...)
 	st.UserID = s.opts.UserID
 	reconnected := false
 	if sc.State == network.StateConnected {
@@ -189,19 +190,37 @@ func (s *DataSource) handleState(sc network.StateChange) {
 			// Pusher replays nothing: what was broadcast meanwhile is lost.
 			st.Sync = domain.SyncIncomplete
 		}
-		if id := s.client.SocketID(); id != "" {
-			s.socketID = id
-		}
-		st.SessionID = s.socketID
+		// The client knows the socket id before it reports the state.
+		st.SessionID = s.client.SocketID()
 	}
 	state := *st
+	s.stateChangedLocked()
 	s.mu.Unlock()
 	s.hub.PublishState(state)
 	if sc.State == network.StateFailed {
 		s.hub.Report(domain.ClassConnection, true, state.Err)
 	}
-	if reconnected {
-		// Channels the client dropped after a refusal are tried again.
-		s.ensureAll()
+}
+
+// payloadOf removes the protocol's string encoding from a frame's data in
+// one pass: "{\"a\":1}" becomes {"a":1}. A string that does not hold an
+// object or array stays the JSON string it is; an object or other value is
+// returned as is. The result is not validated here: the decoder reading it
+// does that, so the payload is scanned once.
+func payloadOf(data json.RawMessage) json.RawMessage {
+	if len(data) == 0 || data[0] != '"' {
+		return data
 	}
+	inner, err := jsontext.AppendUnquote(nil, data)
+	if err != nil {
+		return data
+	}
+	i := 0
+	for i < len(inner) && isSpace(inner[i]) {
+		i++
+	}
+	if i < len(inner) && (inner[i] == '{' || inner[i] == '[') {
+		return inner
+	}
+	return data
 }

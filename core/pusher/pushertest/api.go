@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chatwire/chatwire/core/pusher"
 )
 
 // API is a client of a Pusher-protocol server's HTTP events API: it plays
@@ -24,7 +27,11 @@ import (
 type API struct {
 	BaseURL            string // "http://127.0.0.1:6001"
 	AppID, Key, Secret string
-	HTTPClient         *http.Client
+	// EncryptionMasterKey (base64 of 32 bytes) encrypts the data of events
+	// on private-encrypted- channels, as Pusher's server libraries do; ""
+	// refuses to trigger on them.
+	EncryptionMasterKey string
+	HTTPClient          *http.Client
 	// Now returns the auth_timestamp's time; nil means time.Now.
 	Now func() time.Time
 }
@@ -41,11 +48,15 @@ type TriggerParams struct {
 }
 
 // Trigger posts one event to POST /apps/{app_id}/events, signed with the
-// app secret.
+// app secret. An event on a private-encrypted- channel (the only channel
+// of that trigger) is encrypted with the channel's shared secret.
 func (a *API) Trigger(ctx context.Context, p TriggerParams) error {
 	data, err := dataString(p.Data)
 	if err != nil {
 		return err
+	}
+	if data, err = a.encrypt(p.Channels, data); err != nil {
+		return fmt.Errorf("pushertest: trigger %s: %w", p.Event, err)
 	}
 	body, err := json.Marshal(struct {
 		Name     string   `json:"name"`
@@ -90,6 +101,32 @@ func (a *API) Trigger(ctx context.Context, p TriggerParams) error {
 		return fmt.Errorf("pushertest: trigger %s: refused with code %d: %s", p.Event, refusal.Code, refusal.Error)
 	}
 	return nil
+}
+
+// encrypt encrypts data for an encrypted channel, if channels holds one.
+func (a *API) encrypt(channels []string, data string) (string, error) {
+	encrypted := false
+	for _, c := range channels {
+		encrypted = encrypted || strings.HasPrefix(c, "private-encrypted-")
+	}
+	if !encrypted {
+		return data, nil
+	}
+	if len(channels) != 1 {
+		return "", errors.New("an encrypted event goes to one channel only")
+	}
+	if a.EncryptionMasterKey == "" {
+		return "", errors.New("no encryption master key for an encrypted channel")
+	}
+	secret, err := pusher.SharedSecret(channels[0], a.EncryptionMasterKey)
+	if err != nil {
+		return "", err
+	}
+	box, err := pusher.Encrypt(secret, []byte(data))
+	if err != nil {
+		return "", err
+	}
+	return string(box), nil
 }
 
 func dataString(v any) (string, error) {

@@ -11,7 +11,6 @@ import (
 	centrifugego "github.com/centrifugal/centrifuge-go"
 	"github.com/gorilla/websocket"
 
-	"github.com/chatwire/chatwire/core/pusher"
 	"github.com/chatwire/chatwire/data"
 	"github.com/chatwire/chatwire/data/laravel"
 )
@@ -101,12 +100,15 @@ func openRaw(ctx context.Context, addr string) (func(), error) {
 // envelope: the SDK's data source with its defaults, one Messages
 // subscriber.
 
-func newEnvelope(addr, run string) *data.ChatWebSocketDataSource {
+func newEnvelope(addr, run string) (*data.ChatWebSocketDataSource, error) {
 	return data.New(data.Options{BaseURL: "ws://" + addr, Header: http.Header{RunHeader: {run}}})
 }
 
 func receiveEnvelope(ctx context.Context, addr string, run Run, m *Meter) error {
-	src := newEnvelope(addr, run.Name())
+	src, err := newEnvelope(addr, run.Name())
+	if err != nil {
+		return err
+	}
 	defer src.Close()
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -130,7 +132,10 @@ func receiveEnvelope(ctx context.Context, addr string, run Run, m *Meter) error 
 }
 
 func openEnvelope(ctx context.Context, addr string) (func(), error) {
-	src := newEnvelope(addr, Idle)
+	src, err := newEnvelope(addr, Idle)
+	if err != nil {
+		return nil, err
+	}
 	if err := src.Connect(ctx, "token"); err != nil {
 		src.Close()
 		return nil, err
@@ -144,7 +149,8 @@ func openEnvelope(ctx context.Context, addr string) (func(), error) {
 
 func newLaravel(addr, conversation string) (*laravel.DataSource, error) {
 	return laravel.New(laravel.Options{
-		Pusher:              pusher.Options{Host: addr, Key: "peer"},
+		Host:                addr,
+		Key:                 "peer",
 		AuthEndpoint:        "http://" + addr + "/unused",
 		DisableUserChannel:  true,
 		DisablePresence:     true,

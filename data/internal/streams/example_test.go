@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/chatwire/chatwire/core/network"
 	"github.com/chatwire/chatwire/data/internal/streams"
 	"github.com/chatwire/chatwire/domain"
 )
@@ -21,7 +20,7 @@ func Example() {
 
 	// On the pump goroutine:
 	hub.Publish(domain.Message{ID: "m1", Content: "hello"})
-	hub.Report(domain.ClassConnection, false, streams.ToDomainError(network.ErrUnauthorized))
+	hub.Report(domain.ClassConnection, false, domain.ErrUnauthorized)
 
 	fmt.Println((<-msgs).Content)
 	err := <-errs
@@ -33,7 +32,7 @@ func Example() {
 	fmt.Println(open)
 	// Output:
 	// hello
-	// connection: chatwire: unauthorized: network: unauthorized true
+	// connection: chatwire: unauthorized true
 	// 1
 	// false
 }

@@ -65,7 +65,10 @@ func floodServer(t *testing.T, n int) string {
 // TestLoadFlood in data/chaos.
 func TestDataSourceFloodIsLossless(t *testing.T) {
 	const n = 20_000
-	src := data.New(data.Options{BaseURL: floodServer(t, n)})
+	src, err := data.New(data.Options{BaseURL: floodServer(t, n)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer src.Close()
 	ctx := t.Context()
 	msgs := src.Messages(ctx)

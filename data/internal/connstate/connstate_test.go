@@ -1,4 +1,4 @@
-package streams_test
+package connstate_test
 
 import (
 	"errors"
@@ -8,13 +8,13 @@ import (
 
 	"github.com/chatwire/chatwire/core/network"
 	"github.com/chatwire/chatwire/core/stream"
-	"github.com/chatwire/chatwire/data/internal/streams"
+	"github.com/chatwire/chatwire/data/internal/connstate"
 	"github.com/chatwire/chatwire/domain"
 )
 
 func TestToDomainError(t *testing.T) {
 	errProto := errors.New("proto: malformed")
-	extra := []streams.Mapping{{Core: errProto, Domain: domain.ErrMalformed}}
+	extra := []connstate.Mapping{{Core: errProto, Domain: domain.ErrMalformed}}
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -35,7 +35,7 @@ func TestToDomainError(t *testing.T) {
 		{"already domain", fmt.Errorf("%w: %w", domain.ErrClosed, network.ErrClosed), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := streams.ToDomainError(tc.err, extra...)
+			got := connstate.ToDomainError(tc.err, extra...)
 			if tc.want == nil {
 				if got != tc.err {
 					t.Errorf("ToDomainError(%v) = %v, want it unchanged", tc.err, got)
@@ -50,21 +50,21 @@ func TestToDomainError(t *testing.T) {
 			}
 		})
 	}
-	if got := streams.ToDomainError(nil, extra...); got != nil {
+	if got := connstate.ToDomainError(nil, extra...); got != nil {
 		t.Errorf("ToDomainError(nil) = %v, want nil", got)
 	}
 	// Without the extra mapping the protocol error is left alone.
-	if err := fmt.Errorf("read: %w", errProto); streams.ToDomainError(err) != err {
+	if err := fmt.Errorf("read: %w", errProto); connstate.ToDomainError(err) != err {
 		t.Error("an extra mapping applied without being passed")
 	}
 	// An error matching two core sentinels gets the first not yet matched.
 	both := fmt.Errorf("%w: %w", domain.ErrUnauthorized, errors.Join(network.ErrUnauthorized, network.ErrClosed))
-	if got := streams.ToDomainError(both); !errors.Is(got, domain.ErrClosed) || !errors.Is(got, domain.ErrUnauthorized) {
+	if got := connstate.ToDomainError(both); !errors.Is(got, domain.ErrClosed) || !errors.Is(got, domain.ErrUnauthorized) {
 		t.Errorf("ToDomainError(%v) = %v, want it to match ErrUnauthorized and ErrClosed", both, got)
 	}
 }
 
-func TestToDomainStatus(t *testing.T) {
+func TestStatus(t *testing.T) {
 	for st, want := range map[network.State]domain.ConnectionStatus{
 		network.StateConnecting:   domain.Connecting,
 		network.StateConnected:    domain.Connected,
@@ -73,21 +73,21 @@ func TestToDomainStatus(t *testing.T) {
 		network.StateClosed:       domain.Closed,
 		network.StateDisconnected: domain.Disconnected,
 	} {
-		if got := streams.ToDomainStatus(st); got != want {
-			t.Errorf("ToDomainStatus(%v) = %v, want %v", st, got, want)
+		if got := connstate.Status(st); got != want {
+			t.Errorf("Status(%v) = %v, want %v", st, got, want)
 		}
 	}
 }
 
-func TestApplyStateChange(t *testing.T) {
+func TestApply(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	st := domain.ConnectionState{UserID: "u", SessionID: "s", Sync: domain.SyncComplete}
 
-	streams.ApplyStateChange(&st, network.StateChange{State: network.StateReconnecting, Attempt: 2, Delay: 5 * time.Second, Err: network.ErrUnauthorized, At: at})
+	connstate.Apply(&st, network.StateChange{State: network.StateReconnecting, Attempt: 2, Delay: 5 * time.Second, Err: network.ErrUnauthorized, At: at})
 	if st.Status != domain.Reconnecting || st.Attempt != 2 || !st.At.Equal(at) || !st.NextRetryAt.Equal(at.Add(5*time.Second)) || !errors.Is(st.Err, domain.ErrUnauthorized) {
 		t.Errorf("after reconnecting: %+v", st)
 	}
-	streams.ApplyStateChange(&st, network.StateChange{State: network.StateConnected, At: at.Add(time.Minute)})
+	connstate.Apply(&st, network.StateChange{State: network.StateConnected, At: at.Add(time.Minute)})
 	if st.Status != domain.Connected || st.Attempt != 0 || st.Err != nil || !st.NextRetryAt.IsZero() || !st.At.Equal(at.Add(time.Minute)) {
 		t.Errorf("after connected: %+v", st)
 	}
@@ -95,7 +95,7 @@ func TestApplyStateChange(t *testing.T) {
 		t.Errorf("fields the data source owns changed: %+v", st)
 	}
 	errProto := errors.New("proto")
-	streams.ApplyStateChange(&st, network.StateChange{State: network.StateFailed, Err: errProto}, streams.Mapping{Core: errProto, Domain: domain.ErrMalformed})
+	connstate.Apply(&st, network.StateChange{State: network.StateFailed, Err: errProto}, connstate.Mapping{Core: errProto, Domain: domain.ErrMalformed})
 	if st.Status != domain.Failed || !errors.Is(st.Err, domain.ErrMalformed) {
 		t.Errorf("after failed with an extra mapping: %+v", st)
 	}

@@ -1,4 +1,7 @@
-package streams
+// Package connstate is the one mapping between the connection manager's
+// vocabulary (network.State, core errors) and the domain's
+// (domain.ConnectionStatus, domain sentinels), used by every data source.
+package connstate
 
 import (
 	"errors"
@@ -47,8 +50,8 @@ func ToDomainError(err error, extra ...Mapping) error {
 	return err
 }
 
-// ToDomainStatus maps a connection manager state onto the domain status.
-func ToDomainStatus(st network.State) domain.ConnectionStatus {
+// Status maps a connection manager state onto the domain status.
+func Status(st network.State) domain.ConnectionStatus {
 	switch st {
 	case network.StateConnecting:
 		return domain.Connecting
@@ -64,12 +67,12 @@ func ToDomainStatus(st network.State) domain.ConnectionStatus {
 	return domain.Disconnected
 }
 
-// ApplyStateChange folds a connection manager transition into st: status,
+// Apply folds a connection manager transition into st: status,
 // attempt, error (through ToDomainError with extra), time, and the time of
 // the next retry while reconnecting (zero otherwise). The other fields of
 // st are the data source's own.
-func ApplyStateChange(st *domain.ConnectionState, sc network.StateChange, extra ...Mapping) {
-	st.Status = ToDomainStatus(sc.State)
+func Apply(st *domain.ConnectionState, sc network.StateChange, extra ...Mapping) {
+	st.Status = Status(sc.State)
 	st.Attempt = sc.Attempt
 	st.Err = ToDomainError(sc.Err, extra...)
 	st.At = sc.At

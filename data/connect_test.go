@@ -1,0 +1,160 @@
+package data_test
+
+// Connecting: what Connect promises when it returns, connects that can
+// never succeed, normal closes and the heartbeat floor, played by a
+// scripted server.
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatwire/chatwire/core/network"
+	"github.com/chatwire/chatwire/data"
+	"github.com/chatwire/chatwire/domain"
+)
+
+// When Connect returns nil, ConnectionState already says Connected, with
+// the session id session.ready announced: no lag of one transition.
+func TestConnectReturnsWithTheStateVisible(t *testing.T) {
+	srv := newScriptServer(t)
+	for i := range 20 {
+		src := scriptSource(t, srv)
+		conn := connectScript(t, srv, src, 0, "")
+		st := src.ConnectionState()
+		if st.Status != domain.Connected || st.SessionID != "s1" || st.UserID != "alice" {
+			t.Fatalf("connect %d: state right after Connect = %+v", i, st)
+		}
+		_ = src.Close()
+		conn.drop()
+	}
+}
+
+// A normal close by the server (1000, 1001) is a reconnect, not an error.
+func TestNormalCloseReconnectsWithoutAnError(t *testing.T) {
+	for _, code := range []int{1000, 1001} {
+		srv := newScriptServer(t)
+		src := scriptSource(t, srv)
+		errs := src.Errors(t.Context())
+		conn := connectScript(t, srv, src, 0, "")
+		conn.closeWith(code, "bye")
+		conn2 := srv.accept(t)
+		conn2.ready(t, "s2", 0, "")
+		conn2.expect(t, "sync")
+		eventually(t, "reconnected", func() bool { return src.ConnectionState().SessionID == "s2" })
+		select {
+		case err := <-errs:
+			t.Errorf("close %d reported %v", code, err)
+		case <-time.After(150 * time.Millisecond):
+		}
+	}
+}
+
+// An announced heartbeat_interval_ms below one second is raised to one
+// second: over about two seconds of silence the client pings at most a
+// few times, never every 100 ms.
+func TestAnnouncedHeartbeatHasAOneSecondFloor(t *testing.T) {
+	srv := newScriptServer(t)
+	src := scriptSource(t, srv)
+	conn := connectScript(t, srv, src, 0, `"heartbeat_interval_ms":100`)
+	time.Sleep(2200 * time.Millisecond)
+	if n := conn.pings.Load(); n < 1 || n > 3 {
+		t.Errorf("%d pings in 2.2s with heartbeat_interval_ms 100, want 1 to 3 (one per second at most)", n)
+	}
+	if st := src.ConnectionState(); st.Status != domain.Connected {
+		t.Errorf("state %v", st.Status)
+	}
+}
+
+// data.New refuses options it cannot work with.
+func TestNewValidatesOptions(t *testing.T) {
+	for _, base := range []string{"", "http://chat.example.com", "chat.example.com", "ws://", "wss://user:pw@chat.example.com", "ws://[::1"} {
+		if src, err := data.New(data.Options{BaseURL: base}); !errors.Is(err, data.ErrInvalidOptions) || src != nil {
+			t.Errorf("New(%q) = %v, %v; want ErrInvalidOptions", base, src, err)
+		}
+	}
+	if _, err := data.New(data.Options{BaseURL: "ws://x", Connection: data.ConnectionOptions{OutboxTTL: -time.Second}}); !errors.Is(err, data.ErrInvalidOptions) {
+		t.Errorf("negative TTL: %v", err)
+	}
+	if _, err := data.New(data.Options{BaseURL: "wss://chat.example.com/base/"}); err != nil {
+		t.Errorf("a good URL: %v", err)
+	}
+}
+
+// On the first connect, an answer that can never change returns from
+// Connect with its cause at once instead of retrying until ctx ends.
+func TestFirstConnectFailsFastOnAPermanentAnswer(t *testing.T) {
+	for _, status := range []int{http.StatusNotFound, http.StatusBadRequest, http.StatusOK} {
+		srv := newScriptServer(t)
+		srv.refuse.Store(int32(status))
+		src := scriptSource(t, srv)
+		ctx, cancel := context.WithTimeout(t.Context(), waitFor)
+		err := src.Connect(ctx, "token")
+		cancel()
+		var de *network.DialError
+		if !errors.As(err, &de) || de.StatusCode != status || errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("HTTP %d: Connect = %v, want its DialError at once", status, err)
+		}
+		if st := src.ConnectionState(); st.Status != domain.Failed {
+			t.Errorf("HTTP %d: state %v, want failed", status, st.Status)
+		}
+	}
+}
+
+// A refused TLS handshake (a certificate we do not trust) also returns
+// from the first Connect with its cause.
+func TestFirstConnectFailsFastOnARefusedCertificate(t *testing.T) {
+	hs := httptest.NewTLSServer(http.NotFoundHandler())
+	t.Cleanup(hs.Close)
+	src, err := data.New(data.Options{BaseURL: "wss" + strings.TrimPrefix(hs.URL, "https"), Connection: fastConnection})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = src.Close() })
+	ctx, cancel := context.WithTimeout(t.Context(), waitFor)
+	defer cancel()
+	err = src.Connect(ctx, "token")
+	var unknown x509.UnknownAuthorityError
+	if !errors.As(err, &unknown) || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Connect = %v, want the certificate error at once", err)
+	}
+}
+
+// When ctx ends while the first connect is still retrying a transient
+// failure, the error wraps both ctx's error and the last attempt's cause.
+func TestConnectCancelledDuringRetriesSaysWhy(t *testing.T) {
+	srv := newScriptServer(t)
+	srv.refuse.Store(http.StatusServiceUnavailable)
+	src := scriptSource(t, srv)
+	ctx, cancel := context.WithTimeout(t.Context(), 400*time.Millisecond)
+	defer cancel()
+	err := src.Connect(ctx, "token")
+	var de *network.DialError
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &de) || de.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("Connect = %v, want DeadlineExceeded and the 503", err)
+	}
+}
+
+// After a first successful connection, the same permanent-looking answers
+// are retried: the server may be mid-deploy.
+func TestLaterReconnectsKeepRetrying(t *testing.T) {
+	srv := newScriptServer(t)
+	src := scriptSource(t, srv)
+	states := src.ConnectionStates(t.Context())
+	conn := connectScript(t, srv, src, 0, "")
+	srv.refuse.Store(http.StatusNotFound)
+	conn.drop()
+	recvWhere(t, states, func(s domain.ConnectionState) bool {
+		var de *network.DialError
+		return s.Status == domain.Reconnecting && errors.As(s.Err, &de) && de.StatusCode == http.StatusNotFound
+	})
+	srv.refuse.Store(0)
+	conn2 := srv.accept(t)
+	conn2.ready(t, "s2", 0, "")
+	eventually(t, "reconnected", func() bool { return src.ConnectionState().SessionID == "s2" })
+}

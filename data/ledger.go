@@ -1,0 +1,352 @@
+package data
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/chatwire/chatwire/core/clock"
+	"github.com/chatwire/chatwire/domain"
+)
+
+// ledger is the one record of every chat.message send, from SendMessage to
+// its end. An entry is queued while offline, written on the open
+// connection, written again on every new connection until acknowledged, and
+// ended exactly once: confirmed by its echo, failed (a server error naming
+// its client id, ErrFrameTooLarge), expired (ErrSendExpired, OutboxTTL after
+// the call) or cancelled (the caller's ctx). Nothing else keeps a copy.
+//
+// Concurrency: safe for concurrent use. Its mutex is held for bookkeeping
+// only, never during a write or while delivering a result.
+type ledger struct {
+	clock clock.Clock
+	ttl   time.Duration
+	size  int
+	// ended, if set, is told of every send that ended (the store forgets it).
+	ended func(clientID string)
+	// recovered receives the end of every send recovered from a store:
+	// its caller is gone.
+	recovered func(domain.SendResult)
+
+	mu       sync.Mutex
+	entries  []*sendEntry // not ended, oldest first
+	open     *ledgerConn  // the connection sends are written on directly; nil while none
+	lastConn uint64       // the connection entries were last written on
+	maxFrame int64        // the latest max_frame_bytes announced; 0: none
+	stopped  error        // set by stop: sends fail with it until restart
+	closed   error        // set by failAll for good (Close)
+}
+
+// ledgerConn is a connection entries may be written on.
+type ledgerConn struct {
+	id   uint64
+	send func(ctx context.Context, frame []byte) error
+}
+
+// sendEntry is one send. Its fields other than clientID, frame and done are
+// guarded by ledger.mu.
+type sendEntry struct {
+	clientID string
+	frame    []byte
+	done     chan sendResult // buffered; receives the one result
+	// draft is set for a send recovered from a store: its end goes to
+	// ledger.recovered, not to done.
+	draft *domain.MessageDraft
+
+	conn    uint64 // the connection it was last handed to a writer on; 0: none
+	writing int    // writes in flight
+	written bool   // a write succeeded: the server may have it
+	ended   bool
+	stopTTL func() bool
+}
+
+type sendResult struct {
+	msg domain.Message
+	err error
+}
+
+func newLedger(clk clock.Clock, size int, ttl time.Duration) *ledger {
+	if size <= 0 {
+		size = defaultOutboxSize
+	}
+	if ttl <= 0 {
+		ttl = defaultOutboxTTL
+	}
+	return &ledger{clock: clk, size: size, ttl: ttl}
+}
+
+var errClientIDInFlight = errors.New("client id is already being sent")
+
+// add records a new send and arms its TTL.
+func (l *ledger) add(clientID string, frame []byte) (*sendEntry, error) {
+	return l.addEntry(&sendEntry{clientID: clientID, frame: frame, done: make(chan sendResult, 1)})
+}
+
+// recover records a send an earlier process left unfinished. Its TTL
+// starts now.
+func (l *ledger) recover(draft domain.MessageDraft, frame []byte) error {
+	_, err := l.addEntry(&sendEntry{clientID: draft.ClientID, frame: frame, draft: &draft, done: make(chan sendResult, 1)})
+	return err
+}
+
+func (l *ledger) addEntry(e *sendEntry) (*sendEntry, error) {
+	clientID, frame := e.clientID, e.frame
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.closed != nil:
+		return nil, l.closed
+	case l.stopped != nil:
+		return nil, l.stopped
+	case l.maxFrame > 0 && int64(len(frame)) > l.maxFrame:
+		return nil, tooLarge(len(frame), l.maxFrame)
+	case len(l.entries) >= l.size:
+		return nil, domain.ErrOutboxFull
+	}
+	if slices.ContainsFunc(l.entries, func(e *sendEntry) bool { return e.clientID == clientID }) {
+		return nil, fmt.Errorf("%w: %w: %q", domain.ErrInvalidDraft, errClientIDInFlight, clientID)
+	}
+	l.entries = append(l.entries, e)
+	e.stopTTL = l.clock.AfterFunc(l.ttl, func() {
+		l.end(e, sendResult{err: fmt.Errorf("%w: not confirmed within %v", domain.ErrSendExpired, l.ttl)})
+	})
+	return e, nil
+}
+
+func tooLarge(n int, limit int64) error {
+	return fmt.Errorf("%w: message is %d bytes, the server accepts %d", domain.ErrFrameTooLarge, n, limit)
+}
+
+// writeIfOpen writes e on the open connection, if there is one and e is
+// not already on it. A failed write leaves e to the next connection.
+func (l *ledger) writeIfOpen(ctx context.Context, e *sendEntry) {
+	l.mu.Lock()
+	c := l.open
+	if c == nil || e.ended || e.conn == c.id {
+		l.mu.Unlock()
+		return
+	}
+	l.handLocked(e, c.id)
+	l.mu.Unlock()
+	l.write(ctx, e, c)
+}
+
+// handLocked marks e as being written on conn. The caller holds mu.
+func (l *ledger) handLocked(e *sendEntry, conn uint64) {
+	e.conn = conn
+	e.writing++
+	l.lastConn = conn
+}
+
+// write writes e on c and records the outcome.
+func (l *ledger) write(ctx context.Context, e *sendEntry, c *ledgerConn) error {
+	err := c.send(ctx, e.frame)
+	l.mu.Lock()
+	e.writing--
+	if err == nil {
+		e.written = true
+	} else if e.conn == c.id {
+		e.conn = 0 // not on this connection after all: the next one takes it
+	}
+	l.mu.Unlock()
+	return err
+}
+
+// connect takes the entries to a new connection, before any other chat
+// frame is written on it: entries over maxFrame fail with
+// ErrFrameTooLarge, the others are written oldest first, and once none is
+// left unwritten the connection is open for direct writes. It returns the
+// first write error (the connection is then useless).
+func (l *ledger) connect(ctx context.Context, conn uint64, maxFrame int64, send func(context.Context, []byte) error) error {
+	c := &ledgerConn{id: conn, send: send}
+	var over []*sendEntry
+	l.mu.Lock()
+	l.open, l.maxFrame = nil, maxFrame
+	for _, e := range l.entries {
+		if maxFrame > 0 && int64(len(e.frame)) > maxFrame {
+			over = append(over, e)
+		}
+	}
+	l.mu.Unlock()
+	for _, e := range over {
+		l.end(e, sendResult{err: tooLarge(len(e.frame), maxFrame)})
+	}
+	for {
+		l.mu.Lock()
+		i := slices.IndexFunc(l.entries, func(e *sendEntry) bool { return e.conn != conn })
+		if i < 0 {
+			l.open = c
+			l.mu.Unlock()
+			return nil
+		}
+		e := l.entries[i]
+		l.handLocked(e, conn)
+		l.mu.Unlock()
+		if err := l.write(ctx, e, c); err != nil {
+			return err
+		}
+	}
+}
+
+// maxFrameBytes is the latest max_frame_bytes announced; 0 for none.
+func (l *ledger) maxFrameBytes() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.maxFrame
+}
+
+// disconnect stops direct writes on conn, which has ended.
+func (l *ledger) disconnect(conn uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open != nil && l.open.id == conn {
+		l.open = nil
+	}
+}
+
+// confirm ends the send with clientID with its echo. It reports whether
+// one was waiting.
+func (l *ledger) confirm(clientID string, m domain.Message) bool {
+	return l.endByID(clientID, sendResult{msg: m})
+}
+
+// fail ends the send with clientID with err. It reports whether one was
+// waiting.
+func (l *ledger) fail(clientID string, err error) bool {
+	return l.endByID(clientID, sendResult{err: err})
+}
+
+func (l *ledger) endByID(clientID string, r sendResult) bool {
+	l.mu.Lock()
+	i := slices.IndexFunc(l.entries, func(e *sendEntry) bool { return e.clientID == clientID })
+	var e *sendEntry
+	if i >= 0 {
+		e = l.entries[i]
+	}
+	l.mu.Unlock()
+	return e != nil && l.end(e, r)
+}
+
+// failFrameTooLarge ends the culprit of a close 4009 from a server that
+// announced no limit: the biggest unacknowledged frame written on the
+// connection that got it. It is never resent.
+func (l *ledger) failFrameTooLarge(cause error) {
+	l.mu.Lock()
+	var culprit *sendEntry
+	for _, e := range l.entries {
+		if e.conn == l.lastConn && (e.written || e.writing > 0) &&
+			(culprit == nil || len(e.frame) > len(culprit.frame)) {
+			culprit = e
+		}
+	}
+	l.mu.Unlock()
+	if culprit != nil {
+		l.end(culprit, sendResult{err: fmt.Errorf("%w: the server closed the connection after this message (%d bytes): %w",
+			domain.ErrFrameTooLarge, len(culprit.frame), cause)})
+	}
+}
+
+// cancel ends e because its caller gave up. It returns e's result if e had
+// ended already, and whether e may have reached the server.
+func (l *ledger) cancel(e *sendEntry) (r sendResult, ended, maybeSent bool) {
+	l.mu.Lock()
+	maybeSent = e.written || e.writing > 0
+	ended = e.ended
+	l.mu.Unlock()
+	if ended || !l.end(e, sendResult{}) {
+		return <-e.done, true, maybeSent
+	}
+	<-e.done // our own empty result
+	return sendResult{}, false, maybeSent
+}
+
+// end ends e with r, once. It reports whether this call ended it.
+func (l *ledger) end(e *sendEntry, r sendResult) bool {
+	l.mu.Lock()
+	if e.ended {
+		l.mu.Unlock()
+		return false
+	}
+	e.ended = true
+	if i := slices.Index(l.entries, e); i >= 0 {
+		l.entries = slices.Delete(l.entries, i, i+1)
+	}
+	ended, recovered := l.ended, l.recovered
+	l.mu.Unlock()
+	e.stopTTL()
+	if ended != nil {
+		ended(e.clientID)
+	}
+	if e.draft != nil && recovered != nil {
+		recovered(domain.SendResult{ClientID: e.clientID, ConversationID: e.draft.ConversationID, Message: r.msg, Err: r.err})
+	}
+	e.done <- r
+	return true
+}
+
+// pendingDrafts returns the recovered sends not yet ended, oldest first.
+func (l *ledger) pendingDrafts() []domain.MessageDraft {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []domain.MessageDraft
+	for _, e := range l.entries {
+		if e.draft != nil {
+			out = append(out, *e.draft)
+		}
+	}
+	return out
+}
+
+// dropRecovered fails the recovered sends with err: they belong to another
+// account than the session's.
+func (l *ledger) dropRecovered(err error) {
+	l.mu.Lock()
+	var drop []*sendEntry
+	for _, e := range l.entries {
+		if e.draft != nil {
+			drop = append(drop, e)
+		}
+	}
+	l.mu.Unlock()
+	for _, e := range drop {
+		l.end(e, sendResult{err: err})
+	}
+}
+
+// stop ends every send with err, and fails new ones with it until restart:
+// the connection manager has given up.
+func (l *ledger) stop(err error) {
+	l.mu.Lock()
+	l.stopped = err
+	l.mu.Unlock()
+	l.endAll(err)
+}
+
+// restart accepts sends again after stop.
+func (l *ledger) restart() {
+	l.mu.Lock()
+	l.stopped = nil
+	l.mu.Unlock()
+}
+
+// close ends every send with err, and fails new ones with it for good. A
+// store keeps the sends it holds: the next session resends them.
+func (l *ledger) close(err error) {
+	l.mu.Lock()
+	l.closed, l.open = err, nil
+	l.ended, l.recovered = nil, nil
+	l.mu.Unlock()
+	l.endAll(err)
+}
+
+func (l *ledger) endAll(err error) {
+	l.mu.Lock()
+	all := slices.Clone(l.entries)
+	l.mu.Unlock()
+	for _, e := range all {
+		l.end(e, sendResult{err: err})
+	}
+}

@@ -1,0 +1,202 @@
+package data_test
+
+// The send ledger's promises, each played by a scripted server: a send
+// ends exactly once, within the outbox TTL of its call, confirmed only by
+// its own sender's echo; oversized messages never loop.
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatwire/chatwire/data"
+	"github.com/chatwire/chatwire/domain"
+)
+
+type sendOutcome struct {
+	msg domain.Message
+	err error
+}
+
+// sendAsync calls SendMessage with context.Background() in the background.
+func sendAsync(src *data.ChatWebSocketDataSource, content string) <-chan sendOutcome {
+	out := make(chan sendOutcome, 1)
+	go func() {
+		m, err := src.SendMessage(context.Background(), domain.MessageDraft{ConversationID: "c1", Content: content})
+		out <- sendOutcome{m, err}
+	}()
+	return out
+}
+
+// Client ids belong to their sender: another user's message with my
+// pending send's client_id neither completes the send nor hides my
+// message.
+func TestAnotherSendersClientIDNeverConfirmsMySend(t *testing.T) {
+	srv := newScriptServer(t)
+	src := scriptSource(t, srv)
+	msgs := src.Messages(t.Context())
+	conn := connectScript(t, srv, src, 0, "")
+
+	res := sendAsync(src, "mine")
+	cid := clientID(t, conn.expect(t, "chat.message"))
+	conn.push(t, chatFrame(1, "m-bob", cid, "bob", "bob's, same client id"))
+	if m := recv(t, msgs); m.ID != "m-bob" || m.SenderID != "bob" {
+		t.Fatalf("first message %+v, want bob's", m)
+	}
+	select {
+	case r := <-res:
+		t.Fatalf("bob's message completed my send: %+v", r)
+	case <-time.After(100 * time.Millisecond):
+	}
+	conn.push(t, chatFrame(2, "m-alice", cid, "alice", "mine"))
+	r := recv(t, res)
+	if r.err != nil || r.msg.ID != "m-alice" || r.msg.SenderID != "alice" {
+		t.Fatalf("send ended with %+v, %v; want alice's m-alice", r.msg, r.err)
+	}
+	if m := recv(t, msgs); m.ID != "m-alice" {
+		t.Fatalf("second message %q, want m-alice: both messages reach the app", m.ID)
+	}
+}
+
+// A message written just before the connection died is written again on
+// the next connection and confirmed there, though its caller passed
+// context.Background().
+func TestSendWrittenBeforeADropIsConfirmedAfterTheReconnect(t *testing.T) {
+	srv := newScriptServer(t)
+	src := scriptSource(t, srv)
+	conn := connectScript(t, srv, src, 0, "")
+
+	res := sendAsync(src, "hello")
+	cid := clientID(t, conn.expect(t, "chat.message"))
+	conn.drop() // before any echo
+
+	conn2 := srv.accept(t)
+	conn2.ready(t, "s2", 0, "")
+	conn2.expect(t, "sync")
+	if again := clientID(t, conn2.expect(t, "chat.message")); again != cid {
+		t.Fatalf("resent client_id %q, want %q", again, cid)
+	}
+	conn2.push(t, chatFrame(1, "m-1", cid, "alice", "hello"))
+	if r := recv(t, res); r.err != nil || r.msg.ID != "m-1" {
+		t.Fatalf("send ended with %+v, %v; want m-1", r.msg, r.err)
+	}
+	conn2.silent(t, 150*time.Millisecond) // confirmed: never written again
+}
+
+// A send that can never be confirmed ends with ErrSendExpired within the
+// outbox TTL of its call, whether it was written or still queued, though
+// its caller passed context.Background().
+func TestEverySendEndsWithinTheOutboxTTL(t *testing.T) {
+	srv := newScriptServer(t)
+	src := scriptSource(t, srv, func(o *data.Options) { o.Connection.OutboxTTL = 500 * time.Millisecond })
+	conn := connectScript(t, srv, src, 0, "")
+
+	written := sendAsync(src, "written, never echoed")
+	conn.expect(t, "chat.message")
+	conn.drop()
+	srv.refuse.Store(503) // the server stays away
+	queued := sendAsync(src, "queued while offline")
+	for name, res := range map[string]<-chan sendOutcome{"written": written, "queued": queued} {
+		if r := recv(t, res); !errors.Is(r.err, domain.ErrSendExpired) {
+			t.Errorf("%s send ended with %v, want ErrSendExpired", name, r.err)
+		}
+	}
+}
+
+// A server that announces max_frame_bytes never receives a message over
+// it: queued ones fail with ErrFrameTooLarge at session.ready, before any
+// chat frame is written, and later ones fail at once.
+func TestAnnouncedFrameLimitIsCheckedBeforeWriting(t *testing.T) {
+	srv := newScriptServer(t)
+	src := scriptSource(t, srv)
+	big := strings.Repeat("x", 2000)
+	// Sent before the first connection: queued.
+	res := sendAsync(src, big)
+	small := sendAsync(src, "small")
+	time.Sleep(20 * time.Millisecond) // both queued before the connect
+
+	done := make(chan error, 1)
+	go func() { done <- src.Connect(context.Background(), "token") }()
+	conn := srv.accept(t)
+	conn.silent(t, 100*time.Millisecond) // nothing before session.ready
+	conn.ready(t, "s1", 0, `"max_frame_bytes":1024`)
+	if err := recv(t, done); err != nil {
+		t.Fatal(err)
+	}
+	if r := recv(t, res); !errors.Is(r.err, domain.ErrFrameTooLarge) {
+		t.Fatalf("queued big message: %v, want ErrFrameTooLarge", r.err)
+	}
+	f := conn.expect(t, "chat.message")
+	if strings.Contains(string(f.Payload), big) {
+		t.Fatal("the big message was written")
+	}
+	conn.push(t, chatFrame(1, "m-1", clientID(t, f), "alice", "small"))
+	if r := recv(t, small); r.err != nil {
+		t.Fatal(r.err)
+	}
+	if _, err := src.SendMessage(t.Context(), domain.MessageDraft{ConversationID: "c1", Content: big}); !errors.Is(err, domain.ErrFrameTooLarge) {
+		t.Fatalf("big message while connected: %v, want ErrFrameTooLarge", err)
+	}
+	conn.silent(t, 100*time.Millisecond)
+}
+
+// A server that hides its limit and closes with 4009 gets the culprit
+// failed with ErrFrameTooLarge and never resent: one reconnect, no loop,
+// and the other pending message is still delivered.
+func TestClose4009FailsTheCulpritAndNeverLoops(t *testing.T) {
+	srv := newScriptServer(t)
+	src := scriptSource(t, srv)
+	errs := src.Errors(t.Context())
+	conn := connectScript(t, srv, src, 0, "")
+
+	bigRes := sendAsync(src, strings.Repeat("y", 4000))
+	bigID := clientID(t, conn.expect(t, "chat.message"))
+	smallRes := sendAsync(src, "small")
+	smallID := clientID(t, conn.expect(t, "chat.message"))
+	conn.closeWith(4009, "frame too large")
+
+	if r := recv(t, bigRes); !errors.Is(r.err, domain.ErrFrameTooLarge) {
+		t.Fatalf("culprit ended with %v, want ErrFrameTooLarge", r.err)
+	}
+	conn2 := srv.accept(t)
+	conn2.ready(t, "s2", 0, "")
+	conn2.expect(t, "sync")
+	f := conn2.expect(t, "chat.message")
+	if got := clientID(t, f); got != smallID || got == bigID {
+		t.Fatalf("resent %q, want only the small message %q", got, smallID)
+	}
+	conn2.push(t, chatFrame(1, "m-1", smallID, "alice", "small"))
+	if r := recv(t, smallRes); r.err != nil {
+		t.Fatal(r.err)
+	}
+	conn2.silent(t, 200*time.Millisecond)
+	if n := srv.upgrades.Load(); n != 2 {
+		t.Errorf("%d connections, want 2: one reconnect after 4009", n)
+	}
+	e := recv(t, errs)
+	if !errors.Is(e, domain.ErrFrameTooLarge) {
+		t.Errorf("error reported: %v, want the 4009 close", e)
+	}
+}
+
+// Cancelling a send still waiting for its first connection guarantees it
+// is never written; the ledger forgets it.
+func TestSendCancelledWhileQueuedIsNeverWritten(t *testing.T) {
+	srv := newScriptServer(t)
+	src := scriptSource(t, srv)
+	ctx, cancel := context.WithCancel(t.Context())
+	res := make(chan error, 1)
+	go func() {
+		_, err := src.SendMessage(ctx, domain.MessageDraft{ConversationID: "c1", Content: "never"})
+		res <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	if err := recv(t, res); !errors.Is(err, context.Canceled) || errors.Is(err, data.ErrUnconfirmed) {
+		t.Fatalf("cancelled send: %v, want context.Canceled, not unconfirmed", err)
+	}
+	conn := connectScript(t, srv, src, 0, "")
+	conn.silent(t, 150*time.Millisecond)
+}

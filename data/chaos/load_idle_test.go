@@ -45,7 +45,12 @@ func TestLoadIdle(t *testing.T) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			src := data.New(data.Options{BaseURL: "ws://" + addr, Header: http.Header{peer.RunHeader: {peer.Idle}}})
+			src, err := data.New(data.Options{BaseURL: "ws://" + addr, Header: http.Header{peer.RunHeader: {peer.Idle}}})
+			if err != nil {
+				failed.Add(1)
+				t.Error(err)
+				return
+			}
 			src.Messages(ctx)
 			src.Typing(ctx)
 			src.UserStatuses(ctx)

@@ -21,8 +21,6 @@ import (
 	"github.com/chatwire/chatwire/data/chaos/peer"
 	"github.com/chatwire/chatwire/data/laravel"
 	"github.com/chatwire/chatwire/domain"
-
-	"github.com/chatwire/chatwire/core/pusher"
 )
 
 const peerServerEnv = "CHATWIRE_PEER_SERVER"
@@ -96,10 +94,15 @@ func newFloodSource(t *testing.T, path, addr string, run peer.Run) floodSource {
 	t.Helper()
 	switch path {
 	case "envelope":
-		return data.New(data.Options{BaseURL: "ws://" + addr, Header: http.Header{peer.RunHeader: {run.Name()}}})
+		src, err := data.New(data.Options{BaseURL: "ws://" + addr, Header: http.Header{peer.RunHeader: {run.Name()}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return src
 	case "laravel":
 		src, err := laravel.New(laravel.Options{
-			Pusher:              pusher.Options{Host: addr, Key: "peer"},
+			Host:                addr,
+			Key:                 "peer",
 			AuthEndpoint:        "http://" + addr + "/unused",
 			DisableUserChannel:  true,
 			DisablePresence:     true,

@@ -169,14 +169,20 @@ func BenchmarkIdleConnection(b *testing.B) {
 			return func() { c.Close(network.CloseNormal, "") }, nil
 		}},
 		{"Envelope/subscribers=0", func() (func(), error) {
-			src := data.New(data.Options{BaseURL: "ws://" + addr})
+			src, err := data.New(data.Options{BaseURL: "ws://" + addr})
+			if err != nil {
+				return nil, err
+			}
 			if err := src.Connect(ctx, "t"); err != nil {
 				return nil, err
 			}
 			return func() { src.Close() }, nil
 		}},
 		{"Envelope/subscribers=9", func() (func(), error) {
-			src := data.New(data.Options{BaseURL: "ws://" + addr})
+			src, err := data.New(data.Options{BaseURL: "ws://" + addr})
+			if err != nil {
+				return nil, err
+			}
 			sctx, cancel := context.WithCancel(ctx)
 			src.Messages(sctx)
 			src.Typing(sctx)
@@ -195,14 +201,15 @@ func BenchmarkIdleConnection(b *testing.B) {
 		}},
 		{"Laravel/presence+private/subscribers=9", func() (func(), error) {
 			src, err := laravel.New(laravel.Options{
-				Pusher: pusher.Options{Host: addr, Key: "k", Authorizer: pusher.AuthorizerFunc(
-					func(_ context.Context, _, channel string) (pusher.Auth, error) {
-						a := pusher.Auth{Auth: "k:signature"}
-						if strings.HasPrefix(channel, "presence-") {
-							a.ChannelData = `{"user_id":"u1"}`
-						}
-						return a, nil
-					})},
+				Host: addr,
+				Key:  "k",
+				Authorizer: pusher.AuthorizerFunc(func(_ context.Context, _, channel string) (pusher.Auth, error) {
+					a := pusher.Auth{Auth: "k:signature"}
+					if strings.HasPrefix(channel, "presence-") {
+						a.ChannelData = `{"user_id":"u1"}`
+					}
+					return a, nil
+				}),
 				UserID:             "u1",
 				DisableUserChannel: true,
 				Conversations:      []string{"c1"},

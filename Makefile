@@ -3,6 +3,9 @@ GO        ?= go
 FUZZTIME  ?= 10s
 SOKETI    := .ci/soketi/node_modules/.bin/soketi
 STATICCHECK_VERSION := v0.8.2
+BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+PEER_ROUNDS ?= 5
+LOAD      ?= chat
 
 .PHONY: test demo serve generate lint bench fuzz chaos load soketi
 
@@ -30,9 +33,16 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-## bench: every benchmark, 5 runs each, for benchstat
+## bench: every SDK benchmark (5 runs, through benchstat), then the peer harness:
+## raw gorilla, the envelope and Pusher paths, centrifuge-go and pusher-js, each
+## client in its own process, PEER_ROUNDS interleaved rounds (docs/benchmarks.md)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./... | tee bench.out
+	$(GO) run $(BENCHSTAT) bench.out
+	cd data/chaos/peer/pusherjs && npm ci --no-audit --no-fund
+	cd data/chaos && $(GO) build -o $(CURDIR)/bin/peer/ ./cmd/peerserver ./cmd/peerclient
+	cd data/chaos && $(GO) run ./cmd/peerbench -bin $(CURDIR)/bin/peer -rounds $(PEER_ROUNDS) -out $(CURDIR)/peer.out
+	$(GO) run $(BENCHSTAT) -col /client peer.out
 
 ## fuzz: each fuzz target for FUZZTIME
 fuzz:
@@ -51,9 +61,14 @@ chaos:
 	cd data/chaos && $(GO) test -run '^$$' -fuzz '^FuzzPusherFrame$$' -fuzztime $(FUZZTIME) .
 	CHATWIRE_CRASH_ROUNDS=$(CRASH_ROUNDS) $(GO) test -race -count=1 -timeout 20m -run '^TestCrash' ./data/sqlitestore/
 
-## load: 1,000 SDK clients against one reference server on loopback; prints the figures
+## load: LOAD=chat (default): 1,000 SDK clients chatting through one reference server;
+## LOAD=flood: 1,000,000 messages as fast as a server writes into draining apps, both paths;
+## LOAD=idle: 10,000 idle SDK clients in one process (connect-all time, memory per connection)
 load:
-	ulimit -n 4096 && cd data/chaos && CHATWIRE_LOAD=1 $(GO) test -run '^TestLoad$$' -count=1 -timeout 10m -v .
+	ulimit -n $$(ulimit -Hn) && cd data/chaos && CHATWIRE_LOAD=1 $(GO) test -run '^$(LOAD_TEST_$(LOAD))$$' -count=1 -timeout 30m -v .
+LOAD_TEST_chat  := TestLoad
+LOAD_TEST_flood := TestLoadFlood
+LOAD_TEST_idle  := TestLoadIdle
 
 ## soketi: install the Soketi server the Pusher integration tests run against
 soketi: $(SOKETI)

@@ -32,35 +32,44 @@ var _ domain.ChatWebSocketDataSource = (*ChatWebSocketDataSource)(nil)
 // until it ends. Close waits for the pump, and nothing is sent on any
 // stream after Close returns.
 type ChatWebSocketDataSource struct {
-	opts    Options
-	codec   Codec
-	clock   clock.Clock
-	log     *slog.Logger
-	mgr     *network.ConnectionManager
-	ledger  *ledger
-	hub     *streams.Hub // the typed streams and History
-	store   Store        // nil without Options.Store
-	persist *persister   // nil without a store
-	enqueue sync.Mutex   // SendMessage: held from storing a send to queueing it
-	// storeDetached: the store belongs to another user than the session's.
-	storeDetached atomic.Bool
-	recovered     *stream.Broadcaster[domain.SendResult]
-	pub           *publishedState
-	syncTimeout   time.Duration
+	// Configuration, fixed by New.
+	opts        Options
+	codec       Codec
+	clock       clock.Clock
+	log         *slog.Logger
+	syncTimeout time.Duration
 
-	sess          session            // the pump's alone
-	cache         *cache             // the pump's alone; nil without a store
-	waiters       chan *readyWaiter  // handshake → pump
-	syncExpired   chan uint64        // a sync round's timeout fired → pump
-	pumpStopped   chan struct{}      // closed when the pump has returned
-	stopPump      context.CancelFunc // set by startPump
-	everConnected atomic.Bool        // a handshake has succeeded
+	// Parts, each safe for concurrent use.
+	mgr       *network.ConnectionManager
+	nodes     *nodes  // BaseURL and Options.Nodes
+	ledger    *ledger // every SendMessage until it ends
+	hub       *streams.Hub
+	pub       *publishedState // what the pump made of the session, for readers
+	recovered *stream.Broadcaster[domain.SendResult]
+	store     Store      // nil without Options.Store
+	persist   *persister // nil without a store
+	enqueue   sync.Mutex // SendMessage: held from storing a send to queueing it
+
+	// The pump's alone.
+	sess  session
+	cache *cache // nil without a store
+
+	// Between goroutines.
+	waiters       chan *readyWaiter // handshake → pump
+	syncExpired   chan uint64       // a sync round's timeout fired → pump
+	pumpStopped   chan struct{}     // closed when the pump has returned
+	everConnected atomic.Bool       // a handshake has succeeded
+	storeDetached atomic.Bool       // the store belongs to another user than the session's
 	closing       atomic.Bool
+	// permanentInARow counts attempts answered for good in a row before a
+	// first connection; only classify (the manager's goroutine) uses it.
+	permanentInARow int
 
-	mu         sync.Mutex // the fields below: lifecycle and token
+	mu         sync.Mutex // lifecycle and token
 	token      string     // the token given to Connect
 	tokenFresh bool       // the next attempt uses token without asking TokenSource
 	started    bool
+	stopPump   context.CancelFunc // set by startPump
 	closed     bool
 	closeOnce  sync.Once
 	closeErr   error
@@ -68,7 +77,9 @@ type ChatWebSocketDataSource struct {
 
 // New returns a data source for opts, or an error wrapping
 // ErrInvalidOptions for options it cannot work with (BaseURL empty or not
-// ws:// or wss://, negative durations). It starts nothing until Connect.
+// ws:// or wss://, negative durations), or the store's error when
+// Options.Store cannot be loaded (ErrStoreAccount for another server's).
+// It starts no goroutine until Connect.
 func New(opts Options) (*ChatWebSocketDataSource, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
@@ -98,6 +109,7 @@ func New(opts Options) (*ChatWebSocketDataSource, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.nodes = newNodes(append([]string{opts.BaseURL}, opts.Nodes...))
 	s.ledger = newLedger(s.clock, opts.Connection.OutboxSize, opts.Connection.OutboxTTL)
 	s.hub = streams.New(streams.Options{Buffer: opts.StreamBuffer, HistorySize: opts.HistorySize})
 	s.recovered = stream.NewBroadcaster[domain.SendResult](stream.Options{})
@@ -156,11 +168,14 @@ func (s *ChatWebSocketDataSource) Connect(ctx context.Context, accessToken strin
 }
 
 // Close ends the session: the connection closes with 1000, unacknowledged
-// sends fail with domain.ErrClosed, the state becomes domain.Closed, and
-// every stream closes. Idempotent; concurrent calls wait for the first.
+// sends fail with domain.ErrClosed (a store keeps them for the next
+// session), pending store writes are committed, the state becomes
+// domain.Closed, and every stream closes. Idempotent; concurrent calls wait
+// for the first. It does not close Options.Store.
 func (s *ChatWebSocketDataSource) Close() error {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
+		s.hub.StopWaiting() // a pump held up by a stalled subscriber goes on
 		s.mu.Lock()
 		s.closed = true
 		started := s.started
@@ -227,7 +242,7 @@ func (s *ChatWebSocketDataSource) endpoint(ctx context.Context) (string, http.He
 		s.token = t
 		s.mu.Unlock()
 	}
-	u := strings.TrimSuffix(s.opts.BaseURL, "/") + "/chat"
+	u := strings.TrimSuffix(s.nodes.current(), "/") + "/chat"
 	if s.opts.TokenInQuery {
 		u += "?token=" + url.QueryEscape(token)
 	}

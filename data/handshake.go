@@ -79,18 +79,31 @@ func (s *ChatWebSocketDataSource) awaitSession(ctx context.Context, conn network
 //   - a close 4009 (or 1009) from a server that hid its limit fails the
 //     biggest unacknowledged message written on that connection, which is
 //     then never resent, so it cannot loop;
+//   - with more than one node, anything but a refused token moves the
+//     next attempt to the next node;
 //   - until a first connection has succeeded, an answer that can never
 //     change (an HTTP status other than 401, 408, 425, 429 and 5xx; a
-//     refused TLS handshake) stops, so Connect returns it.
+//     refused TLS handshake) from every node in a row stops, so Connect
+//     returns it.
 func (s *ChatWebSocketDataSource) classify(err error) network.Decision {
+	if !errors.Is(err, network.ErrUnauthorized) {
+		s.nodes.next() // a failed or lost node: the next attempt tries another
+	}
 	var ce *network.CloseError
 	if errors.As(err, &ce) && !ce.Local && (ce.Code == network.CloseFrameTooLarge || ce.Code == network.CloseMessageTooBig) {
 		s.ledger.failFrameTooLarge(err)
 		return network.Backoff
 	}
 	if !s.everConnected.Load() && permanent(err) {
-		return network.Stop
+		// Every node must have said so: one node's answer is not the
+		// service's.
+		s.permanentInARow++
+		if s.permanentInARow >= s.nodes.len() {
+			return network.Stop
+		}
+		return network.ReconnectNow
 	}
+	s.permanentInARow = 0
 	return network.DefaultClassify(err)
 }
 

@@ -22,6 +22,12 @@ type Options struct {
 	// BaseURL is the server's WebSocket base, such as "wss://chat.example.com";
 	// the data source dials BaseURL + "/chat". Required: ws:// or wss://.
 	BaseURL string
+	// Nodes lists more base URLs of the same service (the nodes of a
+	// cluster that share users and history). Each data source starts at a
+	// random one of BaseURL and Nodes, and moves to the next after a failed
+	// attempt or a lost connection, with the usual backoff and jitter, so
+	// clients of a failed or draining node spread over the others.
+	Nodes []string
 	// TokenSource is asked for a token before every reconnect, and for the
 	// first one when Connect is given an empty token; nil reuses the token
 	// given to Connect.
@@ -40,7 +46,10 @@ type Options struct {
 
 	// Codec encodes and decodes frames; nil means DefaultCodec.
 	Codec Codec
-	// StreamBuffer is each subscriber's buffer; zero means the hub's default.
+	// StreamBuffer is how many events may wait for a subscriber before the
+	// data source waits for it (delivery is lossless; only a subscriber
+	// that takes nothing for 10s is cut off); zero means 1024. Memory for
+	// it grows only while the subscriber is behind.
 	StreamBuffer int
 	// HistorySize is how many typed events History keeps; zero means 100.
 	HistorySize int
@@ -121,18 +130,10 @@ func (o *Options) validate() error {
 	if o.BaseURL == "" {
 		return fmt.Errorf("%w: BaseURL is required", ErrInvalidOptions)
 	}
-	u, err := url.Parse(o.BaseURL)
-	if err != nil {
-		return fmt.Errorf("%w: BaseURL: %w", ErrInvalidOptions, err)
-	}
-	if u.Scheme != "ws" && u.Scheme != "wss" {
-		return fmt.Errorf("%w: BaseURL %q: the scheme must be ws or wss", ErrInvalidOptions, u.Redacted())
-	}
-	if u.Host == "" {
-		return fmt.Errorf("%w: BaseURL %q has no host", ErrInvalidOptions, u.Redacted())
-	}
-	if u.User != nil {
-		return fmt.Errorf("%w: BaseURL must not carry credentials; use TokenSource", ErrInvalidOptions)
+	for _, base := range append([]string{o.BaseURL}, o.Nodes...) {
+		if err := validateBaseURL(base); err != nil {
+			return err
+		}
 	}
 	c := o.Connection
 	for _, d := range []time.Duration{c.HeartbeatInterval, c.PongTimeout, c.HandshakeTimeout,
@@ -143,6 +144,23 @@ func (o *Options) validate() error {
 	}
 	if c.MaxAttempts < 0 || c.OutboxSize < 0 || o.StreamBuffer < 0 || o.HistorySize < 0 {
 		return fmt.Errorf("%w: negative size or count", ErrInvalidOptions)
+	}
+	return nil
+}
+
+func validateBaseURL(base string) error {
+	u, err := url.Parse(base)
+	if err != nil {
+		return fmt.Errorf("%w: base URL: %w", ErrInvalidOptions, err)
+	}
+	if u.Scheme != "ws" && u.Scheme != "wss" {
+		return fmt.Errorf("%w: base URL %q: the scheme must be ws or wss", ErrInvalidOptions, u.Redacted())
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%w: base URL %q has no host", ErrInvalidOptions, u.Redacted())
+	}
+	if u.User != nil {
+		return fmt.Errorf("%w: a base URL must not carry credentials; use TokenSource", ErrInvalidOptions)
 	}
 	return nil
 }

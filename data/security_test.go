@@ -19,7 +19,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/chatwire/chatwire/core/network"
-	"github.com/chatwire/chatwire/core/pusher"
 	"github.com/chatwire/chatwire/core/pusher/pushertest"
 	"github.com/chatwire/chatwire/data"
 	"github.com/chatwire/chatwire/data/chattest"
@@ -371,9 +370,9 @@ func TestPusherTokensAndSignaturesNeverLeak(t *testing.T) {
 	var logs logBuffer
 	var refreshed sync.Once
 	src, err := laravel.New(laravel.Options{
-		Pusher: pusher.Options{Host: s.Host(), Key: s.Key, Manager: network.ManagerOptions{
+		Host: s.Host(), Key: s.Key, Connection: laravel.ConnectionOptions{
 			ReconnectDelay: 20 * time.Millisecond, MaxReconnectDelay: 200 * time.Millisecond,
-		}},
+		},
 		AuthEndpoint: front.URL + "/broadcasting/auth",
 		TokenSource: func(context.Context) (string, error) {
 			tok := tokens[0]

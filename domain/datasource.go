@@ -9,9 +9,12 @@ import "context"
 // protocol and the Pusher protocol each have an implementation in data/.
 //
 // Streams: each call returns a new subscription that receives every event
-// from then on; the channel closes when ctx ends or the source closes. A
-// subscriber that falls a full buffer behind is cut off (its channel closes)
-// and ErrSlowConsumer is reported on Errors; the socket never waits for it.
+// from then on; the channel closes when ctx ends or the source closes.
+// Delivery is lossless: when a subscriber's buffer is full the source waits
+// for it (and the socket waits for the source), so a subscriber that keeps
+// reading never misses an event. Only a subscriber that takes nothing for
+// a bound in time is cut off (its channel closes) and ErrSlowConsumer is
+// reported on Errors.
 //
 // Concurrency: every method is safe for concurrent use. After Close returns
 // nothing more is sent on any stream.

@@ -26,11 +26,11 @@ func BenchmarkMessagesMerge(b *testing.B) {
 	n := &MessagesNotifier{opts: MessagesOptions{Window: DefaultMessageWindow}}
 	var list []Message
 	for i := range DefaultMessageWindow {
-		list = n.merge(list, domain.Message{ID: fmt.Sprintf("m%05d", i), ConversationID: "c", CreatedAt: t0.Add(time.Duration(i) * time.Second)}, "me")
+		list, _, _ = n.merge(list, domain.Message{ID: fmt.Sprintf("m%05d", i), ConversationID: "c", CreatedAt: t0.Add(time.Duration(i) * time.Second)}, "me", nil)
 	}
 	i := DefaultMessageWindow
 	for b.Loop() {
-		list = n.merge(list, domain.Message{ID: fmt.Sprintf("m%05d", i), ConversationID: "c", CreatedAt: t0.Add(time.Duration(i) * time.Second)}, "me")
+		list, _, _ = n.merge(list, domain.Message{ID: fmt.Sprintf("m%05d", i), ConversationID: "c", CreatedAt: t0.Add(time.Duration(i) * time.Second)}, "me", nil)
 		i++
 	}
 }

@@ -65,8 +65,8 @@ func (n *CallNotifier) Accept(ctx context.Context, callID string) error {
 		return fmt.Errorf("presentation: call accept: %w", err)
 	}
 	switch {
-	case n.cur.ID == callID && n.cur.Phase == CallActive:
-		return nil // the echo came first
+	case n.cur.ID == callID && !n.cur.AnsweredAt.IsZero():
+		return nil // the echo came first (and the call may have ended since)
 	case n.cur.ID != callID || n.cur.Phase != CallIncomingRinging:
 		return fmt.Errorf("%w: the call ended while it was being accepted", ErrNoSuchCall)
 	}

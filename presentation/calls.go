@@ -146,6 +146,7 @@ type CallNotifier struct {
 	opts    CallOptions
 	run     *runner
 	st      *store[Call]
+	ev      *fanout.Fanout[CallPhaseEvent]
 	signals *fanout.Fanout[domain.CallEvent]
 	log     *slog.Logger
 
@@ -166,11 +167,11 @@ func NewCallNotifier(src domain.ChatWebSocketDataSource, opts CallOptions) *Call
 		opts.SendTimeout = DefaultSendTimeout
 	}
 	n := &CallNotifier{src: src, opts: opts, run: newRunner(opts.Clock), st: newStore(Call{}),
-		stopRing: func() {}, seen: recent.New(1024), log: loggerOr(opts.Logger)}
+		ev: newEvents[CallPhaseEvent](opts.Clock), stopRing: func() {}, seen: recent.New(1024), log: loggerOr(opts.Logger)}
 	n.signals = fanout.New[domain.CallEvent](fanout.Options{Clock: opts.Clock, OnCutOff: func() {
 		n.log.Warn("presentation: call signal subscriber stopped reading, cut off")
 	}})
-	follow(followLoop{n.run, src, "calls", opts.OnResync},
+	follow(followLoop{run: n.run, src: src, notifier: "calls", onResync: opts.OnResync},
 		eventFeed(src, "Calls", src.Calls, n.handle), feed[struct{}]{})
 	return n
 }
@@ -193,11 +194,19 @@ func (n *CallNotifier) Signals(ctx context.Context) <-chan domain.CallEvent {
 	return n.signals.Subscribe(ctx)
 }
 
+// Events returns every change from now on, one event each: a new call
+// ("incoming call from bob") or the current one moving on ("call
+// ended"). See the package doc for ordering and for a subscriber that
+// stops reading.
+func (n *CallNotifier) Events(ctx context.Context) <-chan CallPhaseEvent { return n.ev.Subscribe(ctx) }
+
 // Close stops following the data source, cancels the ring timer (nothing
-// is sent) and closes every Changes and Signals channel. Idempotent.
+// is sent) and closes every Changes, Events and Signals channel.
+// Idempotent.
 func (n *CallNotifier) Close() {
 	n.run.close()
 	n.st.close()
+	n.ev.Close()
 	n.signals.Close()
 }
 
@@ -398,8 +407,14 @@ func (n *CallNotifier) setLocked(c Call) {
 		n.stopRing()
 		n.stopRing = func() {}
 	}
+	prev := CallIdle
+	if c.ID == n.cur.ID {
+		prev = n.cur.Phase
+	}
 	n.cur = c
-	n.st.set(c)
+	updateEmitting(n.st, n.ev, func(Call) (Call, []CallPhaseEvent, bool) {
+		return c, []CallPhaseEvent{{Call: c, Previous: prev}}, true
+	})
 }
 
 func (n *CallNotifier) self() string {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/fanout"
 )
 
 // ConnectionOptions configure a ConnectionNotifier. The zero value is ready
@@ -68,16 +69,17 @@ type ConnectionNotifier struct {
 	opts ConnectionOptions
 	run  *runner
 	st   *store[Connection]
+	ev   *fanout.Fanout[ConnectionEvent]
 }
 
 // NewConnectionNotifier starts following src. It does not connect: call
 // Start for that.
 func NewConnectionNotifier(src domain.ChatWebSocketDataSource, opts ConnectionOptions) *ConnectionNotifier {
-	n := &ConnectionNotifier{src: src, opts: opts, run: newRunner(opts.Clock)}
+	n := &ConnectionNotifier{src: src, opts: opts, run: newRunner(opts.Clock), ev: newEvents[ConnectionEvent](opts.Clock)}
 	n.st = newStore(n.fromState(Connection{}, src.ConnectionState()))
 	states := feed[domain.ConnectionState]{stream: "ConnectionStates", subscribe: src.ConnectionStates,
 		handle: func(s domain.ConnectionState) {
-			n.st.update(func(c Connection) (Connection, bool) { return n.fromState(c, s), true })
+			n.update(func(c Connection) (Connection, bool) { return n.fromState(c, s), true })
 		},
 		// Only the latest state matters.
 		catchUp: func(domain.ConnectionState) ([]domain.ConnectionState, bool) {
@@ -87,7 +89,7 @@ func NewConnectionNotifier(src domain.ChatWebSocketDataSource, opts ConnectionOp
 		handle: func(err error) { n.setErr(classify(err, false)) },
 		// Errors are reports, not history: the state holds the latest.
 		catchUp: func(error) ([]error, bool) { return nil, true }}
-	follow(followLoop{n.run, src, "connection", n.NoteResync}, states, errs)
+	follow(followLoop{run: n.run, src: src, notifier: "connection", onResync: n.NoteResync}, states, errs)
 	return n
 }
 
@@ -110,7 +112,7 @@ func (n *ConnectionNotifier) Start(ctx context.Context) error {
 	if n.run.isClosed() {
 		return domain.ErrClosed
 	}
-	n.st.update(func(c Connection) (Connection, bool) {
+	n.update(func(c Connection) (Connection, bool) {
 		if c.Status == domain.Connected || c.Status == domain.Connecting {
 			return c, false
 		}
@@ -122,7 +124,7 @@ func (n *ConnectionNotifier) Start(ctx context.Context) error {
 	if err != nil {
 		e := &domain.Error{Class: domain.ClassConnection, Fatal: ctx.Err() == nil,
 			Err: fmt.Errorf("presentation: token source: %w", err)}
-		n.st.update(func(c Connection) (Connection, bool) {
+		n.update(func(c Connection) (Connection, bool) {
 			c.Status = domain.Disconnected
 			if e.Fatal {
 				c.Status = domain.Failed
@@ -136,7 +138,7 @@ func (n *ConnectionNotifier) Start(ctx context.Context) error {
 	if err := n.src.Connect(ctx, token); err != nil {
 		e := classify(err, errors.Is(err, domain.ErrUnauthorized))
 		st := n.src.ConnectionState()
-		n.st.update(func(c Connection) (Connection, bool) {
+		n.update(func(c Connection) (Connection, bool) {
 			c = n.fromState(c, st)
 			if e.Fatal {
 				c.Status = domain.Failed
@@ -149,7 +151,7 @@ func (n *ConnectionNotifier) Start(ctx context.Context) error {
 		return fmt.Errorf("presentation: connect: %w", err)
 	}
 	st := n.src.ConnectionState()
-	n.st.update(func(c Connection) (Connection, bool) { return n.fromState(c, st), true })
+	n.update(func(c Connection) (Connection, bool) { return n.fromState(c, st), true })
 	return nil
 }
 
@@ -162,11 +164,44 @@ func (n *ConnectionNotifier) token(ctx context.Context) (string, error) {
 	return n.opts.TokenSource(ctx)
 }
 
-// Close stops following the data source and closes every Changes channel.
-// It does not close the data source. Idempotent.
+// Events returns every change from now on: status changes, errors,
+// catch-up changes and resyncs. See the package doc for ordering and for a
+// subscriber that stops reading.
+func (n *ConnectionNotifier) Events(ctx context.Context) <-chan ConnectionEvent {
+	return n.ev.Subscribe(ctx)
+}
+
+// Close stops following the data source and closes every Changes and
+// Events channel. It does not close the data source. Idempotent.
 func (n *ConnectionNotifier) Close() {
 	n.run.close()
 	n.st.close()
+	n.ev.Close()
+}
+
+// update changes the snapshot with f and publishes the events of the
+// change.
+func (n *ConnectionNotifier) update(f func(Connection) (Connection, bool)) {
+	updateEmitting(n.st, n.ev, func(old Connection) (Connection, []ConnectionEvent, bool) {
+		c, changed := f(old)
+		if !changed {
+			return old, nil, false
+		}
+		var events []ConnectionEvent
+		if c.Status != old.Status {
+			events = append(events, ConnectionEvent{Kind: ConnectionStatusChanged, Connection: c, Previous: old.Status})
+		}
+		if c.Err != nil && c.Err != old.Err {
+			events = append(events, ConnectionEvent{Kind: ConnectionError, Connection: c})
+		}
+		if c.Sync != old.Sync || c.SyncIncomplete != old.SyncIncomplete {
+			events = append(events, ConnectionEvent{Kind: ConnectionSyncChanged, Connection: c})
+		}
+		if c.Resyncs != old.Resyncs {
+			events = append(events, ConnectionEvent{Kind: ConnectionResynced, Connection: c})
+		}
+		return c, events, true
+	})
 }
 
 // fromState folds a data source state into c.
@@ -204,7 +239,7 @@ func (n *ConnectionNotifier) fromState(c Connection, s domain.ConnectionState) C
 // notifier's OnResync; call it from the OnResync of a notifier built on
 // its own to have it shown here too. Safe for concurrent use.
 func (n *ConnectionNotifier) NoteResync(r Resync) {
-	n.st.update(func(c Connection) (Connection, bool) {
+	n.update(func(c Connection) (Connection, bool) {
 		c.Resync, c.Resyncs = &r, c.Resyncs+1
 		c.At = n.run.now()
 		return c, true
@@ -212,7 +247,7 @@ func (n *ConnectionNotifier) NoteResync(r Resync) {
 }
 
 func (n *ConnectionNotifier) setErr(e *domain.Error) {
-	n.st.update(func(c Connection) (Connection, bool) {
+	n.update(func(c Connection) (Connection, bool) {
 		c.Err = mergeErr(c.Err, e)
 		c.At = n.run.now()
 		return c, true

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/fanout"
 	"github.com/chatwire/chatwire/internal/recent"
 )
 
@@ -20,7 +21,7 @@ type Conversation struct {
 	// LastMessage is the preview: the newest message known; nil if none.
 	LastMessage *domain.Message
 	// UnreadCount is the server's count when it sent one, plus the
-	// messages from others that arrived since; MarkRead lowers it at once
+	// messages from others that came after it; MarkRead lowers it at once
 	// and the server's next count replaces it.
 	UnreadCount int
 	// LastActivity is the newest of the last message's time and the
@@ -66,6 +67,11 @@ type ConversationsOptions struct {
 	// notifier was cut off from a stream and followed it again. Nil means
 	// nobody is told; NewNotifiers tells the connection notifier.
 	OnResync func(Resync)
+	// OnCacheError is called, on the constructor's goroutine, when reading
+	// the data source's offline cache fails; the notifier starts from what
+	// it could read. Nil means nobody is told; NewNotifiers records it on
+	// the connection notifier (Connection.Err, class storage).
+	OnCacheError func(error)
 }
 
 // ConversationsNotifier holds the conversation list: conversations sorted
@@ -78,6 +84,11 @@ type ConversationsOptions struct {
 // as the reference server sends it, for every action; a member_removed
 // whose list leaves this user out removes the conversation from the list.
 //
+// Over a data source that keeps an offline cache (domain.OfflineCache),
+// the first snapshot is the cached list, with its previews and unread
+// counts, before the network answers; what arrives then is applied to it.
+// See "Offline-first start" in the package doc.
+//
 // Concurrency: every method is safe for concurrent use; MarkRead blocks on
 // the caller's goroutine. One goroutine, started by NewConversationsNotifier
 // and stopped by Close, follows the streams.
@@ -86,19 +97,37 @@ type ConversationsNotifier struct {
 	opts ConversationsOptions
 	run  *runner
 	st   *store[Conversations]
-	seen *recent.Set // message ids already counted; follow goroutine only
+	ev   *fanout.Fanout[ConversationEvent]
 
-	mu     sync.Mutex // guards unread; taken before the store's lock
+	mu     sync.Mutex  // guards seen and unread; taken before the store's lock
+	seen   *recent.Set // message ids already counted
 	unread *unreadBook
 }
 
-// NewConversationsNotifier starts following src.
+// NewConversationsNotifier starts following src. When src keeps an
+// offline cache, it reads the cache before it returns.
 func NewConversationsNotifier(src domain.ChatWebSocketDataSource, opts ConversationsOptions) *ConversationsNotifier {
+	return newConversationsNotifier(src, opts, true)
+}
+
+// newConversationsNotifier follows src's conversation updates and, when
+// followMessages is set, its messages; otherwise the messages come from
+// the messages notifier (NewNotifiers) through receive.
+func newConversationsNotifier(src domain.ChatWebSocketDataSource, opts ConversationsOptions, followMessages bool) *ConversationsNotifier {
 	n := &ConversationsNotifier{src: src, opts: opts, run: newRunner(opts.Clock),
-		st: newStore(Conversations{}), seen: recent.New(4096), unread: newUnreadBook()}
-	follow(followLoop{n.run, src, "conversations", opts.OnResync},
-		eventFeed(src, "ConversationUpdates", src.ConversationUpdates, n.apply),
-		eventFeed(src, "Messages", src.Messages, n.receive))
+		st: newStore(Conversations{}), ev: newEvents[ConversationEvent](opts.Clock),
+		seen: recent.New(4096), unread: newUnreadBook()}
+	messages := feed[domain.Message]{}
+	if followMessages {
+		messages = eventFeed(src, "Messages", src.Messages, n.receive)
+	}
+	loop := followLoop{run: n.run, src: src, notifier: "conversations", onResync: opts.OnResync}
+	if cache, ok := src.(domain.OfflineCache); ok {
+		// Without the messages stream, the messages notifier tells which
+		// cached messages not to count again (messageHooks.cached).
+		loop.start = func() { n.startFromCache(cache, followMessages) }
+	}
+	follow(loop, eventFeed(src, "ConversationUpdates", src.ConversationUpdates, n.apply), messages)
 	return n
 }
 
@@ -112,11 +141,20 @@ func (n *ConversationsNotifier) Changes(ctx context.Context) <-chan Conversation
 	return n.st.changes(ctx)
 }
 
-// Close stops following the data source and closes every Changes channel.
-// Idempotent.
+// Events returns every change from now on, one event each: a
+// conversation added, updated (title, members, preview, unread count) or
+// removed. See the package doc for ordering and for a subscriber that
+// stops reading.
+func (n *ConversationsNotifier) Events(ctx context.Context) <-chan ConversationEvent {
+	return n.ev.Subscribe(ctx)
+}
+
+// Close stops following the data source and closes every Changes and
+// Events channel. Idempotent.
 func (n *ConversationsNotifier) Close() {
 	n.run.close()
 	n.st.close()
+	n.ev.Close()
 }
 
 // MarkRead tells the server this user has read conversationID up to and
@@ -165,61 +203,87 @@ func (n *ConversationsNotifier) apply(u domain.ConversationUpdate) {
 	self := n.self()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	switch u.Action {
-	case domain.ConversationDeleted:
+	if leaves(u, self) {
 		n.unread.forget(u.ConversationID)
 		n.remove(u.ConversationID)
 		return
-	case domain.ConversationMemberRemoved:
-		if self != "" && u.ParticipantIDs != nil && !slices.Contains(u.ParticipantIDs, self) {
-			n.unread.forget(u.ConversationID)
-			n.remove(u.ConversationID) // this user was removed
-			return
-		}
 	}
+	after := n.noteUpdate(u, n.mark(u.Seq))
+	n.edit(u.ConversationID, true, func(c *Conversation) bool {
+		applyUpdate(c, u, after)
+		return true
+	})
+}
+
+// mark places an event with seq in the current session.
+func (n *ConversationsNotifier) mark(seq int64) eventMark {
+	if seq <= 0 {
+		return eventMark{}
+	}
+	return eventMark{seq: seq, session: n.src.ConnectionState().SessionID}
+}
+
+// leaves reports whether u takes the conversation off this user's list:
+// deleted, or this user removed from it.
+func leaves(u domain.ConversationUpdate, self string) bool {
+	switch u.Action {
+	case domain.ConversationDeleted:
+		return true
+	case domain.ConversationMemberRemoved:
+		return self != "" && u.ParticipantIDs != nil && !slices.Contains(u.ParticipantIDs, self)
+	}
+	return false
+}
+
+// noteUpdate records what u, placed at, tells the unread bookkeeping: its
+// last message is counted, its unread count is the server's. It returns
+// how many messages counted already came after u (see unreadBook). The
+// caller holds n.mu.
+func (n *ConversationsNotifier) noteUpdate(u domain.ConversationUpdate, at eventMark) (after int) {
 	if u.LastMessage != nil && u.LastMessage.ID != "" {
 		n.seen.Add(u.LastMessage.ID)
 	}
 	if u.UnreadCount != nil {
-		n.unread.serverCount(u.ConversationID)
+		after = n.unread.serverCount(u.ConversationID, at)
 	}
-	n.edit(u.ConversationID, true, func(c *Conversation) bool {
-		if u.Title != "" {
-			c.Title = u.Title
-		}
-		if u.ParticipantIDs != nil {
-			c.ParticipantIDs = slices.Clone(u.ParticipantIDs)
-		}
-		if u.LastMessage != nil {
-			setPreview(c, *u.LastMessage)
-		}
-		if u.UnreadCount != nil {
-			c.UnreadCount = max(*u.UnreadCount, 0)
-		}
-		if u.UpdatedAt.After(c.LastActivity) {
-			c.LastActivity = u.UpdatedAt
-		}
-		return true
-	})
+	return after
+}
+
+// applyUpdate applies what u carries to c; after is added to its unread
+// count.
+func applyUpdate(c *Conversation, u domain.ConversationUpdate, after int) {
+	if u.Title != "" {
+		c.Title = u.Title
+	}
+	if u.ParticipantIDs != nil {
+		c.ParticipantIDs = slices.Clone(u.ParticipantIDs)
+	}
+	if u.LastMessage != nil {
+		setPreview(c, *u.LastMessage)
+	}
+	if u.UnreadCount != nil {
+		c.UnreadCount = max(*u.UnreadCount, 0) + after
+	}
+	if u.UpdatedAt.After(c.LastActivity) {
+		c.LastActivity = u.UpdatedAt
+	}
 }
 
 func (n *ConversationsNotifier) receive(m domain.Message) {
 	if m.ConversationID == "" {
 		return
 	}
-	if m.ID != "" && !n.seen.Add(m.ID) {
-		return // already counted (a replay, or the update's last message)
-	}
 	self := n.self()
 	fromOther := m.SenderID != "" && m.SenderID != self
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if fromOther {
-		n.unread.counting(m.ConversationID, m.ID)
+	if m.ID != "" && !n.seen.Add(m.ID) {
+		return // already counted (a replay, or the update's last message)
 	}
+	counts := fromOther && n.unread.counts(m.ConversationID, m.ID, n.mark(m.Seq))
 	n.edit(m.ConversationID, true, func(c *Conversation) bool {
 		setPreview(c, m)
-		if fromOther {
+		if counts {
 			c.UnreadCount++
 		}
 		return true
@@ -244,7 +308,7 @@ func setPreview(c *Conversation, m domain.Message) {
 // change.
 func (n *ConversationsNotifier) edit(id string, create bool, f func(*Conversation) bool) {
 	now := n.run.now()
-	n.st.update(func(s Conversations) (Conversations, bool) {
+	updateEmitting(n.st, n.ev, func(s Conversations) (Conversations, []ConversationEvent, bool) {
 		i := slices.IndexFunc(s.List, func(x Conversation) bool { return x.ID == id })
 		var c Conversation
 		if i >= 0 {
@@ -252,33 +316,36 @@ func (n *ConversationsNotifier) edit(id string, create bool, f func(*Conversatio
 		} else if create {
 			c = Conversation{ID: id}
 		} else {
-			return s, false
+			return s, nil, false
 		}
 		if !f(&c) {
-			return s, false
+			return s, nil, false
 		}
 		if c.LastActivity.IsZero() {
 			c.LastActivity = now // first seen without a time
 		}
 		list := make([]Conversation, 0, len(s.List)+1)
 		list = append(list, s.List...)
+		ev := ConversationEvent{Kind: ConversationAdded, Conversation: c}
 		if i >= 0 {
+			ev.Kind, ev.Previous = ConversationUpdated, list[i]
 			list[i] = c
 		} else {
 			list = append(list, c)
 		}
 		slices.SortStableFunc(list, compareConversations)
-		return Conversations{List: list}, true
+		return Conversations{List: list}, []ConversationEvent{ev}, true
 	})
 }
 
 func (n *ConversationsNotifier) remove(id string) {
-	n.st.update(func(s Conversations) (Conversations, bool) {
+	updateEmitting(n.st, n.ev, func(s Conversations) (Conversations, []ConversationEvent, bool) {
 		i := slices.IndexFunc(s.List, func(x Conversation) bool { return x.ID == id })
 		if i < 0 {
-			return s, false
+			return s, nil, false
 		}
-		return Conversations{List: slices.Delete(slices.Clone(s.List), i, i+1)}, true
+		ev := ConversationEvent{Kind: ConversationRemoved, Conversation: s.List[i]}
+		return Conversations{List: slices.Delete(slices.Clone(s.List), i, i+1)}, []ConversationEvent{ev}, true
 	})
 }
 

@@ -20,21 +20,35 @@ func threeFromBob(t *testing.T, src *domaintest.Source, changes <-chan Conversat
 	waitFor(t, changes, "three unread", func(c Conversations) bool { x, _ := c.Get("c1"); return x.UnreadCount == 3 })
 }
 
+// withThreeUnread returns a conversations notifier whose c1 holds three
+// unread messages from bob, over a fake that answers sends with answer.
+func withThreeUnread(t *testing.T, answer domaintest.Answerer) (*domaintest.Source, *ConversationsNotifier, <-chan Conversations) {
+	t.Helper()
+	src := newFake(t, domaintest.Options{Answer: answer})
+	n := NewConversationsNotifier(src, ConversationsOptions{})
+	t.Cleanup(n.Close)
+	changes := n.Changes(t.Context())
+	threeFromBob(t, src, changes)
+	return src, n, changes
+}
+
+// markReadHanging starts MarkRead, which waits for the test's answer.
+func markReadHanging(t *testing.T, src *domaintest.Source, n *ConversationsNotifier, messageID string) (*domaintest.Send, <-chan error) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- n.MarkRead(t.Context(), "c1", messageID) }()
+	return nextSend(t, src), done
+}
+
 func unreadOf(n *ConversationsNotifier) int {
 	x, _ := n.Value().Get("c1")
 	return x.UnreadCount
 }
 
 func TestMarkReadServerCountArrivingFirstWins(t *testing.T) {
-	src := newFake(t, domaintest.Options{Answer: domaintest.Hang})
-	n := NewConversationsNotifier(src, ConversationsOptions{})
-	t.Cleanup(n.Close)
-	changes := n.Changes(t.Context())
-	threeFromBob(t, src, changes)
+	src, n, changes := withThreeUnread(t, domaintest.Hang)
 
-	done := make(chan error, 1)
-	go func() { done <- n.MarkRead(t.Context(), "c1", "m2") }() // message 2 of 3
-	send := nextSend(t, src)
+	send, done := markReadHanging(t, src, n, "m2") // message 2 of 3
 	// The optimistic count: m3 is still unread.
 	waitFor(t, changes, "the optimistic count", func(c Conversations) bool { x, _ := c.Get("c1"); return x.UnreadCount == 1 })
 	// The server answers with its own count before the send returns; it
@@ -51,14 +65,8 @@ func TestMarkReadServerCountArrivingFirstWins(t *testing.T) {
 }
 
 func TestMarkReadOfTheNewestMessageResetsAtOnce(t *testing.T) {
-	src := newFake(t, domaintest.Options{Answer: domaintest.Hang})
-	n := NewConversationsNotifier(src, ConversationsOptions{})
-	t.Cleanup(n.Close)
-	changes := n.Changes(t.Context())
-	threeFromBob(t, src, changes)
-	done := make(chan error, 1)
-	go func() { done <- n.MarkRead(t.Context(), "c1", "m3") }()
-	send := nextSend(t, src)
+	src, n, changes := withThreeUnread(t, domaintest.Hang)
+	send, done := markReadHanging(t, src, n, "m3")
 	waitFor(t, changes, "zero unread before the answer", func(c Conversations) bool { x, _ := c.Get("c1"); return x.UnreadCount == 0 })
 	src.Push(domain.Message{ID: "m4", ConversationID: "c1", SenderID: "bob", CreatedAt: t0})
 	waitFor(t, changes, "m4 counted", func(c Conversations) bool { x, _ := c.Get("c1"); return x.UnreadCount == 1 })
@@ -72,11 +80,7 @@ func TestMarkReadOfTheNewestMessageResetsAtOnce(t *testing.T) {
 }
 
 func TestMarkReadFailurePutsTheCountBack(t *testing.T) {
-	src := newFake(t, domaintest.Options{Answer: domaintest.Fail(domain.ErrNotConnected)})
-	n := NewConversationsNotifier(src, ConversationsOptions{})
-	t.Cleanup(n.Close)
-	changes := n.Changes(t.Context())
-	threeFromBob(t, src, changes)
+	_, n, _ := withThreeUnread(t, domaintest.Fail(domain.ErrNotConnected))
 	if err := n.MarkRead(t.Context(), "c1", "m3"); !errors.Is(err, domain.ErrNotConnected) {
 		t.Fatalf("MarkRead = %v", err)
 	}
@@ -88,14 +92,8 @@ func TestMarkReadFailurePutsTheCountBack(t *testing.T) {
 // A server count that came while the send was in flight is kept even
 // when the send then fails: the server has spoken.
 func TestMarkReadFailureKeepsAServerCount(t *testing.T) {
-	src := newFake(t, domaintest.Options{Answer: domaintest.Hang})
-	n := NewConversationsNotifier(src, ConversationsOptions{})
-	t.Cleanup(n.Close)
-	changes := n.Changes(t.Context())
-	threeFromBob(t, src, changes)
-	done := make(chan error, 1)
-	go func() { done <- n.MarkRead(t.Context(), "c1", "m3") }()
-	send := nextSend(t, src)
+	src, n, changes := withThreeUnread(t, domaintest.Hang)
+	send, done := markReadHanging(t, src, n, "m3")
 	src.Push(domain.ConversationUpdate{ConversationID: "c1", Action: domain.ConversationUpdated, UnreadCount: intp(0)})
 	src.Push(domain.Message{ID: "m4", ConversationID: "c1", SenderID: "bob", CreatedAt: t0})
 	waitFor(t, changes, "server 0 then m4", func(c Conversations) bool {

@@ -40,7 +40,15 @@ type Notifiers struct {
 }
 
 // NewNotifiers builds every notifier over src. They start following src at
-// once; call Start to connect. Closing them does not close src.
+// once; call Start to connect. Closing them does not close src. When src
+// keeps an offline cache (domain.OfflineCache), the messages and
+// conversations notifiers read it before NewNotifiers returns, so their
+// first Value is what the user last saw (see "Offline-first start" in the
+// package doc).
+//
+// Unlike notifiers built one by one, these follow src's Messages stream
+// once, together, in a fixed order (see the package doc), and every
+// notifier's OnResync also records on the connection notifier.
 func NewNotifiers(src domain.ChatWebSocketDataSource, opts NotifiersOptions) *Notifiers {
 	clk := func(c domain.Clock) domain.Clock {
 		if c == nil {
@@ -66,7 +74,7 @@ func NewNotifiers(src domain.ChatWebSocketDataSource, opts NotifiersOptions) *No
 		t.Logger = opts.Logger
 	}
 	p := opts.Presence
-	p.Clock = clk(p.Clock)
+	p.UserID, p.Clock = user(p.UserID), clk(p.Clock)
 	ca := opts.Calls
 	ca.UserID, ca.Clock = user(ca.UserID), clk(ca.Clock)
 	if ca.Logger == nil {
@@ -78,11 +86,18 @@ func NewNotifiers(src domain.ChatWebSocketDataSource, opts NotifiersOptions) *No
 	t.OnResync = resyncTo(t.OnResync, conn)
 	p.OnResync = resyncTo(p.OnResync, conn)
 	ca.OnResync = resyncTo(ca.OnResync, conn)
+	m.OnCacheError = cacheErrorTo(m.OnCacheError, conn)
+	cv.OnCacheError = cacheErrorTo(cv.OnCacheError, conn)
+	// One subscription to Messages feeds three notifiers in a fixed order
+	// (see the package doc): typing, then conversations, then messages.
+	typing := newTypingNotifier(src, t, false)
+	convs := newConversationsNotifier(src, cv, false)
 	return &Notifiers{
-		Connection:    conn,
-		Messages:      NewMessagesNotifier(src, m),
-		Conversations: NewConversationsNotifier(src, cv),
-		Typing:        NewTypingNotifier(src, t),
+		Connection: conn,
+		Messages: newMessagesNotifier(src, m, messageHooks{
+			before: []func(domain.Message){typing.messageArrived, convs.receive}, cached: convs.markSeen}),
+		Conversations: convs,
+		Typing:        typing,
 		Presence:      NewPresenceNotifier(src, p),
 		Calls:         NewCallNotifier(src, ca),
 	}
@@ -98,15 +113,27 @@ func resyncTo(own func(Resync), conn *ConnectionNotifier) func(Resync) {
 	}
 }
 
+// cacheErrorTo returns an OnCacheError that records on conn, as a storage
+// error, then calls own.
+func cacheErrorTo(own func(error), conn *ConnectionNotifier) func(error) {
+	return func(err error) {
+		conn.setErr(&domain.Error{Class: domain.ClassStorage, Err: err})
+		if own != nil {
+			own(err)
+		}
+	}
+}
+
 // Start connects the data source through the connection notifier; see
 // ConnectionNotifier.Start.
 func (n *Notifiers) Start(ctx context.Context) error { return n.Connection.Start(ctx) }
 
-// Close closes every notifier, concurrently, and waits for all of them.
-// Idempotent.
+// Close closes every notifier and waits for all of them: the messages
+// notifier first (it feeds the typing and conversations notifiers), then
+// the others concurrently. Idempotent.
 func (n *Notifiers) Close() {
-	closers := []func(){n.Connection.Close, n.Messages.Close, n.Conversations.Close,
-		n.Typing.Close, n.Presence.Close, n.Calls.Close}
+	n.Messages.Close()
+	closers := []func(){n.Connection.Close, n.Conversations.Close, n.Typing.Close, n.Presence.Close, n.Calls.Close}
 	var wg sync.WaitGroup
 	for _, c := range closers {
 		wg.Go(c)

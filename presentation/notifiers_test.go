@@ -18,10 +18,10 @@ func TestNotifiersWiredTogether(t *testing.T) {
 		return nil
 	})
 	ns := NewNotifiers(src, NotifiersOptions{
-		UserID:      me,
-		Clock:       src.clock,
-		Connection:  ConnectionOptions{TokenSource: func(context.Context) (string, error) { return "tok", nil }},
-		Typing:      TypingOptions{Expiry: time.Second},
+		UserID:     me,
+		Clock:      src.clock,
+		Connection: ConnectionOptions{TokenSource: func(context.Context) (string, error) { return "tok", nil }},
+		Typing:     TypingOptions{Expiry: time.Second},
 	})
 	if err := ns.Start(t.Context()); err != nil {
 		t.Fatal(err)

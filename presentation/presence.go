@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/fanout"
 )
 
 // UserPresence is one user's availability.
@@ -15,8 +16,11 @@ type UserPresence struct {
 	LastSeen time.Time
 }
 
-// Presence is a snapshot of the users whose status is known: user id →
-// presence. Read-only.
+// Presence is a snapshot of the other users whose status is known: user id
+// → presence. This user is never in it, whatever the backend (a Pusher
+// presence channel lists every member, this user included; the envelope
+// protocol reports only the others): this user's own state is the
+// connection's. Read-only.
 type Presence struct {
 	Users map[string]UserPresence
 }
@@ -29,6 +33,9 @@ func (p Presence) Of(userID string) (UserPresence, bool) {
 
 // PresenceOptions configure a PresenceNotifier. The zero value is ready to use.
 type PresenceOptions struct {
+	// UserID is this user's id, left out of the snapshot. Empty means the
+	// UserID of the data source's connection state.
+	UserID string
 	// Clock dates a user going offline when the server gives no last-seen
 	// time. Nil means the wall clock.
 	Clock domain.Clock
@@ -40,21 +47,24 @@ type PresenceOptions struct {
 }
 
 // PresenceNotifier holds the presence (online, away, offline and last
-// seen) of every user the data source has reported on.
+// seen) of every other user the data source has reported on.
 //
 // Concurrency: every method is safe for concurrent use. One goroutine,
 // started by NewPresenceNotifier and stopped by Close, follows the
 // UserStatuses stream.
 type PresenceNotifier struct {
-	run *runner
-	st  *store[Presence]
+	src  domain.ChatWebSocketDataSource
+	opts PresenceOptions
+	run  *runner
+	st   *store[Presence]
+	ev   *fanout.Fanout[PresenceEvent]
 }
 
 // NewPresenceNotifier starts following src's user statuses.
 func NewPresenceNotifier(src domain.ChatWebSocketDataSource, opts PresenceOptions) *PresenceNotifier {
-	n := &PresenceNotifier{run: newRunner(opts.Clock),
-		st: newStore(Presence{Users: map[string]UserPresence{}})}
-	follow(followLoop{n.run, src, "presence", opts.OnResync},
+	n := &PresenceNotifier{src: src, opts: opts, run: newRunner(opts.Clock),
+		st: newStore(Presence{Users: map[string]UserPresence{}}), ev: newEvents[PresenceEvent](opts.Clock)}
+	follow(followLoop{run: n.run, src: src, notifier: "presence", onResync: opts.OnResync},
 		eventFeed(src, "UserStatuses", src.UserStatuses, n.apply), feed[struct{}]{})
 	return n
 }
@@ -67,19 +77,27 @@ func (n *PresenceNotifier) Value() Presence { return n.st.value() }
 // the notifier closes.
 func (n *PresenceNotifier) Changes(ctx context.Context) <-chan Presence { return n.st.changes(ctx) }
 
-// Close stops following the data source and closes every Changes channel.
-// Idempotent.
+// Events returns every change from now on, one event each: a user's
+// status or last-seen time changed. See the package doc for ordering and
+// for a subscriber that stops reading.
+func (n *PresenceNotifier) Events(ctx context.Context) <-chan PresenceEvent {
+	return n.ev.Subscribe(ctx)
+}
+
+// Close stops following the data source and closes every Changes and
+// Events channel. Idempotent.
 func (n *PresenceNotifier) Close() {
 	n.run.close()
 	n.st.close()
+	n.ev.Close()
 }
 
 func (n *PresenceNotifier) apply(u domain.UserStatusUpdate) {
-	if u.UserID == "" || u.Status == "" {
+	if u.UserID == "" || u.Status == "" || u.UserID == n.self() {
 		return
 	}
 	now := n.run.now()
-	n.st.update(func(p Presence) (Presence, bool) {
+	updateEmitting(n.st, n.ev, func(p Presence) (Presence, []PresenceEvent, bool) {
 		old, known := p.Users[u.UserID]
 		next := UserPresence{Status: u.Status, LastSeen: old.LastSeen}
 		switch {
@@ -89,13 +107,20 @@ func (n *PresenceNotifier) apply(u domain.UserStatusUpdate) {
 			next.LastSeen = now
 		}
 		if known && next.Status == old.Status && next.LastSeen.Equal(old.LastSeen) {
-			return p, false
+			return p, nil, false
 		}
 		m := make(map[string]UserPresence, len(p.Users)+1)
 		for k, v := range p.Users {
 			m[k] = v
 		}
 		m[u.UserID] = next
-		return Presence{Users: m}, true
+		return Presence{Users: m}, []PresenceEvent{{UserID: u.UserID, Presence: next, Previous: old, Known: known}}, true
 	})
+}
+
+func (n *PresenceNotifier) self() string {
+	if n.opts.UserID != "" {
+		return n.opts.UserID
+	}
+	return n.src.ConnectionState().UserID
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/domain/domaintest"
 )
 
 func TestPresence(t *testing.T) {
@@ -39,4 +40,21 @@ func TestPresence(t *testing.T) {
 	}
 	n.Close()
 	assertClosed(t, changes)
+}
+
+// Presence means the same on every backend: this user is never in the
+// snapshot, though a Pusher presence channel reports them as a member.
+func TestPresenceLeavesThisUserOut(t *testing.T) {
+	src := newFake(t, domaintest.Options{})
+	n := NewPresenceNotifier(src, PresenceOptions{}) // this user from the connection state
+	t.Cleanup(n.Close)
+	ev := n.Events(t.Context())
+	src.Push(domain.UserStatusUpdate{UserID: me, Status: domain.StatusOnline})
+	src.Push(domain.UserStatusUpdate{UserID: "bob", Status: domain.StatusOnline})
+	if e := next(t, ev); e.UserID != "bob" {
+		t.Fatalf("first presence event is about %q, want bob", e.UserID)
+	}
+	if _, ok := n.Value().Of(me); ok || len(n.Value().Users) != 1 {
+		t.Fatalf("presence = %+v, want bob only", n.Value().Users)
+	}
 }

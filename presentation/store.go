@@ -3,6 +3,8 @@ package presentation
 import (
 	"context"
 	"sync"
+
+	"github.com/chatwire/chatwire/internal/fanout"
 )
 
 // store holds the latest value of type T and hands it to subscribers
@@ -45,6 +47,30 @@ func (s *store[T]) update(f func(T) (T, bool)) {
 	s.val = v
 	for ch := range s.subs.subs {
 		offerLatest(ch, v)
+	}
+}
+
+// updateEmitting is update for a notifier with change events: f also
+// returns the events of its change, which are published on ev under the
+// store's lock, right after the snapshot they belong to. So events reach
+// every Events subscriber in snapshot order, and one who receives an
+// event and then calls Value sees that snapshot or a newer one.
+func updateEmitting[T, E any](s *store[T], ev *fanout.Fanout[E], f func(T) (T, []E, bool)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.subs.closed {
+		return
+	}
+	v, events, changed := f(s.val)
+	if !changed {
+		return
+	}
+	s.val = v
+	for ch := range s.subs.subs {
+		offerLatest(ch, v)
+	}
+	for _, e := range events {
+		ev.Publish(e)
 	}
 }
 

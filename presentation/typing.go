@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/fanout"
 )
 
 // Typing timer defaults.
@@ -77,6 +78,7 @@ type TypingNotifier struct {
 	opts TypingOptions
 	run  *runner
 	st   *store[Typing]
+	ev   *fanout.Fanout[TypingEvent]
 	log  *slog.Logger
 
 	mu  sync.Mutex
@@ -97,8 +99,16 @@ type typingOut struct {
 	stop      func()
 }
 
-// NewTypingNotifier starts following src's typing indicators.
+// NewTypingNotifier starts following src's typing indicators, and its
+// messages (a message ends its sender's typing).
 func NewTypingNotifier(src domain.ChatWebSocketDataSource, opts TypingOptions) *TypingNotifier {
+	return newTypingNotifier(src, opts, true)
+}
+
+// newTypingNotifier follows src's typing indicators and, when
+// followMessages is set, its messages; otherwise the messages come from
+// the messages notifier (NewNotifiers) through messageArrived.
+func newTypingNotifier(src domain.ChatWebSocketDataSource, opts TypingOptions, followMessages bool) *TypingNotifier {
 	if opts.Expiry <= 0 {
 		opts.Expiry = DefaultTypingExpiry
 	}
@@ -112,12 +122,19 @@ func NewTypingNotifier(src domain.ChatWebSocketDataSource, opts TypingOptions) *
 		opts.SendTimeout = DefaultSendTimeout
 	}
 	n := &TypingNotifier{src: src, opts: opts, run: newRunner(opts.Clock), log: loggerOr(opts.Logger),
-		st: newStore(Typing{ByConversation: map[string][]string{}}),
+		st: newStore(Typing{ByConversation: map[string][]string{}}), ev: newEvents[TypingEvent](opts.Clock),
 		in: make(map[typingKey]*typingIn), out: make(map[string]*typingOut)}
-	follow(followLoop{n.run, src, "typing", opts.OnResync},
-		eventFeed(src, "Typing", src.Typing, n.indicate),
-		eventFeed(src, "Messages", src.Messages, func(m domain.Message) { n.clear(typingKey{m.ConversationID, m.SenderID}) }))
+	messages := feed[domain.Message]{}
+	if followMessages {
+		messages = eventFeed(src, "Messages", src.Messages, n.messageArrived)
+	}
+	follow(followLoop{run: n.run, src: src, notifier: "typing", onResync: opts.OnResync}, eventFeed(src, "Typing", src.Typing, n.indicate), messages)
 	return n
+}
+
+// messageArrived ends the typing of m's sender in m's conversation.
+func (n *TypingNotifier) messageArrived(m domain.Message) {
+	n.clear(typingKey{m.ConversationID, m.SenderID})
 }
 
 // Value returns the current snapshot.
@@ -128,11 +145,18 @@ func (n *TypingNotifier) Value() Typing { return n.st.value() }
 // the notifier closes.
 func (n *TypingNotifier) Changes(ctx context.Context) <-chan Typing { return n.st.changes(ctx) }
 
+// Events returns every change from now on, one event each: "bob started
+// typing in c1", "bob stopped typing in c1". See the package doc for
+// ordering and for a subscriber that stops reading.
+func (n *TypingNotifier) Events(ctx context.Context) <-chan TypingEvent { return n.ev.Subscribe(ctx) }
+
 // Close stops following the data source, cancels every timer (a pending
-// "stopped" is not sent) and closes every Changes channel. Idempotent.
+// "stopped" is not sent) and closes every Changes and Events channel.
+// Idempotent.
 func (n *TypingNotifier) Close() {
 	n.run.close()
 	n.st.close()
+	n.ev.Close()
 }
 
 // Keystroke reports that this user typed in a conversation. It sends
@@ -277,11 +301,15 @@ func (n *TypingNotifier) clear(k typingKey) {
 // show adds or removes k.user in the snapshot. The caller holds n.mu, so
 // the snapshot follows n.in in order.
 func (n *TypingNotifier) show(k typingKey, on bool) {
-	n.st.update(func(s Typing) (Typing, bool) {
+	updateEmitting(n.st, n.ev, func(s Typing) (Typing, []TypingEvent, bool) {
 		users := s.ByConversation[k.conv]
 		i, found := slices.BinarySearch(users, k.user)
 		if found == on {
-			return s, false
+			return s, nil, false
+		}
+		ev := TypingEvent{Kind: TypingStopped, ConversationID: k.conv, UserID: k.user}
+		if on {
+			ev.Kind = TypingStarted
 		}
 		if on {
 			users = slices.Insert(slices.Clone(users), i, k.user)
@@ -297,7 +325,7 @@ func (n *TypingNotifier) show(k typingKey, on bool) {
 		} else {
 			m[k.conv] = users
 		}
-		return Typing{ByConversation: m}, true
+		return Typing{ByConversation: m}, []TypingEvent{ev}, true
 	})
 }
 

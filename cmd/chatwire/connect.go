@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/presentation"
 )
 
 // connectOptions configure runConnect.
@@ -45,6 +46,10 @@ type connectOptions struct {
 var (
 	errBadURL     = errors.New("bad url")
 	errBadCommand = errors.New("bad command")
+	// errRefused: at least one send was refused; connect exits 1.
+	errRefused = errors.New("refused")
+	// errConnectionFailed: the SDK stopped retrying; connect exits 1.
+	errConnectionFailed = errors.New("connection failed")
 )
 
 func connectCommand() (*flag.FlagSet, func(context.Context, []string, io.Reader, io.Writer, io.Writer) int) {
@@ -55,7 +60,9 @@ func connectCommand() (*flag.FlagSet, func(context.Context, []string, io.Reader,
 			"stdin is sent as a message to the conversation; lines starting with / are\n"+
 			"commands (/help lists them). End of input quits, so a script can pipe lines\n"+
 			"in. Prints incoming messages, typing, presence, receipts, call and connection\n"+
-			"states as they happen.\n\n"+
+			"states as they happen. Exits 1 when the connection failed for good or a\n"+
+			"send was refused (a message, typing, read or call the server or the SDK\n"+
+			"refused), so a script can tell; 0 otherwise, also on Ctrl-C.\n\n"+
 			"With --url it speaks the chat envelope protocol (chatwire serve). With\n"+
 			"--pusher-key it connects to a Pusher Channels server (Laravel Reverb, Soketi,\n"+
 			"Pusher) with a Laravel app behind it: channels are authorized at\n"+
@@ -106,11 +113,14 @@ func connectCommand() (*flag.FlagSet, func(context.Context, []string, io.Reader,
 }
 
 // runConnect connects, then sends each line of stdin as a message (or runs
-// it as a /command) until /quit, end of input or ctx ends, printing what
-// happens to stdout. ctx ending is a clean end, also while it is still
-// connecting. It closes the session, and waits for its goroutines, before
-// it returns; a read of stdin blocked in the operating system when ctx ends
-// is abandoned (the process is about to exit).
+// it as a /command) until /quit, end of input, ctx ends or the connection
+// fails for good, printing what happens to stdout. ctx ending is a clean
+// end, also while it is still connecting. It returns an error wrapping
+// errConnectionFailed when the connection failed, or errRefused when a
+// send was refused (a bad command is not a send). It closes the session,
+// and waits for its goroutines, before it returns; a read of stdin blocked
+// in the operating system when ctx ends is abandoned (the process is about
+// to exit).
 func runConnect(ctx context.Context, stdin io.Reader, stdout io.Writer, o connectOptions) error {
 	if o.Conversation == "" {
 		o.Conversation = "lobby"
@@ -147,24 +157,50 @@ func runConnect(ctx context.Context, stdin io.Reader, stdout io.Writer, o connec
 	c := &client{sess: sess, tr: tr, conv: o.Conversation}
 	tr.line("", kindInfo, "sending to %s. Type a message and press Enter; /help lists the commands.", c.conv)
 
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	failed, watching := failure(watchCtx, sess.n.Connection)
+	defer func() { stopWatching(); <-watching }()
 	lines, stop := readLines(stdin)
 	defer stop()
 	for {
 		select {
 		case <-ctx.Done():
 			tr.line("", kindInfo, "interrupted, closing")
-			return nil
+			return c.outcome()
+		case err := <-failed:
+			return fmt.Errorf("%w: %w", errConnectionFailed, err)
 		case line, ok := <-lines:
 			if !ok {
 				tr.line("", kindInfo, "end of input, closing")
-				return nil
+				return c.outcome()
 			}
 			if quit := c.handle(ctx, line); quit {
 				tr.line("", kindInfo, "bye")
-				return nil
+				return c.outcome()
 			}
 		}
 	}
+}
+
+// failure delivers the error of the connection once it has failed for
+// good (the SDK stopped retrying), until ctx ends; done is closed when it
+// has stopped watching.
+func failure(ctx context.Context, conn *presentation.ConnectionNotifier) (failed <-chan error, done <-chan struct{}) {
+	out, stopped := make(chan error, 1), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for c := range conn.Changes(ctx) {
+			if c.Status == domain.Failed {
+				var err error = errors.New("the SDK stopped retrying")
+				if c.Err != nil {
+					err = c.Err
+				}
+				out <- err
+				return
+			}
+		}
+	}()
+	return out, stopped
 }
 
 // readLines reads r line by line on its own goroutine. stop makes it quit

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/chatwire/chatwire/core/network"
 	"github.com/chatwire/chatwire/core/pusher"
 	"github.com/chatwire/chatwire/data"
 	"github.com/chatwire/chatwire/data/laravel"
@@ -136,13 +135,10 @@ func checkHTTPURL(flagName, raw string) error {
 func pusherBackend(o connectOptions) (domain.ChatWebSocketDataSource, error) {
 	p := o.Pusher
 	opts := laravel.Options{
-		Pusher: pusher.Options{
-			Host:        p.Host,
-			Key:         p.Key,
-			TLS:         p.TLS,
-			TLSFallback: true,
-			Manager:     network.ManagerOptions{ReconnectDelay: o.ReconnectDelay},
-		},
+		Host:          p.Host,
+		Key:           p.Key,
+		TLS:           p.TLS,
+		Connection:    laravel.ConnectionOptions{ReconnectDelay: o.ReconnectDelay},
 		AuthEndpoint:  p.AuthEndpoint,
 		UserID:        p.UserID,
 		Conversations: []string{o.Conversation},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -13,9 +14,10 @@ import (
 // client runs connect's commands against one session. It is used from one
 // goroutine (runConnect's loop).
 type client struct {
-	sess *session
-	tr   *transcript
-	conv string
+	sess    *session
+	tr      *transcript
+	conv    string
+	refused int // sends refused so far
 }
 
 const connectHelp = `commands:
@@ -73,10 +75,24 @@ func (c *client) handle(ctx context.Context, line string) (quit bool) {
 	return false
 }
 
+// report prints err and counts it when it refused a send.
 func (c *client) report(err error) {
-	if err != nil {
-		c.tr.line("", kindError, "%v", err)
+	if err == nil {
+		return
 	}
+	c.tr.line("", kindError, "%v", err)
+	if !errors.Is(err, errBadCommand) {
+		c.refused++
+	}
+}
+
+// outcome is runConnect's result once the input is done: errRefused when
+// a send was refused.
+func (c *client) outcome() error {
+	if c.refused > 0 {
+		return fmt.Errorf("%w: %d send(s)", errRefused, c.refused)
+	}
+	return nil
 }
 
 func (c *client) notifiers() *presentation.Notifiers { return c.sess.n }

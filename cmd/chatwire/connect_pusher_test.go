@@ -149,8 +149,12 @@ func TestConnectPusher(t *testing.T) {
 	alice.say(t, "/quit")
 	for name, c := range map[string]*connectClient{"alice": alice, "bob": bob, "carol": carol} {
 		_ = c.in.Close() // end of input quits (alice has quit already)
-		if code := c.wait(t); code != exitOK {
-			t.Errorf("%s exit code %d, want 0; stderr:\n%s", name, code, c.errOut)
+		want := exitOK
+		if name == "carol" {
+			want = exitFailure // her send was refused
+		}
+		if code := c.wait(t); code != want {
+			t.Errorf("%s exit code %d, want %d; stderr:\n%s", name, code, want, c.errOut)
 		}
 	}
 	if strings.Contains(bob.out.String(), "nobody will see this") {

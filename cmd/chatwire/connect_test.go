@@ -98,7 +98,7 @@ func TestConnectTwoClients(t *testing.T) {
 	bob.out.waitFor(t, "alice is offline")
 	_ = bob.in.Close() // end of input quits
 	if code := bob.wait(t); code != exitOK {
-		t.Errorf("bob exit code %d, want 0; stderr:\n%s", code, bob.errOut)
+		t.Errorf("bob exit code %d, want 0; stderr:\n%s\nstdout:\n%s", code, bob.errOut, bob.out)
 	}
 	if !strings.Contains(bob.out.String(), "end of input, closing") {
 		t.Errorf("bob did not quit on end of input:\n%s", bob.out)
@@ -206,4 +206,57 @@ func TestConnectInterruptedWhileConnecting(t *testing.T) {
 	if !strings.Contains(out.String(), "interrupted, closing") {
 		t.Errorf("no interrupted line:\n%s", out)
 	}
+}
+
+// A send the server refuses is printed and the session goes on, but the
+// run exits 1 and says so: a script can tell.
+func TestConnectExitsNonZeroWhenASendIsRefused(t *testing.T) {
+	srv := chattest.NewServer(chattest.Options{Authenticate: chattest.DevAuthenticate})
+	defer srv.Close()
+	if err := srv.CreateConversation("lobby", "", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut strings.Builder
+	// "nowhere" is not alice's conversation: the server refuses the
+	// message; the one sent after /conv lobby goes through.
+	script := "refused line\n/conv lobby\naccepted line\n"
+	code := run(context.Background(), []string{"connect", "--url", srv.URL, "--token", "alice", "--conversation", "nowhere"},
+		strings.NewReader(script), &out, &errOut)
+	if code != exitFailure {
+		t.Fatalf("exit code %d, want 1; stderr:\n%s\nstdout:\n%s", code, &errOut, &out)
+	}
+	if !strings.Contains(errOut.String(), "refused: 1 send(s)") {
+		t.Errorf("stderr does not say a send was refused:\n%s", &errOut)
+	}
+	msgs, err := srv.Messages("lobby")
+	if err != nil || len(msgs) != 1 || msgs[0].Content != "accepted line" {
+		t.Errorf("lobby holds %+v (%v): the session must go on after a refusal", msgs, err)
+	}
+	// A bad command is not a send: alone, it leaves the exit code at 0.
+	code = run(context.Background(), []string{"connect", "--url", srv.URL, "--token", "alice", "--conversation", "lobby"},
+		strings.NewReader("/frobnicate\n"), io.Discard, io.Discard)
+	if code != exitOK {
+		t.Errorf("exit code %d after a bad command only, want 0", code)
+	}
+}
+
+// A connection that fails for good (the token is refused on a reconnect)
+// ends the run at once with exit 1, without waiting for more input.
+func TestConnectExitsNonZeroWhenTheConnectionFails(t *testing.T) {
+	srv := chattest.NewServer(chattest.Options{})
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	alice := startConnect(ctx, srv.URL, srv.IssueToken("alice"), "lobby")
+	alice.out.waitFor(t, "sending to lobby") // connected, reading input
+	srv.ExpireTokens("alice")
+	srv.DropAll()
+	code := alice.wait(t) // stdin stays open: the failure alone ends the run
+	if code != exitFailure {
+		t.Fatalf("exit code %d, want 1; stderr:\n%s", code, alice.errOut)
+	}
+	if !strings.Contains(alice.errOut.String(), "connection failed") || !strings.Contains(alice.errOut.String(), "unauthorized") {
+		t.Errorf("stderr does not say why:\n%s", alice.errOut)
+	}
+	_ = alice.in.Close()
 }

@@ -44,6 +44,7 @@ func commands() []command {
 		{"demo", "run an embedded server and three simulated users; print the live transcript", demoCommand},
 		{"serve", "run the reference chat server for local development (token = user id)", serveCommand},
 		{"connect", "an interactive terminal client: type to send, /help for commands", connectCommand},
+		{"laravel", "play the Laravel app behind Soketi/Reverb/Pusher: auth endpoints and events", laravelCommand},
 	}
 }
 
@@ -123,7 +124,8 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "  chatwire demo")
 	fmt.Fprintln(w, "  chatwire serve --addr 127.0.0.1:8080")
 	fmt.Fprintln(w, "  chatwire connect --url ws://127.0.0.1:8080 --token alice --conversation lobby")
-	fmt.Fprintln(w, "  chatwire connect --pusher-key app-key --host 127.0.0.1:6001 --auth-endpoint http://127.0.0.1:8000/broadcasting/auth --api http://127.0.0.1:8000 --user 1 --token TOKEN")
+	fmt.Fprintln(w, "  chatwire laravel --server http://127.0.0.1:6001 --key app-key --secret app-secret")
+	fmt.Fprintln(w, "  chatwire connect --pusher-key app-key --host 127.0.0.1:6001 --auth-endpoint http://127.0.0.1:8000/broadcasting/auth --api http://127.0.0.1:8000 --user 1 --token token-ann")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Exit codes: 0 ok, 1 runtime failure, 2 usage error.")
 }

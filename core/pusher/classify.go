@@ -10,6 +10,9 @@ import (
 const (
 	// CodeUseTLS (4000): the app only accepts TLS; reconnect with wss.
 	CodeUseTLS = 4000
+	// CodeUnauthorized (4009): the connection is unauthorized. Reverb also
+	// sends it, without closing, to refuse a subscription's signature.
+	CodeUnauthorized = 4009
 	// 4000-4099: the connection must not be re-established as is.
 	codeStopMin, codeStopMax = 4000, 4099
 	// 4100-4199: reconnect after backing off (over capacity, rate limited).

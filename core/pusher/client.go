@@ -165,7 +165,7 @@ func New(opts Options) (*Client, error) {
 		small = smallBuffer
 	}
 	c.errs = stream.NewBroadcaster[error](stream.Options{Buffer: small})
-	c.frames = stream.NewBroadcaster[Frame](stream.Options{Buffer: framesBuffer, OnEvict: c.reportEvict})
+	c.frames = stream.NewBroadcaster[Frame](stream.Options{Buffer: framesBuffer, StallTimeout: framesStallTimeout, OnEvict: c.reportEvict})
 	c.states = stream.NewBroadcaster[network.StateChange](stream.Options{Buffer: small, OnEvict: c.reportEvict})
 	c.user.events = stream.NewBroadcaster[Event](stream.Options{Buffer: opts.Buffer, OnEvict: c.reportEvict})
 
@@ -278,6 +278,10 @@ func (c *Client) States(ctx context.Context) <-chan network.StateChange {
 // stream.ErrSlowConsumer for evicted subscribers.
 func (c *Client) Errors(ctx context.Context) <-chan error { return c.errs.Subscribe(ctx) }
 
+// framesStallTimeout cuts off a Frames subscriber that takes nothing for
+// that long while frames wait for it.
+const framesStallTimeout = 10 * time.Second
+
 // Frames returns every inbound frame, decoded, across reconnects (the raw
 // stream, including protocol frames), each after the Client has acted on
 // it: when a subscription_succeeded frame arrives, the channel is already
@@ -285,7 +289,9 @@ func (c *Client) Errors(ctx context.Context) <-chan error { return c.errs.Subscr
 //
 // Delivery is lossless: a subscriber that stops reading holds back the
 // connection (TCP flow control then slows the server), so only a pump that
-// never stalls should subscribe; applications read Channel.Events.
+// never stalls should subscribe; applications read Channel.Events. A
+// subscriber that takes nothing for 10s is cut off and
+// stream.ErrSlowConsumer reported on Errors.
 func (c *Client) Frames(ctx context.Context) <-chan Frame {
 	return c.frames.SubscribeWith(ctx, stream.SubscribeOptions{Policy: stream.Block, Buffer: framesBuffer})
 }
@@ -310,6 +316,7 @@ func (c *Client) Channel(name string) (*Channel, bool) {
 // channel. It is idempotent; concurrent calls wait for the first.
 func (c *Client) Close() error {
 	c.closeOnce.Do(func() {
+		c.frames.StopWaiting() // routing held up by a stalled Frames subscriber goes on
 		c.mu.Lock()
 		c.closed = true
 		close(c.closing)

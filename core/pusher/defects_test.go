@@ -273,3 +273,76 @@ func TestOneFailureOneReport(t *testing.T) {
 		break
 	}
 }
+
+// Defect 5 on a Reverb-like server: a bad signature is answered with a
+// connection-level pusher:error 4009 and the socket stays open. It is the
+// pending subscription's refusal, not a reason to stop the connection.
+func TestReverbStyleRefusal(t *testing.T) {
+	fs := newFakeServer(t)
+	c, fc, _ := connectFake(t, fs, &signer{})
+	errs := c.Errors(testCtx(t))
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Subscribe(testCtx(t), "private-x")
+		done <- err
+	}()
+	fc.expect(pusher.EventSubscribe)
+	fc.send(`{"event":"pusher:error","data":"{\"code\":4009,\"message\":\"Connection is unauthorized\"}"}`)
+	err := recv(t, done, "subscribe")
+	var pe *pusher.ProtocolError
+	if !errors.Is(err, pusher.ErrSubscription) || errors.Is(err, network.ErrUnauthorized) || !errors.As(err, &pe) || pe.Code != 4009 {
+		t.Fatalf("Subscribe = %v, want a subscription error carrying the 4009", err)
+	}
+	subscribeFake(t, c, fc, "still-fine")
+	if st := c.State(); st.State != network.StateConnected {
+		t.Fatalf("state %v after a refused signature", st.State)
+	}
+	noError(t, errs)
+}
+
+// userSigner signs sign-ins for user 1.
+type userSigner struct{}
+
+func (userSigner) AuthenticateUser(_ context.Context, socketID string) (pusher.UserAuth, error) {
+	data := `{"id":"1"}`
+	return pusher.UserAuth{Auth: pusher.SignUser("key", "secret", socketID, data), UserData: data}, nil
+}
+
+// A sign-in the server never answers fails after SubscribeTimeout, returned
+// to Signin and not reported; a confirmed one sets UserID.
+func TestSigninAnswerAndTimeout(t *testing.T) {
+	fs := newFakeServer(t)
+	clk := clock.NewFake(time.Now())
+	c := newClient(t, pusher.Options{Host: fs.host(), Key: "key", UserAuthenticator: userSigner{}, Manager: fakeManager(clk)})
+	go func() { _ = c.Connect(testCtx(t)) }()
+	fc := fs.accept("1.1")
+	errs := c.Errors(testCtx(t))
+
+	done := make(chan error, 1)
+	go func() { done <- c.Signin(testCtx(t)) }()
+	f := fc.expect(pusher.EventSignin)
+	if jsonField(t, f.Payload(), "auth") != pusher.SignUser("key", "secret", "1.1", `{"id":"1"}`) {
+		t.Fatalf("signin data %s", f.Payload())
+	}
+	clk.Advance(pusher.DefaultSubscribeTimeout)
+	if err := recv(t, done, "signin"); !errors.Is(err, pusher.ErrSubscribeTimeout) {
+		t.Fatalf("Signin = %v, want the timeout", err)
+	}
+	settle(t, c, fc)
+	noError(t, errs)
+
+	go func() { done <- c.Signin(testCtx(t)) }()
+	fc.expect(pusher.EventSignin)
+	fc.send(`{"event":"pusher:signin_success","data":"{\"user_data\":\"{\\\"id\\\":\\\"1\\\"}\"}"}`)
+	if err := recv(t, done, "signin"); err != nil {
+		t.Fatalf("Signin = %v", err)
+	}
+	if id := c.UserID(); id != "1" {
+		t.Fatalf("UserID() = %q", id)
+	}
+	events := c.UserEvents(testCtx(t))
+	fc.send(`{"event":"notice","channel":"#server-to-user-1","data":"{\"n\":1}"}`)
+	if ev := recv(t, events, "user event"); ev.Event != "notice" || string(ev.Data) != `{"n":1}` {
+		t.Fatalf("user event %+v", ev)
+	}
+}

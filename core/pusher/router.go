@@ -56,7 +56,7 @@ func (c *Client) onState(sc network.StateChange) {
 			return
 		}
 		c.dropConnLocked()
-		c.user.socket, c.user.done = "", false
+		c.user.done, c.user.running = false, false
 		if c.user.changed != nil {
 			c.user.changedLocked()
 		}
@@ -253,20 +253,23 @@ func (c *Client) onSubscriptionError(f Frame) {
 	c.fail(ch, nil, se)
 }
 
-// onError handles pusher:error. Without a code it is a failed subscription
-// on servers that do not answer per channel: it goes to the channel named
-// in the message, or else the oldest authorized subscription awaiting an
-// answer. A code in 4000-4299 ends the connection with the error as its
-// cause, whether or not the server closes the socket too, so the manager
-// applies the code's policy (stop, back off, reconnect now) and reports it.
-// Anything else is reported as it is.
+// onError handles pusher:error. Without a code, or with 4009 ("connection
+// is unauthorized", Reverb's answer to a bad signature), while an
+// authorized subscription awaits its answer, it is that subscription's
+// refusal on servers that do not answer per channel: it goes to the
+// channel named in the message, or else the oldest authorized subscription
+// awaiting an answer, and the connection stays. Otherwise a code in
+// 4000-4299 ends the connection with the error as its cause, whether or
+// not the server closes the socket too, so the manager applies the code's
+// policy (stop, back off, reconnect now) and reports it. Anything else is
+// reported as it is.
 func (c *Client) onError(f Frame) {
 	pe, err := decodeProtocolError(f)
 	if err != nil {
 		c.errs.Publish(err)
 		return
 	}
-	if pe.Code == 0 {
+	if pe.Code == 0 || pe.Code == CodeUnauthorized {
 		if ch := c.pendingFor(pe.Message); ch != nil {
 			c.fail(ch, nil, &SubscriptionError{Channel: ch.name, Message: pe.Message, Err: pe})
 			return

@@ -81,8 +81,8 @@ func (e *SigninError) Unwrap() error { return e.Err }
 // signin is the Client's sign-in state, guarded by Client.mu.
 type signin struct {
 	wanted  bool
-	socket  string // socket id the latest attempt runs for
-	done    bool   // signed in on the current connection
+	running bool // an attempt awaits its answer
+	done    bool // signed in on the current connection
 	userID  string
 	err     error
 	waiters int
@@ -116,7 +116,7 @@ func (c *Client) Signin(ctx context.Context) error {
 		s.changedLocked()
 	}
 	s.wanted = true
-	if c.conn != nil && s.socket != c.conn.socketID {
+	if c.conn != nil && !s.done && !s.running {
 		c.startSigninLocked()
 	}
 	s.waiters++
@@ -170,8 +170,8 @@ func (c *Client) startSigninLocked() {
 	if c.closed || conn == nil || !c.user.wanted {
 		return
 	}
-	c.user.socket = conn.socketID
 	c.user.done = false
+	c.user.running = true
 	c.wg.Add(1)
 	go c.signinAttempt(conn)
 }
@@ -221,6 +221,7 @@ func (c *Client) signinFailed(conn *connection, err error) {
 		c.mu.Unlock()
 		return
 	}
+	c.user.running = false
 	c.user.failSeq++
 	c.user.err = err
 	c.user.changedLocked()
@@ -249,6 +250,7 @@ func (c *Client) onSigninSuccess(f Frame) {
 		return
 	}
 	c.user.done = true
+	c.user.running = false
 	c.user.userID = id
 	c.user.changedLocked()
 }

@@ -37,8 +37,8 @@ func TestSoketiRestart(t *testing.T) {
 		// code is the close code the client sees, 0 for a dropped socket.
 		code int
 	}{
-		{"graceful", env.s.Restart, 4200},
-		{"crash", func() { env.s.Kill(); env.s.Start() }, 0},
+		{"graceful", func() { _ = env.s.Restart() }, 4200},
+		{"crash", func() { env.s.Kill(); _ = env.s.Start() }, 0},
 	}
 	for _, r := range restarts {
 		oldID := c.SocketID()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -97,13 +98,17 @@ func TestFanOutInOrder(t *testing.T) {
 	var wg sync.WaitGroup
 	got := make([][]int, len(subs))
 	for i, ch := range subs {
-		wg.Go(func() { got[i] = recvAll(t, ch) })
+		wg.Go(func() {
+			for len(got[i]) < 100 {
+				got[i] = append(got[i], recvOne(t, ch))
+			}
+		})
 	}
 	for v := range 100 {
 		b.Publish(v)
 	}
-	b.Close()
 	wg.Wait()
+	b.Close()
 	for i, vs := range got {
 		if len(vs) != 100 {
 			t.Fatalf("subscriber %d got %d values, want 100", i, len(vs))
@@ -232,8 +237,10 @@ func TestDefaultBuffer(t *testing.T) {
 	if evictions.Load() != 1 {
 		t.Fatal("not evicted one value past the default buffer")
 	}
-	if got := recvAll(t, ch); len(got) != stream.DefaultBuffer {
-		t.Fatalf("got %d values", len(got))
+	// The channel's values stay readable; those queued beyond it go with
+	// the subscription.
+	if got := recvAll(t, ch); len(got) != stream.ChannelSlots {
+		t.Fatalf("got %d values, want the %d of the channel", len(got), stream.ChannelSlots)
 	}
 
 	b2 := stream.NewBroadcaster[int](stream.Options{Buffer: 3})
@@ -395,4 +402,334 @@ func Example() {
 	// Output:
 	// evicted: stream: subscriber too slow, subscription closed
 	// hello
+}
+
+// blockBuffers are the Block buffers the tests run with: within the
+// channel (the publisher waits on the channel) and beyond it (a queue and
+// its feeder take the rest).
+var blockBuffers = []int{1, stream.ChannelSlots, 100}
+
+// A Block subscriber that keeps reading gets every value in order however
+// far ahead the publisher runs: the publisher waits, nothing is cut off.
+// The stall bound is generous: the reader never stops, so it must never be
+// reached.
+func TestBlockIsLosslessForADrainingSubscriber(t *testing.T) {
+	for _, buffer := range blockBuffers {
+		t.Run(fmt.Sprint("buffer=", buffer), func(t *testing.T) {
+			const n = 100_000
+			var evictions atomic.Int32
+			b := stream.NewBroadcaster[int](stream.Options{
+				StallTimeout: time.Minute,
+				OnEvict:      func(error) { evictions.Add(1) },
+			})
+			defer b.Close()
+			ch := b.SubscribeWith(t.Context(), stream.SubscribeOptions{Policy: stream.Block, Buffer: buffer})
+			got := make(chan int)
+			go func() {
+				next := 0
+				for v := range ch {
+					if v != next {
+						break
+					}
+					next++
+					if next == n {
+						break
+					}
+					if next%1000 == 0 {
+						time.Sleep(time.Millisecond) // fall behind now and then
+					}
+				}
+				got <- next
+			}()
+			for v := range n {
+				b.Publish(v)
+			}
+			select {
+			case next := <-got:
+				if next != n {
+					t.Fatalf("subscriber got %d values in order, want %d", next, n)
+				}
+			case <-time.After(hang):
+				t.Fatal("subscriber never finished")
+			}
+			if e := evictions.Load(); e != 0 {
+				t.Fatalf("%d evictions of a draining subscriber", e)
+			}
+		})
+	}
+}
+
+// A Block subscriber that stops reading is cut off once it has taken
+// nothing for StallTimeout: it keeps what its channel buffered, its
+// channel closes, OnEvict gets ErrSlowConsumer once, and the publisher
+// goes on serving the other subscribers. The other subscriber's buffer
+// holds every value, so the publisher never waits on it and it cannot be
+// cut off.
+func TestBlockCutsOffAStalledSubscriber(t *testing.T) {
+	for _, buffer := range blockBuffers {
+		t.Run(fmt.Sprint("buffer=", buffer), func(t *testing.T) {
+			const n = 300
+			evicted := make(chan error, 4)
+			b := stream.NewBroadcaster[int](stream.Options{
+				StallTimeout: 20 * time.Millisecond,
+				OnEvict:      func(err error) { evicted <- err },
+			})
+			defer b.Close()
+			stalled := b.SubscribeWith(t.Context(), stream.SubscribeOptions{Policy: stream.Block, Buffer: buffer})
+			other := b.SubscribeWith(t.Context(), stream.SubscribeOptions{Policy: stream.Block, Buffer: n})
+			otherGot := make(chan []int)
+			go func() {
+				var vs []int
+				for v := range other {
+					vs = append(vs, v)
+					if len(vs) == n {
+						break
+					}
+				}
+				otherGot <- vs
+			}()
+
+			published := make(chan struct{})
+			go func() {
+				for v := range n {
+					b.Publish(v)
+				}
+				close(published)
+			}()
+			waitClosed(t, published, "publisher held by a stalled subscriber")
+
+			// The channel's own slots are kept; queued values go with the
+			// subscription.
+			kept := min(buffer, stream.ChannelSlots)
+			got := recvAll(t, stalled)
+			if len(got) != kept {
+				t.Fatalf("stalled subscriber got %d values, want the %d its channel buffered", len(got), kept)
+			}
+			for i, v := range got {
+				if v != i {
+					t.Fatalf("stalled subscriber: value %d is %d", i, v)
+				}
+			}
+			waitLen(t, b, 1)
+			// The cut-off is reported after the subscription ended.
+			if err := recvOne(t, evicted); !errors.Is(err, stream.ErrSlowConsumer) {
+				t.Fatalf("OnEvict got %v, want ErrSlowConsumer", err)
+			}
+			vs := <-otherGot
+			if len(vs) != n {
+				t.Fatalf("other subscriber got %d values, want %d", len(vs), n)
+			}
+			for i, v := range vs {
+				if v != i {
+					t.Fatalf("other subscriber: value %d is %d", i, v)
+				}
+			}
+			b.Close() // waits for the feeder: every report is in
+			if len(evicted) != 0 {
+				t.Fatalf("%d more cut-offs reported, want one", len(evicted))
+			}
+		})
+	}
+}
+
+// A stalled Block subscriber with a queue is cut off even when no
+// publisher waits on it: values wait for it, so it holds memory.
+func TestBlockCutsOffAStalledSubscriberWithoutAWaitingPublisher(t *testing.T) {
+	evicted := make(chan error, 1)
+	b := stream.NewBroadcaster[int](stream.Options{
+		StallTimeout: 20 * time.Millisecond,
+		OnEvict:      func(err error) { evicted <- err },
+	})
+	defer b.Close()
+	ch := b.SubscribeWith(t.Context(), stream.SubscribeOptions{Policy: stream.Block, Buffer: 100})
+	for v := range stream.ChannelSlots + 5 { // 5 wait in the queue
+		b.Publish(v)
+	}
+	select {
+	case err := <-evicted:
+		if !errors.Is(err, stream.ErrSlowConsumer) {
+			t.Fatalf("OnEvict got %v", err)
+		}
+	case <-time.After(hang):
+		t.Fatal("a stalled subscriber with queued values was never cut off")
+	}
+	if got := recvAll(t, ch); len(got) != stream.ChannelSlots {
+		t.Fatalf("got %d values, want the %d of the channel", len(got), stream.ChannelSlots)
+	}
+}
+
+// Without a StallTimeout a Block subscriber is waited for as long as it
+// takes (the contract of internal pumps).
+func TestBlockWithoutStallTimeoutWaits(t *testing.T) {
+	b := stream.NewBroadcaster[int](stream.Options{OnEvict: func(error) { t.Error("evicted") }})
+	defer b.Close()
+	ch := b.SubscribeWith(t.Context(), stream.SubscribeOptions{Policy: stream.Block, Buffer: 1})
+	b.Publish(1)
+	returned := make(chan struct{})
+	go func() {
+		b.Publish(2)
+		close(returned)
+	}()
+	stillBlocked(t, returned)
+	if v := recvOne(t, ch); v != 1 {
+		t.Fatalf("got %d", v)
+	}
+	waitClosed(t, returned, "Publish after room was made")
+}
+
+// StopWaiting releases a publisher waiting on a full Block subscriber at
+// once and cuts that subscriber off without a report; a subscriber with
+// room still gets the value, and later publishes never wait.
+func TestStopWaiting(t *testing.T) {
+	for _, buffer := range blockBuffers {
+		t.Run(fmt.Sprint("buffer=", buffer), func(t *testing.T) {
+			b := stream.NewBroadcaster[int](stream.Options{
+				StallTimeout: time.Hour,
+				OnEvict:      func(error) { t.Error("StopWaiting reported a cut-off") },
+			})
+			defer b.Close()
+			full := b.SubscribeWith(t.Context(), stream.SubscribeOptions{Policy: stream.Block, Buffer: buffer})
+			roomy := b.SubscribeWith(t.Context(), stream.SubscribeOptions{Policy: stream.Block, Buffer: 1000})
+			for v := range buffer {
+				b.Publish(v)
+			}
+			returned := make(chan struct{})
+			go func() {
+				b.Publish(buffer)
+				close(returned)
+			}()
+			stillBlocked(t, returned)
+			b.StopWaiting()
+			b.StopWaiting() // idempotent
+			waitClosed(t, returned, "Publish after StopWaiting")
+			if got := recvAll(t, full); len(got) != min(buffer, stream.ChannelSlots) {
+				t.Fatalf("full subscriber got %d values, want what its channel held", len(got))
+			}
+			b.Publish(buffer + 1)
+			for want := range buffer + 2 {
+				if got := recvOne(t, roomy); got != want {
+					t.Fatalf("roomy subscriber got %d, want %d", got, want)
+				}
+			}
+			if b.Len() != 1 {
+				t.Fatalf("Len = %d, want only the roomy subscriber", b.Len())
+			}
+		})
+	}
+}
+
+// A subscription whose context ends while values wait in its queue ends
+// at once: its channel closes, the publisher is not held up, and Close
+// leaves no goroutine behind (goleak).
+func TestBlockQueueEndsWithItsContext(t *testing.T) {
+	b := stream.NewBroadcaster[int](stream.Options{})
+	defer b.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	ch := b.SubscribeWith(ctx, stream.SubscribeOptions{Policy: stream.Block, Buffer: 50})
+	for v := range 50 { // 8 in the channel, the rest queued
+		b.Publish(v)
+	}
+	returned := make(chan struct{})
+	go func() {
+		b.Publish(50) // the queue is full: waits
+		close(returned)
+	}()
+	stillBlocked(t, returned)
+	cancel()
+	waitClosed(t, returned, "Publish after the subscription's ctx ended")
+	got := recvAll(t, ch)
+	for i, v := range got {
+		if v != i {
+			t.Fatalf("value %d is %d", i, v)
+		}
+	}
+	waitLen(t, b, 0)
+}
+
+// Publishing while the subscriber drains sometimes fast, sometimes not:
+// values pass from the channel to the queue and back without reordering.
+func TestBlockQueueKeepsOrderAcrossHandOffs(t *testing.T) {
+	b := stream.NewBroadcaster[int](stream.Options{StallTimeout: time.Minute})
+	ch := b.SubscribeWith(t.Context(), stream.SubscribeOptions{Policy: stream.Block, Buffer: 20})
+	const n = 20_000
+	errs := make(chan error, 1)
+	go func() {
+		next := 0
+		for v := range ch {
+			if v != next {
+				errs <- fmt.Errorf("value %d is %d", next, v)
+				for range ch {
+				}
+				return
+			}
+			next++
+			if next == n {
+				break
+			}
+			if next%97 == 0 {
+				runtime.Gosched()
+			}
+		}
+		if next != n {
+			errs <- fmt.Errorf("got %d values, want %d", next, n)
+			return
+		}
+		errs <- nil
+	}()
+	for v := range n {
+		b.Publish(v)
+		if v%31 == 0 {
+			runtime.Gosched()
+		}
+	}
+	defer b.Close()
+	select {
+	case err := <-errs:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(hang):
+		t.Fatal("reader never finished")
+	}
+}
+
+// A Block subscriber without an explicit buffer gets DefaultBlockBuffer
+// slots: that many values go in without waiting.
+func TestBlockDefaultBuffer(t *testing.T) {
+	b := stream.NewBroadcaster[int](stream.Options{})
+	defer b.Close()
+	ch := b.SubscribeWith(t.Context(), stream.SubscribeOptions{Policy: stream.Block})
+	for v := range stream.DefaultBlockBuffer {
+		b.Publish(v) // would hang here if the buffer were smaller
+	}
+	returned := make(chan struct{})
+	go func() {
+		b.Publish(-1)
+		close(returned)
+	}()
+	stillBlocked(t, returned)
+	if v := recvOne(t, ch); v != 0 {
+		t.Fatalf("got %d", v)
+	}
+	waitClosed(t, returned, "Publish after room was made")
+}
+
+func Example_block() {
+	b := stream.NewBroadcaster[int](stream.Options{StallTimeout: 10 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// A lossless subscription with a buffer of one: Publish waits while
+	// the reader is behind, and the reader gets every value.
+	ch := b.SubscribeWith(ctx, stream.SubscribeOptions{Policy: stream.Block, Buffer: 1})
+	go func() {
+		for v := range 5 {
+			b.Publish(v)
+		}
+		b.Close()
+	}()
+	for v := range ch {
+		fmt.Print(v, " ")
+	}
+	fmt.Println()
+	// Output: 0 1 2 3 4
 }

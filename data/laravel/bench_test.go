@@ -264,7 +264,7 @@ func BenchmarkPipelineEnvelope(b *testing.B) {
 func BenchmarkPipelineMessageSent(b *testing.B) {
 	s := newBenchServer(b, false)
 	src, err := New(Options{
-		Pusher:              pusher.Options{Host: s.host(), Key: "k"},
+		Host: s.host(), Key: "k",
 		AuthEndpoint:        "http://127.0.0.1:1/unused",
 		DisableUserChannel:  true,
 		DisablePresence:     true,
@@ -309,7 +309,7 @@ func BenchmarkPipelineMessageSent(b *testing.B) {
 // with nobody subscribed.
 func BenchmarkDecodeMessageSent(b *testing.B) {
 	src, err := New(Options{
-		Pusher:              pusher.Options{Host: "127.0.0.1:1", Key: "k"},
+		Host: "127.0.0.1:1", Key: "k",
 		AuthEndpoint:        "http://127.0.0.1:1/unused",
 		DisableUserChannel:  true,
 		DisablePresence:     true,
@@ -392,6 +392,7 @@ func BenchmarkIdleConnection(b *testing.B) {
 			raws[i] = c
 		}
 		raw := heapInUse() - base
+		rawGoroutines := runtime.NumGoroutine() - g0
 		for _, c := range raws {
 			c.Close()
 		}
@@ -400,7 +401,7 @@ func BenchmarkIdleConnection(b *testing.B) {
 		srcs := make([]*DataSource, n)
 		for i := range srcs {
 			src, err := New(Options{
-				Pusher:              pusher.Options{Host: s.host(), Key: "k", Authorizer: sign},
+				Host: s.host(), Key: "k", Authorizer: sign,
 				UserID:              "1",
 				DisableUserChannel:  true,
 				ConversationChannel: "private-conversation.{id}",
@@ -437,7 +438,7 @@ func BenchmarkIdleConnection(b *testing.B) {
 		b.ReportMetric(float64(used)/n/1024, "KiB/conn")
 		b.ReportMetric(float64(raw)/n/1024, "raw-KiB/conn")
 		b.ReportMetric(float64(g2-g1)/n, "goroutines/conn")
-		b.ReportMetric(float64(g1-g0)/n, "raw-goroutines/conn")
+		b.ReportMetric(float64(rawGoroutines)/n, "raw-goroutines/conn")
 		for _, src := range srcs {
 			_ = src.Close()
 		}

@@ -2,15 +2,17 @@ package laravel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/chatwire/chatwire/core/clock"
 	"github.com/chatwire/chatwire/core/pusher"
+	"github.com/chatwire/chatwire/core/stream"
 	"github.com/chatwire/chatwire/data/internal/streams"
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/recent"
 )
 
 var _ domain.ChatWebSocketDataSource = (*DataSource)(nil)
@@ -50,9 +52,10 @@ type DataSource struct {
 	joined       map[string]string            // conversation id → channel name
 	members      map[string]bool              // presence: online user ids, as reported on UserStatuses
 	listeners    map[string]*channelListeners // Echo listeners by channel
-	messageIDs   recentSet                    // guarded by mu: ids of messages delivered
-	messageKeys  recentSet                    // guarded by mu: sender and client id of id-less messages
-	receiptKeys  recentSet                    // guarded by mu
+	userEvents   *stream.Broadcaster[ChannelEvent]
+	messageIDs   *recent.Set // guarded by mu: ids of messages delivered
+	messageKeys  *recent.Set // guarded by mu: sender and client id of id-less messages
+	receiptKeys  *recent.Set // guarded by mu
 	started      bool
 	closed       bool
 
@@ -85,24 +88,34 @@ func New(opts Options) (*DataSource, error) {
 		joined:       map[string]string{},
 		members:      map[string]bool{},
 		listeners:    map[string]*channelListeners{},
-		messageIDs:   recentSet{max: dedupSize},
-		messageKeys:  recentSet{max: dedupSize},
-		receiptKeys:  recentSet{max: dedupSize},
+		userEvents:   stream.NewBroadcaster[ChannelEvent](stream.Options{Buffer: o.StreamBuffer}),
+		messageIDs:   recent.New(dedupSize),
+		messageKeys:  recent.New(dedupSize),
+		receiptKeys:  recent.New(dedupSize),
 		closing:      make(chan struct{}),
 		pumpDone:     make(chan struct{}),
 	}
 	s.state = domain.ConnectionState{Status: domain.Disconnected, UserID: o.UserID}
 
-	po := o.Pusher
-	if po.Authorizer == nil {
-		po.Authorizer = pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{
-			Endpoint: o.AuthEndpoint,
-			Token:    s.tokens.get,
-			Clock:    o.Clock,
-			Logger:   o.Logger,
+	authorizer := o.Authorizer
+	var users pusher.UserAuthenticator
+	if authorizer == nil || o.UserAuthEndpoint != "" {
+		ha := pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{
+			Endpoint:     o.AuthEndpoint,
+			UserEndpoint: o.UserAuthEndpoint,
+			Token:        s.tokens.get,
+			Header:       o.Header,
+			Clock:        o.Clock,
+			Logger:       o.Logger,
 		})
+		if authorizer == nil {
+			authorizer = ha
+		}
+		if o.UserAuthEndpoint != "" {
+			users = ha
+		}
 	}
-	if s.client, err = pusher.New(po); err != nil {
+	if s.client, err = pusher.New(o.pusherOptions(authorizer, users)); err != nil {
 		return nil, fmt.Errorf("laravel: %w", err)
 	}
 
@@ -174,6 +187,11 @@ func (s *DataSource) Connect(ctx context.Context, accessToken string) error {
 		return toDomainError(err)
 	}
 	subErr := s.client.Ensure(ctx, names...)
+	if s.opts.UserAuthEndpoint != "" {
+		if err := s.client.Signin(ctx); err != nil {
+			subErr = errors.Join(subErr, err)
+		}
+	}
 	if err := s.waitConnectedState(ctx); err != nil {
 		return err
 	}
@@ -181,6 +199,13 @@ func (s *DataSource) Connect(ctx context.Context, accessToken string) error {
 		return subscribeError(subErr)
 	}
 	return nil
+}
+
+// UserEvents returns the events the backend sends to the signed-in user
+// (Options.UserAuthEndpoint; Laravel's user-targeted broadcasts), typed
+// where a decoder knows them, from now on.
+func (s *DataSource) UserEvents(ctx context.Context) <-chan ChannelEvent {
+	return s.userEvents.Subscribe(ctx)
 }
 
 // waitConnectedState waits until the pump has taken in a connection, so
@@ -211,6 +236,7 @@ func (s *DataSource) waitConnectedState(ctx context.Context) error {
 // the first.
 func (s *DataSource) Close() error {
 	s.closeOnce.Do(func() {
+		s.hub.StopWaiting() // a pump held up by a stalled subscriber goes on
 		s.mu.Lock()
 		s.closed = true
 		started := s.started
@@ -231,6 +257,7 @@ func (s *DataSource) Close() error {
 		for _, l := range listeners {
 			l.close()
 		}
+		s.userEvents.Close()
 		s.hub.Close()
 	})
 	return s.closeErr
@@ -306,26 +333,11 @@ func (s *DataSource) stateChangedLocked() {
 // by default), oldest first. An event a subscriber has received is in it.
 func (s *DataSource) History() []domain.Event { return s.hub.History() }
 
-// closingContext is a context that ends when the data source closes.
-type closingContext struct{ done <-chan struct{} }
-
-func (closingContext) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (c closingContext) Done() <-chan struct{}     { return c.done }
-func (closingContext) Value(any) any               { return nil }
-func (c closingContext) Err() error {
-	select {
-	case <-c.done:
-		return context.Canceled
-	default:
-		return nil
-	}
-}
-
 // tokenStore holds the session's bearer token for the authorizer and the
 // HTTP API. Safe for concurrent use; concurrent refreshes of the same
 // refused token ask the source once.
 type tokenStore struct {
-	source    TokenSource
+	source    domain.TokenSource
 	refreshMu sync.Mutex // serializes refreshes
 	mu        sync.Mutex
 	token     string

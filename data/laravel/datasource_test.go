@@ -27,7 +27,7 @@ func testCtx(t *testing.T) context.Context {
 func newOffline(t *testing.T, mutate func(*Options)) *DataSource {
 	t.Helper()
 	o := Options{
-		Pusher:        pusher.Options{Host: "127.0.0.1:1", Key: "k"},
+		Host: "127.0.0.1:1", Key: "k",
 		AuthEndpoint:  "http://127.0.0.1:1/broadcasting/auth",
 		UserID:        "1",
 		Conversations: []string{"7"},
@@ -351,13 +351,13 @@ func TestCloseIsIdempotentAndEndsEveryStream(t *testing.T) {
 
 func TestOptionsAreValidated(t *testing.T) {
 	base := func() Options {
-		return Options{Pusher: pusher.Options{Host: "h:1", Key: "k"}, AuthEndpoint: "http://h/broadcasting/auth", UserID: "1"}
+		return Options{Host: "h:1", Key: "k", AuthEndpoint: "http://h/broadcasting/auth", UserID: "1"}
 	}
 	for _, tc := range []struct {
 		name   string
 		mutate func(*Options)
 	}{
-		{"no host", func(o *Options) { o.Pusher.Host = "" }},
+		{"no host", func(o *Options) { o.Host = "" }},
 		{"no auth", func(o *Options) { o.AuthEndpoint = "" }},
 		{"no user for the user channel", func(o *Options) { o.UserID = "" }},
 		{"pattern without id", func(o *Options) { o.ConversationChannel = "private-conversation" }},

@@ -13,7 +13,8 @@
 // Sanctum) and stores messages through its JSON API:
 //
 //	src, err := laravel.New(laravel.Options{
-//		Pusher:        pusher.Options{Host: "127.0.0.1:8080", Key: "reverb-key"}, // Reverb; TLS: true behind https
+//		Host:          "127.0.0.1:8080", // Reverb; TLS: true behind https
+//		Key:           "reverb-key",
 //		AuthEndpoint:  "https://app.example/broadcasting/auth",
 //		API:           laravel.HTTPBackendOptions{BaseURL: "https://app.example"},
 //		UserID:        "42",
@@ -43,8 +44,10 @@
 //
 // dispatched with broadcast(new MessageSent($message))->toOthers() from the
 // controller behind POST /api/conversations/{id}/messages. The access token is sent as "Authorization: Bearer" to the auth
-// endpoint and the HTTP API; Options.TokenSource refreshes it after a 401
-// or 403.
+// endpoint and the HTTP API; Options.TokenSource (a domain.TokenSource)
+// refreshes it after a 401, 403 or 419. Options.Connection holds the
+// knobs of the connection (heartbeat, pong timeout, reconnect delays,
+// attempts, subscription timeout, read limit).
 //
 // # Channels
 //
@@ -57,6 +60,19 @@
 // new member online and each vanished one offline, member_added is online
 // and member_removed offline with LastSeen set to now; a reconnect reports
 // only the difference.
+//
+// # Any channel, any event: Echo's vocabulary
+//
+// Beyond the conversation, user and presence channels, Channel, Private,
+// EncryptedPrivate and JoinPresence name any channel as Laravel Echo does,
+// and Listen, ListenForWhisper, ListenToAll, Notification, Whisper, Here,
+// Joining, Leaving and LeaveChannel work as Echo's listen, listenForWhisper,
+// listenToAll, notification, whisper, here, joining, leaving and leave.
+// Several presence channels may be joined at once. A ChannelEvent carries
+// the payload as JSON and, where a decoder of Options.Events knows the
+// event, its typed form (which also reaches the typed streams). With
+// Options.UserAuthEndpoint, Connect signs the user in and UserEvents
+// carries what the backend sends to the user.
 //
 // # Events
 //
@@ -91,8 +107,8 @@
 // MessageSender (by default an HTTPBackend posting to
 // /api/conversations/{id}/messages with X-Socket-ID, so that Laravel's
 // toOthers() works as with Echo) and delivers the stored message on
-// Messages; the broadcast copy, before or after, is dropped by id or client
-// id. MarkRead goes through a ReadMarker (HTTP by default) or, with
+// Messages; the broadcast copy, before or after, is dropped by id (a
+// message is its id; one without an id is its sender and client id). MarkRead goes through a ReadMarker (HTTP by default) or, with
 // Options.ReadWhisper, as a "client-read" whisper. SendTyping is Echo's
 // whisper: "client-typing" with {"user_id","id","name","typing"} on the
 // conversation channel, never queued. SendCallSignal whispers
@@ -104,8 +120,18 @@
 // nothing that was broadcast meanwhile, so the state after a reconnect has
 // Sync domain.SyncIncomplete (the app should refetch recent history over
 // HTTP); messages are de-duplicated by id, so nothing reaches a consumer
-// twice. A subscription refused with 401 or 403 is a fatal
-// domain.ClassSubscription error.
+// twice. A refused subscription is a domain.ClassSubscription error,
+// returned by the call that waited for it (Connect, Join, Subscribe) or
+// else reported on Errors, once; it is fatal only when the auth endpoint
+// answered 401 or 419 (the user's session is gone), never for the
+// server's refusal of a signature.
+//
+// # Delivery
+//
+// The pump reads the protocol client's frames losslessly: while it is
+// busy the client waits, and TCP flow control holds the server back, so a
+// burst never opens a gap between the socket and the typed streams.
+// RawMessages carries each frame's bytes as received.
 //
 // Concurrency: see DataSource. Logging goes through Options.Logger only;
 // tokens and auth signatures never appear.

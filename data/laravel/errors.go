@@ -21,13 +21,15 @@ var pusherErrors = []connstate.Mapping{
 func toDomainError(err error) error { return connstate.ToDomainError(err, pusherErrors...) }
 
 // classify turns an error of the client's error stream into the class,
-// fatality and error reported on Errors. A refused subscription whose auth
-// failed (401 or 403) is fatal: the user must sign in again.
+// fatality and error reported on Errors. A refused subscription (or
+// sign-in) is fatal only when the auth endpoint answered 401 or 419: the
+// user must sign in again; the server's refusal of a signature is not.
 func classify(err error) (domain.ErrorClass, bool, error) {
 	var se *pusher.SubscriptionError
+	var sie *pusher.SigninError
 	var de *pusher.DecodeError
 	switch {
-	case errors.As(err, &se):
+	case errors.As(err, &se), errors.As(err, &sie):
 		return domain.ClassSubscription, errors.Is(err, network.ErrUnauthorized), toDomainError(err)
 	case errors.As(err, &de):
 		return domain.ClassDecode, false, &domain.DecodeError{Type: de.Event, Err: err}

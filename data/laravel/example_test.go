@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/chatwire/chatwire/core/pusher"
 	"github.com/chatwire/chatwire/data/laravel"
 	"github.com/chatwire/chatwire/domain"
 	"github.com/chatwire/chatwire/presentation"
@@ -17,7 +16,7 @@ import (
 // and the presentation notifiers sit on top as with any data source.
 func ExampleNew() {
 	src, err := laravel.New(laravel.Options{
-		Pusher:        pusher.Options{Host: "ws.app.example:443", Key: "reverb-app-key", TLS: true},
+		Host: "ws.app.example:443", Key: "reverb-app-key", TLS: true,
 		AuthEndpoint:  "https://app.example/broadcasting/auth",
 		API:           laravel.HTTPBackendOptions{BaseURL: "https://app.example"},
 		TokenSource:   func(ctx context.Context) (string, error) { return "fresh-token", nil },
@@ -66,7 +65,7 @@ func ExampleDefaultEvents() {
 		}, nil
 	}
 	src, err := laravel.New(laravel.Options{
-		Pusher:       pusher.Options{Host: "127.0.0.1:6001", Key: "app-key"},
+		Host: "127.0.0.1:6001", Key: "app-key",
 		AuthEndpoint: "http://127.0.0.1:8000/broadcasting/auth",
 		UserID:       "1",
 		Events:       events,
@@ -90,4 +89,55 @@ func ExampleDefaultEvents() {
 	// Output:
 	// options accepted: true
 	// 501 7 2 Hello text 10:00
+}
+
+// Laravel Echo's vocabulary in Go: any channel, any event, several presence
+// channels, whispers and notifications, on the data source's one
+// connection.
+func ExampleDataSource_JoinPresence() {
+	src, err := laravel.New(laravel.Options{
+		Host: "127.0.0.1:8080", Key: "reverb-app-key",
+		AuthEndpoint: "http://127.0.0.1:8000/broadcasting/auth",
+		UserID:       "42",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer src.Close()
+	ctx := context.Background()
+	if err := src.Connect(ctx, "access-token"); err != nil {
+		log.Fatal(err)
+	}
+
+	// Echo.join('room.1').here(...).joining(...).leaving(...)
+	room := src.JoinPresence("room.1")
+	joining, leaving := room.Joining(ctx), room.Leaving(ctx)
+	if err := room.Subscribe(ctx); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("here:", room.Members())
+
+	// Echo.private('orders.7').listen('OrderShipped', ...)
+	orders := src.Private("orders.7")
+	shipped := orders.Listen(ctx, "OrderShipped") // App\Events\OrderShipped
+	typing := orders.ListenForWhisper(ctx, "typing")
+	_ = orders.Whisper(ctx, "typing", map[string]any{"name": "Ann"})
+
+	// Echo.private('App.Models.User.42').notification(...)
+	notes := src.Private("App.Models.User.42").Notification(ctx)
+
+	for {
+		select {
+		case m := <-joining:
+			fmt.Println("joined:", m.ID)
+		case m := <-leaving:
+			fmt.Println("left:", m.ID)
+		case ev := <-shipped:
+			fmt.Println("shipped:", string(ev.Data))
+		case ev := <-typing:
+			fmt.Println("typing:", ev.UserID)
+		case ev := <-notes:
+			fmt.Println("notification:", string(ev.Data))
+		}
+	}
 }

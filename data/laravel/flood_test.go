@@ -82,7 +82,7 @@ func TestFloodIsLossless(t *testing.T) {
 	const n = 30000
 	host := floodServer(t, n)
 	src, err := laravel.New(laravel.Options{
-		Pusher:              pusher.Options{Host: host, Key: "k"},
+		Host: host, Key: "k",
 		AuthEndpoint:        "http://127.0.0.1:1/never-asked",
 		DisableUserChannel:  true,
 		DisablePresence:     true,

@@ -27,16 +27,6 @@ func TestMessageIdentityIsNotTheClientIDAlone(t *testing.T) {
 		}
 	}
 	none(t, msgs, "second copy of m2")
-
-	// The sets start empty and grow with use.
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if n := cap(s.messageIDs.ring); n > 64 {
-		t.Fatalf("message id set holds room for %d keys after 4 messages", n)
-	}
-	if s.messageKeys.keys != nil || s.receiptKeys.keys != nil {
-		t.Fatal("unused de-duplication sets were allocated")
-	}
 }
 
 // Issue 12, defect 6: a malformed member event is reported by the protocol
@@ -49,19 +39,4 @@ func TestMalformedMemberEventIsNotReportedTwice(t *testing.T) {
 	s.handleFrame(frame(pusher.EventSubscriptionSucceeded, "presence-online", `{"presence":{"ids":{}}}`))
 	none(t, errs, "errors")
 	none(t, st, "statuses")
-}
-
-func TestRecentSetForgetsTheOldest(t *testing.T) {
-	r := recentSet{max: 3}
-	for _, k := range []string{"a", "b", "c", "d"} {
-		if !r.add(k) {
-			t.Fatalf("%s not new", k)
-		}
-	}
-	if r.has("a") || !r.has("b") || !r.has("d") || r.add("c") {
-		t.Fatalf("set %v", r.keys)
-	}
-	if len(r.ring) != 3 {
-		t.Fatalf("ring grew to %d", len(r.ring))
-	}
 }

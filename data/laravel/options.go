@@ -1,14 +1,17 @@
 package laravel
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
+	"time"
 
 	"github.com/chatwire/chatwire/core/clock"
+	"github.com/chatwire/chatwire/core/network"
 	"github.com/chatwire/chatwire/core/pusher"
+	"github.com/chatwire/chatwire/domain"
 )
 
 // Channel name defaults, in the style of Laravel Echo's Echo.private() and
@@ -31,27 +34,44 @@ const (
 	DefaultHistorySize = 100
 )
 
-// TokenSource returns a fresh bearer token. It is asked when the
-// authorization endpoint or the HTTP API refuses the current token (401 or
-// 403), once per refusal. It must be safe for concurrent use.
-type TokenSource func(ctx context.Context) (string, error)
-
 // Options configure a DataSource. They are copied by New and never
 // modified; zero values take the documented defaults.
 type Options struct {
-	// Pusher configures the protocol client: Host ("127.0.0.1:6001" for
-	// Soketi, "127.0.0.1:8080" for Reverb, "ws-eu.pusher.com" for Pusher,
-	// with TLS) and Key are required. A nil Pusher.Authorizer means an
-	// HTTPAuthorizer on AuthEndpoint with the session's bearer token. A nil
-	// Pusher.Logger means Logger; a nil Pusher.Manager.Clock means Clock.
-	Pusher pusher.Options
+	// Host is the WebSocket server's "host:port": "127.0.0.1:6001" for
+	// Soketi, "127.0.0.1:8080" for Reverb, "ws-eu.pusher.com:443" for
+	// Pusher (with TLS). Required.
+	Host string
+	// Key is the app key (Reverb's REVERB_APP_KEY, Pusher's key). Required.
+	Key string
+	// TLS dials wss instead of ws. A server that refuses plain ws with
+	// code 4000 is dialled again with wss either way.
+	TLS bool
+	// Header is sent with every connection attempt (cookies, Origin...).
+	Header http.Header
+
 	// AuthEndpoint is Laravel's channel authorization URL, for example
-	// "https://app.example/broadcasting/auth". Required unless
-	// Pusher.Authorizer is set.
+	// "https://app.example/broadcasting/auth". Required unless Authorizer
+	// is set.
 	AuthEndpoint string
-	// TokenSource refreshes the bearer token after a 401 or 403 from the
-	// auth endpoint or the HTTP API; nil keeps the token given to Connect.
-	TokenSource TokenSource
+	// UserAuthEndpoint is Laravel's user authentication URL
+	// ("https://app.example/broadcasting/user-auth"). When set, Connect
+	// signs the user in (pusher:signin), and UserEvents carries what the
+	// backend sends to the user.
+	UserAuthEndpoint string
+	// Authorizer signs channel subscriptions instead of an HTTP request to
+	// AuthEndpoint (for a backend that is not reached over HTTP).
+	Authorizer pusher.Authorizer
+	// TokenSource refreshes the bearer token after a 401, 403 or 419 from
+	// the auth endpoint or the HTTP API; nil keeps the token given to
+	// Connect.
+	TokenSource domain.TokenSource
+
+	// Connection tunes heartbeat, reconnects, subscriptions and the read
+	// limit.
+	Connection ConnectionOptions
+	// Transport returns a fresh WebSocketClient per connection attempt; nil
+	// means network.NewGorillaClient with Connection.ReadLimit.
+	Transport func() network.WebSocketClient
 
 	// UserID is this user's id: it names the user channel, and it is the
 	// sender of typing and read whispers. Required unless
@@ -111,8 +131,9 @@ type Options struct {
 	// domain.ErrUnsupported instead of sending client-call.* events.
 	DisableCallWhispers bool
 
-	// StreamBuffer is each stream subscriber's buffer; zero means 1024. A
-	// subscriber that falls a full buffer behind is cut off and
+	// StreamBuffer is how many events may wait for a subscriber before the
+	// data source waits for it; zero means 1024. Delivery is lossless: only
+	// a subscriber that takes nothing for 10s is cut off, and
 	// domain.ErrSlowConsumer is reported on Errors.
 	StreamBuffer int
 	// HistorySize is how many typed events History keeps; zero means
@@ -126,15 +147,55 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// ConnectionOptions are the knobs of the connection; zero values take the
+// defaults. (Client events are never queued and messages go through the
+// app's HTTP API, so the Pusher path has no outbox to size.)
+type ConnectionOptions struct {
+	// HeartbeatInterval is how long the connection may be silent before a
+	// pusher:ping; zero means 30s. The server's activity_timeout wins when
+	// it is shorter (Soketi 30s, Reverb 30s, Pusher 120s).
+	HeartbeatInterval time.Duration
+	// PongTimeout is how long after a ping an inbound frame must arrive
+	// before the connection counts as dead; zero means 30s, as pusher-js.
+	PongTimeout time.Duration
+	// HandshakeTimeout bounds dial, upgrade and connection_established;
+	// zero means 10s.
+	HandshakeTimeout time.Duration
+	// ReconnectDelay is the delay before the first reconnect after a drop
+	// (plus up to 25% jitter); zero means 5s. Later attempts back off
+	// exponentially with full jitter up to MaxReconnectDelay (zero: 60s).
+	ReconnectDelay    time.Duration
+	MaxReconnectDelay time.Duration
+	// MaxAttempts stops reconnecting after this many failed attempts in a
+	// row (the state becomes Failed); zero means retry forever.
+	MaxAttempts int
+	// SubscribeTimeout bounds the server's answer to a subscription; zero
+	// means pusher.DefaultSubscribeTimeout (30s).
+	SubscribeTimeout time.Duration
+	// ReadLimit is the largest inbound frame in bytes for the default
+	// transport (ignored with Options.Transport); zero means 1 MiB.
+	ReadLimit int64
+}
+
 // withDefaults returns a copy of o with defaults filled in, or an error for
 // a configuration that cannot work.
 func (o Options) withDefaults() (Options, error) {
-	if o.Pusher.Host == "" || o.Pusher.Key == "" {
-		return o, errors.New("laravel: options: Pusher.Host and Pusher.Key are required")
+	if o.Host == "" || o.Key == "" {
+		return o, errors.New("laravel: options: Host and Key are required")
 	}
-	if o.Pusher.Authorizer == nil && o.AuthEndpoint == "" {
-		return o, errors.New("laravel: options: AuthEndpoint or Pusher.Authorizer is required")
+	if o.Authorizer == nil && o.AuthEndpoint == "" {
+		return o, errors.New("laravel: options: AuthEndpoint or Authorizer is required")
 	}
+	c := o.Connection
+	for _, d := range []time.Duration{c.HeartbeatInterval, c.PongTimeout, c.HandshakeTimeout, c.ReconnectDelay, c.MaxReconnectDelay, c.SubscribeTimeout} {
+		if d < 0 {
+			return o, fmt.Errorf("laravel: options: negative duration %v", d)
+		}
+	}
+	if c.MaxAttempts < 0 || c.ReadLimit < 0 || o.StreamBuffer < 0 || o.HistorySize < 0 {
+		return o, errors.New("laravel: options: negative size or count")
+	}
+	o.Header = o.Header.Clone()
 	def := func(s *string, v string) {
 		if *s == "" {
 			*s = v
@@ -186,13 +247,42 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Pusher.Logger == nil {
-		o.Pusher.Logger = o.Logger
-	}
-	if o.Pusher.Manager.Clock == nil {
-		o.Pusher.Manager.Clock = o.Clock
-	}
 	return o, nil
+}
+
+// pusherOptions assembles the protocol client's options; authorizer signs
+// the subscriptions.
+func (o *Options) pusherOptions(authorizer pusher.Authorizer, users pusher.UserAuthenticator) pusher.Options {
+	c := o.Connection
+	newClient := o.Transport
+	if newClient == nil {
+		readLimit, logger := c.ReadLimit, o.Logger
+		newClient = func() network.WebSocketClient {
+			return network.NewGorillaClient(network.GorillaOptions{ReadLimit: readLimit, Logger: logger})
+		}
+	}
+	return pusher.Options{
+		Host:              o.Host,
+		Key:               o.Key,
+		TLS:               o.TLS,
+		TLSFallback:       true,
+		Header:            o.Header,
+		Authorizer:        authorizer,
+		UserAuthenticator: users,
+		SubscribeTimeout:  c.SubscribeTimeout,
+		Logger:            o.Logger,
+		Manager: network.ManagerOptions{
+			NewClient:         newClient,
+			HandshakeTimeout:  c.HandshakeTimeout,
+			HeartbeatInterval: c.HeartbeatInterval,
+			PongTimeout:       c.PongTimeout,
+			ReconnectDelay:    c.ReconnectDelay,
+			MaxReconnectDelay: c.MaxReconnectDelay,
+			MaxAttempts:       c.MaxAttempts,
+			Clock:             o.Clock,
+			Logger:            o.Logger,
+		},
+	}
 }
 
 // conversationChannel returns the channel of a conversation.

@@ -1,6 +1,7 @@
 package laravel
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"time"
@@ -16,9 +17,11 @@ import (
 // startPump subscribes to the client's frames, states and errors and
 // starts the goroutine that maps them. The caller holds s.mu; it runs
 // before the client connects, so nothing is missed. Frames is lossless:
-// the client waits for the pump rather than dropping a frame.
+// the client waits for the pump rather than dropping a frame. The streams
+// end when the client closes (no context of ours: a context that is not
+// the standard library's would cost a goroutine per stream).
 func (s *DataSource) startPump() {
-	ctx := closingContext{s.closing}
+	ctx := context.Background()
 	frames := s.client.Frames(ctx)
 	states := s.client.States(ctx)
 	errs := s.client.Errors(ctx)
@@ -31,7 +34,7 @@ func (s *DataSource) startPump() {
 // eviction on its error stream).
 func (s *DataSource) pump(frames <-chan pusher.Frame, states <-chan network.StateChange, errs <-chan error) {
 	defer close(s.pumpDone)
-	ctx := closingContext{s.closing}
+	ctx := context.Background()
 	for {
 		select {
 		case f, ok := <-frames:
@@ -97,8 +100,9 @@ func (s *DataSource) handleFrame(f pusher.Frame) {
 	if f.Encrypted && f.Data == nil {
 		return // undecryptable: the protocol client reported it
 	}
+	toUser := strings.HasPrefix(f.Channel, pusher.ServerToUserPrefix)
 	s.mu.Lock()
-	wanted := s.wanted[f.Channel]
+	wanted := s.wanted[f.Channel] || toUser
 	s.mu.Unlock()
 	if !wanted {
 		return
@@ -107,6 +111,9 @@ func (s *DataSource) handleFrame(f pusher.Frame) {
 	dec, ok := s.events.lookup(f.Event)
 	if !ok {
 		s.dispatch(f, data, nil, now) // unknown events: raw JSON to listeners
+		if toUser {
+			s.userEvents.Publish(ChannelEvent{Channel: f.Channel, Event: f.Event, Data: data, ReceivedAt: now})
+		}
 		return
 	}
 	conv, _ := s.opts.conversationOf(f.Channel)
@@ -117,6 +124,9 @@ func (s *DataSource) handleFrame(f pusher.Frame) {
 		ev = nil
 	}
 	s.dispatch(f, data, ev, now)
+	if toUser {
+		s.userEvents.Publish(ChannelEvent{Channel: f.Channel, Event: f.Event, Data: data, Typed: ev, ReceivedAt: now})
+	}
 	if ev != nil {
 		s.deliver(ev, now)
 	}
@@ -133,12 +143,12 @@ func (s *DataSource) deliver(ev domain.Event, now time.Time) {
 	case domain.Message:
 		fresh = s.freshMessageLocked(e)
 	case domain.ReadReceipt:
-		fresh = s.receiptKeys.add("read\x00" + e.ConversationID + "\x00" + e.UserID + "\x00" + e.MessageID)
+		fresh = s.receiptKeys.Add("read\x00" + e.ConversationID + "\x00" + e.UserID + "\x00" + e.MessageID)
 	case domain.CallEvent:
 		switch e.Kind {
 		case domain.CallOffer, domain.CallAnswer, domain.CallICECandidate:
 		default:
-			fresh = s.receiptKeys.add("call\x00" + e.CallID + "\x00" + string(e.Kind) + "\x00" + e.UserID + "\x00" + e.EndedBy)
+			fresh = s.receiptKeys.Add("call\x00" + e.CallID + "\x00" + string(e.Kind) + "\x00" + e.UserID + "\x00" + e.EndedBy)
 		}
 	case domain.TypingIndicator:
 		if e.ReceivedAt.IsZero() {
@@ -159,9 +169,9 @@ func (s *DataSource) deliver(ev domain.Event, now time.Time) {
 func (s *DataSource) freshMessageLocked(m domain.Message) bool {
 	switch {
 	case m.ID != "":
-		return s.messageIDs.add(m.ID)
+		return s.messageIDs.Add(m.ID)
 	case m.ClientID != "":
-		return s.messageKeys.add(m.SenderID + "\x00" + m.ClientID)
+		return s.messageKeys.Add(m.SenderID + "\x00" + m.ClientID)
 	}
 	return true
 }

@@ -2,21 +2,21 @@ package laravel
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
-	"github.com/google/uuid"
-
 	"github.com/chatwire/chatwire/core/pusher"
 	"github.com/chatwire/chatwire/domain"
+	"github.com/chatwire/chatwire/internal/ids"
 )
 
 // SendMessage stores draft through the MessageSender (the app's HTTP API)
 // and returns the message as stored. It is delivered on Messages too, once:
-// the broadcast copy that may follow (or precede) it is dropped by id and
-// by client id. draft.ClientID is generated when empty. Without a sender it
-// fails with domain.ErrUnsupported. The send does not need the socket.
+// the broadcast copy that may follow (or precede) it is dropped by id (or,
+// when the backend gives none, by sender and client id). The draft is
+// checked with MessageDraft.Validate; draft.ClientID is generated when
+// empty. Without a sender it fails with domain.ErrUnsupported. The send
+// does not need the socket.
 func (s *DataSource) SendMessage(ctx context.Context, draft domain.MessageDraft) (domain.Message, error) {
 	if s.isClosing() {
 		return domain.Message{}, domain.ErrClosed
@@ -24,21 +24,14 @@ func (s *DataSource) SendMessage(ctx context.Context, draft domain.MessageDraft)
 	if s.sender == nil {
 		return domain.Message{}, fmt.Errorf("%w: no message sender configured", domain.ErrUnsupported)
 	}
-	switch {
-	case draft.ConversationID == "":
-		return domain.Message{}, fmt.Errorf("%w: missing conversation id", domain.ErrInvalidDraft)
-	case draft.Content == "" && len(draft.Attachments) == 0:
-		return domain.Message{}, fmt.Errorf("%w: content and attachments are both empty", domain.ErrInvalidDraft)
+	if err := draft.Validate(); err != nil {
+		return domain.Message{}, err
 	}
-	switch draft.Kind {
-	case "":
+	if draft.Kind == "" {
 		draft.Kind = domain.KindText
-	case domain.KindText, domain.KindImage, domain.KindFile, domain.KindSystem:
-	default:
-		return domain.Message{}, fmt.Errorf("%w: unknown kind %q", domain.ErrInvalidDraft, draft.Kind)
 	}
 	if draft.ClientID == "" {
-		draft.ClientID = uuid.NewString()
+		draft.ClientID = ids.New()
 	}
 	draft.Attachments = append([]domain.Attachment(nil), draft.Attachments...)
 	m, err := s.sender.SendMessage(ctx, draft)
@@ -151,8 +144,12 @@ func (s *DataSource) SendCallSignal(ctx context.Context, sig domain.CallSignal) 
 	if s.opts.DisableCallWhispers {
 		return fmt.Errorf("%w: call whispers are disabled", domain.ErrUnsupported)
 	}
-	if sig.CallID == "" || sig.ConversationID == "" {
-		return fmt.Errorf("%w: missing call or conversation id", domain.ErrInvalidDraft)
+	if err := sig.Validate(); err != nil {
+		return err
+	}
+	if sig.ConversationID == "" {
+		// The whisper goes on the conversation's channel.
+		return fmt.Errorf("%w: missing conversation id", domain.ErrInvalidDraft)
 	}
 	me := s.opts.UserID
 	w := callWhisper{CallID: sig.CallID, ConversationID: sig.ConversationID, From: me, Reason: sig.Reason}
@@ -165,9 +162,6 @@ func (s *DataSource) SendCallSignal(ctx context.Context, sig domain.CallSignal) 
 	case domain.SignalEnd:
 		w.UserID, w.EndedBy = me, me
 	case domain.SignalOffer, domain.SignalAnswer, domain.SignalICECandidate:
-		if len(sig.Signal) == 0 || !json.Valid(sig.Signal) {
-			return fmt.Errorf("%w: signal must be JSON", domain.ErrInvalidDraft)
-		}
 		w.To = sig.To
 		if sig.Kind == domain.SignalICECandidate {
 			w.Candidate = rawJSON(sig.Signal)

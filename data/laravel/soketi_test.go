@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core/clock"
-	"github.com/chatwire/chatwire/core/network"
 	"github.com/chatwire/chatwire/core/pusher"
 	"github.com/chatwire/chatwire/core/pusher/pushertest"
 	"github.com/chatwire/chatwire/data/laravel"
@@ -109,9 +108,9 @@ func (a *laravelApp) serveAPI(w http.ResponseWriter, r *http.Request) {
 
 func (a *laravelApp) options(userID string, mutate func(*laravel.Options)) laravel.Options {
 	o := laravel.Options{
-		Pusher: pusher.Options{Host: a.s.Host(), Key: a.s.Key, Manager: network.ManagerOptions{
+		Host: a.s.Host(), Key: a.s.Key, Connection: laravel.ConnectionOptions{
 			ReconnectDelay: 20 * time.Millisecond, MaxReconnectDelay: 200 * time.Millisecond, HandshakeTimeout: 5 * time.Second,
-		}},
+		},
 		AuthEndpoint:  a.auth.Endpoint(),
 		API:           laravel.HTTPBackendOptions{BaseURL: a.http.URL},
 		UserID:        userID,

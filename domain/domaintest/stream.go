@@ -65,15 +65,20 @@ func (st *stream[T]) subscribe(ctx context.Context) <-chan T {
 	return s.ch
 }
 
-// publish sends v to every subscription, waiting for room in each.
-func (st *stream[T]) publish(v T) {
+// current returns the subscriptions open now.
+func (st *stream[T]) current() []*sub[T] {
 	st.mu.Lock()
+	defer st.mu.Unlock()
 	subs := make([]*sub[T], 0, len(st.subs))
 	for s := range st.subs {
 		subs = append(subs, s)
 	}
-	st.mu.Unlock()
-	for _, s := range subs {
+	return subs
+}
+
+// publish sends v to every subscription, waiting for room in each.
+func (st *stream[T]) publish(v T) {
+	for _, s := range st.current() {
 		s.send(v, st.closed)
 	}
 }
@@ -125,13 +130,7 @@ func (st *stream[T]) end(s *sub[T]) {
 }
 
 func (st *stream[T]) closeAll() {
-	st.mu.Lock()
-	subs := make([]*sub[T], 0, len(st.subs))
-	for s := range st.subs {
-		subs = append(subs, s)
-	}
-	st.mu.Unlock()
-	for _, s := range subs {
+	for _, s := range st.current() {
 		st.end(s)
 	}
 }

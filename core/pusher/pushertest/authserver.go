@@ -2,6 +2,7 @@ package pushertest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -25,8 +26,9 @@ type User struct {
 // {"auth":...} for private channels and {"auth":...,"channel_data":...} for
 // presence channels. An unknown token gets 401, a denied channel 403.
 //
-// It listens on 127.0.0.1 and is closed when the test ends. Its methods are
-// safe for concurrent use.
+// NewAuthServer (tests) and RunAuthServer (programs) listen on 127.0.0.1;
+// NewAuthHandler is the bare handler. Its methods are safe for concurrent
+// use.
 type AuthServer struct {
 	key, secret string
 	srv         *httptest.Server
@@ -39,27 +41,63 @@ type AuthServer struct {
 	masterKey string
 }
 
-// NewAuthServer starts an AuthServer that signs with the app's key and secret.
+// NewAuthServer starts an AuthServer that signs with the app's key and
+// secret, and closes it when the test ends.
 func NewAuthServer(t testing.TB, key, secret string) *AuthServer {
 	t.Helper()
-	s := &AuthServer{key: key, secret: secret, users: map[string]User{}, deny: map[string]bool{}}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := RunAuthServer(key, secret)
 	if err != nil {
-		t.Fatalf("pushertest: auth server: %v", err)
+		t.Fatalf("%v", err)
 	}
-	s.srv = &httptest.Server{Listener: l, Config: &http.Server{Handler: s}}
-	s.srv.Start()
-	t.Cleanup(s.srv.Close)
+	t.Cleanup(s.Close)
 	return s
 }
 
+// RunAuthServer starts an AuthServer on 127.0.0.1, for programs and tests
+// alike (NewAuthServer is the test wrapper). The caller must Close it.
+func RunAuthServer(key, secret string) (*AuthServer, error) {
+	s := NewAuthHandler(key, secret)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("pushertest: auth server: %w", err)
+	}
+	s.srv = &httptest.Server{Listener: l, Config: &http.Server{Handler: s}}
+	s.srv.Start()
+	return s, nil
+}
+
+// NewAuthHandler returns the endpoints as an http.Handler that listens
+// nowhere, for a program to serve at /broadcasting/auth and
+// /broadcasting/user-auth on its own server (Endpoint and UserEndpoint are
+// then "").
+func NewAuthHandler(key, secret string) *AuthServer {
+	return &AuthServer{key: key, secret: secret, users: map[string]User{}, deny: map[string]bool{}}
+}
+
+// Close stops a server started by RunAuthServer. Idempotent.
+func (s *AuthServer) Close() {
+	if s.srv != nil {
+		s.srv.Close()
+	}
+}
+
 // Endpoint returns the authorization URL, ".../broadcasting/auth".
-func (s *AuthServer) Endpoint() string { return s.srv.URL + "/broadcasting/auth" }
+func (s *AuthServer) Endpoint() string {
+	if s.srv == nil {
+		return ""
+	}
+	return s.srv.URL + "/broadcasting/auth"
+}
 
 // UserEndpoint returns the user authentication URL,
 // ".../broadcasting/user-auth": a form with socket_id, an answer
 // {"auth":...,"user_data":"{\"id\":...,\"user_info\":...}"}.
-func (s *AuthServer) UserEndpoint() string { return s.srv.URL + "/broadcasting/user-auth" }
+func (s *AuthServer) UserEndpoint() string {
+	if s.srv == nil {
+		return ""
+	}
+	return s.srv.URL + "/broadcasting/user-auth"
+}
 
 // AddUser makes token valid for user.
 func (s *AuthServer) AddUser(token string, u User) {
@@ -197,4 +235,12 @@ func (s *AuthServer) authenticateUser(w http.ResponseWriter, socketID string, us
 		Auth:     pusher.SignUser(s.key, s.secret, socketID, string(data)),
 		UserData: string(data),
 	})
+}
+
+// user returns the user a token stands for.
+func (s *AuthServer) user(token string) (User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[token]
+	return u, ok && token != ""
 }

@@ -60,9 +60,9 @@ type SoketiOptions struct {
 // Soketi is a Soketi server process on 127.0.0.1. It keeps its ports across
 // Stop and Start, so clients can reconnect to the same address.
 //
-// Concurrency: Stop and Kill are safe from any goroutine. Start and Restart
-// report failures with t.Fatal, so call them from the goroutine of the test
-// given to StartSoketi (or of one of its subtests).
+// Concurrency: Stop, Kill and Close are safe from any goroutine. Started by
+// StartSoketi, Start and Restart report failures with t.Fatal, so call them
+// from the goroutine of that test (or of one of its subtests).
 type Soketi struct {
 	AppID, Key, Secret string
 	// EncryptionMasterKey is a random key (base64 of 32 bytes) for
@@ -72,8 +72,9 @@ type Soketi struct {
 	// Port serves both WebSocket connections and the HTTP API.
 	Port int
 
-	t    testing.TB
+	t    testing.TB // set by StartSoketi: Start and Restart fail it
 	bin  string
+	dir  string // holds cfg
 	cfg  string
 	opts SoketiOptions
 
@@ -83,48 +84,34 @@ type Soketi struct {
 	out    *tailBuffer
 }
 
-// FindSoketi returns the soketi executable's path, or an error saying how
-// to install it.
-func FindSoketi() (string, error) {
-	if bin := os.Getenv(SoketiBinEnv); bin != "" {
-		if _, err := os.Stat(bin); err != nil {
-			return "", fmt.Errorf("soketi not found at $%s=%s: %w", SoketiBinEnv, bin, err)
-		}
-		return bin, nil
-	}
-	root, err := moduleRoot()
-	if err != nil {
-		return "", fmt.Errorf("soketi not found: set $%s (%v)", SoketiBinEnv, err)
-	}
-	bin := filepath.Join(root, DefaultSoketiBin)
-	if _, err := os.Stat(bin); err != nil {
-		return "", fmt.Errorf("soketi not installed at %s: run .ci/soketi/install.sh or set $%s", bin, SoketiBinEnv)
-	}
-	return bin, nil
-}
-
-// RequireSoketi returns the soketi executable, skipping the test when it is
-// missing, or failing it when $CI is "true".
-func RequireSoketi(t testing.TB) string {
-	t.Helper()
-	bin, err := FindSoketi()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %v", err)
-		}
-		t.Skipf("skipping Soketi integration test: %v", err)
-	}
-	return bin
-}
-
 // StartSoketi starts a Soketi server on free loopback ports and waits until
 // it answers. It skips or fails the test as RequireSoketi does when soketi
-// is missing, and stops the server when the test ends.
+// is missing, and stops the server when the test ends. Start and Restart
+// then fail the test on error.
 func StartSoketi(t testing.TB, opts SoketiOptions) *Soketi {
 	t.Helper()
-	bin := opts.Bin
-	if bin == "" {
-		bin = RequireSoketi(t)
+	if opts.Bin == "" {
+		opts.Bin = RequireSoketi(t)
+	}
+	s, err := RunSoketi(opts)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	s.t = t
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// RunSoketi starts a Soketi server on free loopback ports and waits until
+// it answers, for programs and tests alike (StartSoketi is the test
+// wrapper). The caller must Close it.
+func RunSoketi(opts SoketiOptions) (*Soketi, error) {
+	if opts.Bin == "" {
+		bin, err := FindSoketi()
+		if err != nil {
+			return nil, err
+		}
+		opts.Bin = bin
 	}
 	if opts.AppID == "" {
 		opts.AppID = "app-id"
@@ -138,27 +125,45 @@ func StartSoketi(t testing.TB, opts SoketiOptions) *Soketi {
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = 30 * time.Second
 	}
-	s := &Soketi{AppID: opts.AppID, Key: opts.Key, Secret: opts.Secret, EncryptionMasterKey: randomKey(), t: t, bin: bin, opts: opts}
+	s := &Soketi{AppID: opts.AppID, Key: opts.Key, Secret: opts.Secret, EncryptionMasterKey: randomKey(), bin: opts.Bin, opts: opts}
 	var err error
 	if s.Port, err = freeTCPPort(); err != nil {
-		t.Fatalf("soketi: %v", err)
+		return nil, fmt.Errorf("soketi: %w", err)
 	}
 	metricsPort, err := freeTCPPort()
 	if err != nil {
-		t.Fatalf("soketi: %v", err)
+		return nil, fmt.Errorf("soketi: %w", err)
 	}
 	clusterPort, err := freeUDPPort()
 	if err != nil {
-		t.Fatalf("soketi: %v", err)
+		return nil, fmt.Errorf("soketi: %w", err)
 	}
+	b, _ := json.Marshal(soketiConfig(opts, s.Port, metricsPort, clusterPort))
+	if s.dir, err = os.MkdirTemp("", "chatwire-soketi-"); err != nil {
+		return nil, fmt.Errorf("soketi: %w", err)
+	}
+	s.cfg = filepath.Join(s.dir, "soketi.json")
+	if err := os.WriteFile(s.cfg, b, 0o600); err != nil {
+		_ = os.RemoveAll(s.dir)
+		return nil, fmt.Errorf("soketi: write config: %w", err)
+	}
+	if err := s.start(); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// soketiConfig is Soketi's configuration for one app on loopback.
+func soketiConfig(opts SoketiOptions, port, metricsPort, clusterPort int) map[string]any {
 	userAuthTimeout := opts.UserAuthenticationTimeout
 	if userAuthTimeout <= 0 {
 		userAuthTimeout = 30 * time.Second
 	}
-	cfg := map[string]any{
+	return map[string]any{
 		"debug": false,
 		"host":  "127.0.0.1",
-		"port":  s.Port,
+		"port":  port,
 		"appManager.array.apps": []map[string]any{{
 			"id": opts.AppID, "key": opts.Key, "secret": opts.Secret,
 			"enableClientMessages": !opts.DisableClientMessages, "enabled": true,
@@ -175,14 +180,15 @@ func StartSoketi(t testing.TB, opts SoketiOptions) *Soketi {
 		"shutdownGracePeriod":       100,
 		"userAuthenticationTimeout": userAuthTimeout.Milliseconds(),
 	}
-	b, _ := json.Marshal(cfg)
-	s.cfg = filepath.Join(t.TempDir(), "soketi.json")
-	if err := os.WriteFile(s.cfg, b, 0o600); err != nil {
-		t.Fatalf("soketi: write config: %v", err)
+}
+
+// Close kills the server and removes its configuration. Idempotent.
+func (s *Soketi) Close() error {
+	s.Kill()
+	if s.dir != "" {
+		return os.RemoveAll(s.dir)
 	}
-	t.Cleanup(s.Kill)
-	s.Start()
-	return s
+	return nil
 }
 
 // Host returns "127.0.0.1:port", the address clients connect to.
@@ -197,13 +203,24 @@ func (s *Soketi) API() *API {
 }
 
 // Start starts the server (again) on its ports and waits until it answers
-// GET /. It fails the test if the server does not come up.
-func (s *Soketi) Start() {
-	s.t.Helper()
+// GET /. Started by StartSoketi, it fails the test if the server does not
+// come up; else it returns the error.
+func (s *Soketi) Start() error {
+	if s.t != nil {
+		s.t.Helper()
+	}
+	err := s.start()
+	if err != nil && s.t != nil {
+		s.t.Fatalf("%v", err)
+	}
+	return err
+}
+
+func (s *Soketi) start() error {
 	s.mu.Lock()
 	if s.cmd != nil {
 		s.mu.Unlock()
-		s.t.Fatalf("soketi: already running")
+		return errors.New("soketi: already running")
 	}
 	out := &tailBuffer{max: 16 << 10}
 	var w io.Writer = out
@@ -215,7 +232,7 @@ func (s *Soketi) Start() {
 	setProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		s.mu.Unlock()
-		s.t.Fatalf("soketi: start %s: %v", s.bin, err)
+		return fmt.Errorf("soketi: start %s: %w", s.bin, err)
 	}
 	exited := make(chan struct{})
 	go func() {
@@ -227,8 +244,9 @@ func (s *Soketi) Start() {
 
 	if err := s.waitReady(exited); err != nil {
 		s.Kill()
-		s.t.Fatalf("soketi: %v\n--- soketi output ---\n%s", err, out.String())
+		return fmt.Errorf("soketi: %w\n--- soketi output ---\n%s", err, out.String())
 	}
+	return nil
 }
 
 func (s *Soketi) waitReady(exited <-chan struct{}) error {
@@ -264,11 +282,14 @@ func (s *Soketi) Stop() { s.stop(false) }
 // drop without a close frame. Kill on a stopped server does nothing.
 func (s *Soketi) Kill() { s.stop(true) }
 
-// Restart stops the server gracefully and starts it again on the same ports.
-func (s *Soketi) Restart() {
-	s.t.Helper()
+// Restart stops the server gracefully and starts it again on the same
+// ports; see Start for its errors.
+func (s *Soketi) Restart() error {
+	if s.t != nil {
+		s.t.Helper()
+	}
 	s.Stop()
-	s.Start()
+	return s.Start()
 }
 
 func (s *Soketi) stop(kill bool) {

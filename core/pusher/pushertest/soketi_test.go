@@ -1,8 +1,12 @@
 package pushertest
 
 import (
+	"bytes"
 	"context"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -42,5 +46,26 @@ func TestFindSoketiEnv(t *testing.T) {
 	t.Setenv(SoketiBinEnv, "/nonexistent/soketi")
 	if _, err := FindSoketi(); err == nil || !strings.Contains(err.Error(), SoketiBinEnv) {
 		t.Fatalf("FindSoketi = %v, want an error naming %s", err, SoketiBinEnv)
+	}
+}
+
+// The package pushertest installs for other modules is the one CI installs.
+func TestEmbeddedPackageMatchesCI(t *testing.T) {
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"package.json", "package-lock.json"} {
+		ci, err := os.ReadFile(filepath.Join(root, ".ci", "soketi", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		embedded, err := fs.ReadFile(soketiPackage, "soketipkg/"+name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(ci, embedded) {
+			t.Errorf("soketipkg/%s differs from .ci/soketi/%s: copy it over", name, name)
+		}
 	}
 }

@@ -7,14 +7,23 @@
 // A data source owns one Hub. Its pump routes decoded events with Publish,
 // frames with PublishRaw, state changes with PublishState and failures with
 // Report; its subscribe methods and History delegate to the Hub; its Close
-// calls Hub.Close last, after its own goroutines have stopped.
+// calls Hub.StopWaiting first and Hub.Close last, after its own goroutines
+// have stopped.
 //
-// Every stream fans out through a stream.Broadcaster with the Evict policy:
-// a subscriber that falls a full buffer behind has its channel closed and
+// Every stream is lossless for a subscriber that keeps reading: it fans out
+// through a stream.Broadcaster with the Block policy, so a publish waits
+// while a subscriber's buffer is full. The pump publishing is then held
+// back, so is the connection manager feeding it, so is the socket reader,
+// and TCP flow control slows the server: a burst costs time, not events,
+// and no buffer grows with it. Only a subscriber that takes nothing for
+// Options.StallTimeout (10 s by default) while a publish waits on it is
+// cut off: its channel closes after what it buffered and
 // domain.ErrSlowConsumer is reported on Errors as a *domain.Error of class
-// domain.ClassSubscription, so no value is dropped silently. The Errors
-// stream itself cannot report on itself: an Errors subscriber that falls
-// behind just sees its channel close.
+// domain.ClassSubscription. The Errors stream cannot report on itself: an
+// Errors subscriber that stalls just sees its channel close.
+//
+// Nothing is allocated up front: a subscriber's channel (DefaultBuffer
+// slots) is made when it subscribes and the history grows as events come.
 //
 // The package is internal: applications see only the data sources.
 package streams

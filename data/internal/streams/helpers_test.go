@@ -53,3 +53,13 @@ func empty[T any](t *testing.T, ch <-chan T) {
 	default:
 	}
 }
+
+// waitDone fails if done is not closed within hang.
+func waitDone(t *testing.T, done <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(hang):
+		t.Fatalf("still running after %v", hang)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chatwire/chatwire/data/internal/streams"
 	"github.com/chatwire/chatwire/domain"
@@ -224,10 +225,12 @@ func TestHistoryRecordsBeforeSend(t *testing.T) {
 	}
 }
 
-// A subscriber that falls a full buffer behind, on any stream that is not
-// Errors, is cut off after what it buffered and ErrSlowConsumer is
-// reported on Errors as a non-fatal subscription error.
-func TestSlowConsumerReported(t *testing.T) {
+// A subscriber that takes nothing while a publish waits on it, on any
+// stream that is not Errors, is cut off after StallTimeout with what it
+// buffered, and ErrSlowConsumer is reported on Errors as a non-fatal
+// subscription error. The subscriber never reads, so the outcome does not
+// depend on timing.
+func TestStalledSubscriberCutOffAndReported(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		subscribe func(*streams.Hub, context.Context) func(*testing.T) int // returns a drain
@@ -244,11 +247,11 @@ func TestSlowConsumerReported(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const buffer = 2
-			h := streams.New(streams.Options{Buffer: buffer})
+			h := streams.New(streams.Options{Buffer: buffer, StallTimeout: 10 * time.Millisecond})
 			defer h.Close()
 			errs := h.Errors(t.Context())
 			drain := tc.subscribe(h, t.Context())
-			for range buffer + 1 {
+			for range buffer + 1 { // the last one waits, then cuts the subscriber off
 				tc.publish(h)
 			}
 			err := recv(t, errs)
@@ -257,11 +260,68 @@ func TestSlowConsumerReported(t *testing.T) {
 				t.Errorf("error = %#v, want *domain.Error{Class: ClassSubscription, Err: ErrSlowConsumer}", err)
 			}
 			if n := drain(t); n != buffer {
-				t.Errorf("evicted subscriber got %d values before its channel closed, want %d", n, buffer)
+				t.Errorf("cut-off subscriber got %d values before its channel closed, want %d", n, buffer)
 			}
-			empty(t, errs) // one eviction, one report
+			empty(t, errs) // one cut-off, one report
 		})
 	}
+}
+
+// A subscriber that keeps reading gets every event of a flood in order,
+// however far ahead the publisher is, and nothing is reported: the
+// publisher waits instead. The reader never stops, so the default stall
+// bound (10 s) is never reached.
+func TestFloodIsLosslessForADrainingSubscriber(t *testing.T) {
+	const n = 100_000
+	h := streams.New(streams.Options{})
+	defer h.Close()
+	errs := h.Errors(t.Context())
+	msgs := h.Messages(t.Context())
+	raw := h.RawMessages(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range n {
+			h.PublishRaw(domain.RawFrame{Seq: int64(i)})
+			h.Publish(domain.Message{Seq: int64(i)})
+		}
+	}()
+	for i := range n {
+		if f := recv(t, raw); f.Seq != int64(i) {
+			t.Fatalf("raw frame %d has seq %d", i, f.Seq)
+		}
+		if m := recv(t, msgs); m.Seq != int64(i) {
+			t.Fatalf("message %d has seq %d", i, m.Seq)
+		}
+	}
+	waitDone(t, done)
+	empty(t, errs)
+}
+
+// StopWaiting releases a publish held up by a stalled subscriber at once,
+// without a report; the stalled subscriber is cut off, the others go on.
+func TestStopWaitingReleasesThePublisher(t *testing.T) {
+	h := streams.New(streams.Options{Buffer: 1, StallTimeout: time.Hour})
+	defer h.Close()
+	errs := h.Errors(t.Context())
+	stalled := h.Messages(t.Context())
+	live := h.Typing(t.Context())
+	h.Publish(domain.Message{ID: "fills the buffer"})
+	held := make(chan struct{})
+	go func() {
+		defer close(held)
+		h.Publish(domain.Message{ID: "waits"})
+	}()
+	h.StopWaiting()
+	waitDone(t, held)
+	if n := drained(t, stalled); n != 1 {
+		t.Errorf("stalled subscriber got %d values, want the buffered one", n)
+	}
+	h.Publish(domain.TypingIndicator{UserID: "u"})
+	if got := recv(t, live); got.UserID != "u" {
+		t.Errorf("typing = %+v", got)
+	}
+	empty(t, errs)
 }
 
 func drainOf[T any](sub func(*streams.Hub, context.Context) <-chan T) func(*streams.Hub, context.Context) func(*testing.T) int {
@@ -271,9 +331,9 @@ func drainOf[T any](sub func(*streams.Hub, context.Context) <-chan T) func(*stre
 	}
 }
 
-// A slow subscriber does not hold back the others.
-func TestSlowConsumerDoesNotStallOthers(t *testing.T) {
-	h := streams.New(streams.Options{Buffer: 1})
+// A stalled subscriber holds the others back only until it is cut off.
+func TestStalledSubscriberDoesNotStallOthers(t *testing.T) {
+	h := streams.New(streams.Options{Buffer: 1, StallTimeout: 10 * time.Millisecond})
 	defer h.Close()
 	_ = h.Messages(t.Context()) // never read
 	fast := h.Messages(t.Context())
@@ -379,16 +439,17 @@ func TestCloseEndsEveryStream(t *testing.T) {
 }
 
 // Publishing, subscribing and reading History from many goroutines is
-// safe (run with -race).
+// safe (run with -race). Every subscriber reads until its stream ends.
 func TestConcurrentUse(t *testing.T) {
 	h := streams.New(streams.Options{HistorySize: 16})
-	defer h.Close()
-	var wg sync.WaitGroup
+	var readers, wg sync.WaitGroup
 	for g := range 4 {
+		msgs := h.Messages(t.Context())
+		readers.Go(func() {
+			for range msgs {
+			}
+		})
 		wg.Go(func() {
-			ctx, cancel := context.WithCancel(t.Context())
-			defer cancel()
-			msgs := h.Messages(ctx)
 			for i := range 100 {
 				h.Publish(domain.Message{ID: fmt.Sprint(g, i)})
 				_ = h.History()
@@ -396,8 +457,9 @@ func TestConcurrentUse(t *testing.T) {
 			if n := len(h.History()); n != 16 {
 				t.Errorf("History() has %d events, want 16", n)
 			}
-			<-msgs
 		})
 	}
 	wg.Wait()
+	h.Close()
+	readers.Wait()
 }

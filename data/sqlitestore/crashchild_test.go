@@ -29,7 +29,8 @@ import (
 // process left, "cached ID SEQ" for each cached message of c1, "start",
 // "connected", "msg ID SEQ SENDER CONTENT" for each message delivered,
 // "recovered CLIENT_ID ok|ERROR" as recovered sends end, "committed SEQ"
-// when the store has the position SEQ.
+// when the store has the position SEQ, "storeerror CLIENT_ID ERROR" when
+// a send could not be stored.
 func crashChild(args []string) int {
 	url, path, token := args[0], args[1], args[2]
 	out := &lineWriter{}
@@ -130,6 +131,9 @@ func (s *notifyingStore) Commit(ctx context.Context, b data.Batch) error {
 
 func (s *notifyingStore) PutSend(ctx context.Context, send data.StoredSend) error {
 	err := s.Store.PutSend(ctx, send)
+	if err != nil {
+		s.out.line("storeerror", send.ClientID, outcome(err))
+	}
 	s.stored <- send.ClientID
 	return err
 }

@@ -249,3 +249,26 @@ func TestResumeFromAPositionOfZero(t *testing.T) {
 		t.Fatalf("after the restart: %+v", m)
 	}
 }
+
+// More unfinished sends than the outbox holds: the first start takes what
+// fits, and the rest stay in the store for a later one, not forgotten.
+func TestMoreStoredSendsThanTheOutboxHolds(t *testing.T) {
+	srv := chattest.NewServer(chattest.Options{})
+	t.Cleanup(srv.Close)
+	store := openStore(t, filepath.Join(t.TempDir(), "alice.db"), sqlitestore.Options{})
+	if err := store.Commit(t.Context(), data.Batch{Account: &data.Account{Server: srv.URL, UserID: "alice"}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 {
+		putSend(t, store, fmt.Sprintf("s%03d", i), fmt.Sprint("queued ", i))
+	}
+	src := newSource(t, srv, "alice", store) // the default outbox: 256
+	pending, _ := src.PendingSends(t.Context())
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := store.Load(t.Context())
+	if len(pending) != 256 || len(st.Sends) != 300 {
+		t.Fatalf("%d sends taken, %d still stored; want 256 and all 300", len(pending), len(st.Sends))
+	}
+}

@@ -271,6 +271,7 @@ func (c *Client) attempt(ch *Channel, conn *connection) {
 	ch.sentSeq = c.sendSeq
 	if ch.kind == Presence {
 		ch.me = channelDataUserID(auth.ChannelData)
+		ch.refreshAuth, ch.refreshSocket = auth, conn.socketID
 	}
 	if ch.kind == PrivateEncrypted {
 		key, err := decodeSharedSecret(auth.SharedSecret)

@@ -186,7 +186,6 @@ func (s *Soketi) Connections(ctx context.Context) (int, error) {
 	return total, sc.Err()
 }
 
-
 // ClusterEnv, set to "1", runs the cluster suite (make cluster sets it):
 // tests that need a Cluster skip without it, so make test stays quick.
 const ClusterEnv = "CHATWIRE_CLUSTER"

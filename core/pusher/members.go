@@ -24,8 +24,8 @@ import (
 //     channel is subscribed: after a reconnect, the new list decides.
 //   - refresh: a subscribed presence channel's list is fetched again every
 //     Options.PresenceRefresh, and sooner (ReconnectDelay plus up to 100%
-//     jitter) after a known member joins again, the sign that a node was
-//     lost. A fresh list is a repeated pusher:subscribe on the same socket
+//     jitter, within half a grace period) after a known member joins again,
+//     the sign that a node was lost, and after a member_removed. A fresh list is a repeated pusher:subscribe on the same socket
 //     with the same signature, which Soketi answers with
 //     subscription_succeeded and the current members, announcing nothing
 //     to the others. Who is missing from it starts a grace period; who is
@@ -167,7 +167,11 @@ func (c *Client) memberAddedLocked(ch *Channel, m Member) []MemberEvent {
 }
 
 // memberRemovedLocked folds a member_removed into ch: the member's grace
-// period starts (or, without grace, MemberRemoved).
+// period starts (or, without grace, MemberRemoved), and the list is
+// refreshed within it. A node that drains announces its members' leave
+// while they reconnect elsewhere, and the node they reach may have seen
+// them still on the old one and announce nothing: the fresh list is what
+// tells that they are still here.
 func (c *Client) memberRemovedLocked(ch *Channel, m Member) []MemberEvent {
 	old, known := ch.memberMap[m.ID]
 	if !known {
@@ -178,6 +182,7 @@ func (c *Client) memberRemovedLocked(ch *Channel, m Member) []MemberEvent {
 		return []MemberEvent{{Kind: MemberRemoved, Member: old}}
 	}
 	c.leaveLaterLocked(ch, m.ID, c.clock.Now(), false)
+	c.refreshSoonLocked(ch)
 	return nil
 }
 
@@ -197,13 +202,18 @@ func (c *Client) leaveLaterLocked(ch *Channel, id string, now time.Time, extend 
 }
 
 // refreshSoonLocked schedules a refresh of ch within ReconnectDelay plus
-// up to 100% jitter, unless one is due sooner.
+// up to 100% jitter (time for the clients of a lost node to come back),
+// but within the first half of a grace period, unless one is due sooner.
 func (c *Client) refreshSoonLocked(ch *Channel) {
 	if c.opts.PresenceRefresh < 0 {
 		return
 	}
 	d := reconnectDelay(c.opts)
-	at := c.clock.Now().Add(d + time.Duration(rand.Float64()*float64(d)))
+	delay := d + time.Duration(rand.Float64()*float64(d))
+	if g := c.opts.PresenceGrace; g > 0 && delay > g/2 {
+		delay = g/4 + time.Duration(rand.Float64()*float64(g/4))
+	}
+	at := c.clock.Now().Add(delay)
 	if ch.refreshAt.IsZero() || at.Before(ch.refreshAt) {
 		ch.refreshAt = at
 		c.presence.armLocked(c.clock, at)

@@ -217,6 +217,31 @@ func TestPresenceRefreshAfterAKnownMemberJoinsAgain(t *testing.T) {
 	}
 }
 
+// A member_removed is checked against a fresh list within the grace
+// period: a draining node announces the leave of members that are already
+// back on another node, which may have announced nothing (it saw them on
+// the old one). The list that still holds them cancels the leave; one that
+// lacks them lets it happen.
+func TestPresenceRemovalCheckedByRefresh(t *testing.T) {
+	fs := newFakeServer(t)
+	s := joinPresence(t, fs, time.Hour, "me", "x")
+	for _, back := range []bool{true, false} {
+		s.fc.send(memberFrame(pusher.EventMemberRemoved, "x"))
+		recvFrame(t, s.frames, pusher.EventMemberRemoved)
+		s.clk.Advance(2 * testDelay)
+		s.fc.expect(pusher.EventSubscribe)
+		if back {
+			s.fc.send(memberList("presence-room", "me", "x"))
+		} else {
+			s.fc.send(memberList("presence-room", "me"))
+		}
+		settle(t, s.c, s.fc)
+		s.clk.Advance(testGrace)
+	}
+	// The first member event: only the second removal happened.
+	s.expectRemoved(t, "x")
+}
+
 // The list is also fetched every PresenceRefresh (plus up to 25%), for
 // the deaths nobody's return reveals.
 func TestPresencePeriodicRefresh(t *testing.T) {

@@ -1,0 +1,609 @@
+package laravel_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatwire/chatwire/core/pusher/pushertest"
+	"github.com/chatwire/chatwire/data/laravel"
+	"github.com/chatwire/chatwire/domain"
+)
+
+// The cluster suite (make cluster): the SDK against Soketi nodes on NATS
+// (pushertest.StartCluster), with the test playing the Laravel app. It
+// runs with CHATWIRE_CLUSTER=1 only, and then fails when Soketi or
+// nats-server is missing.
+//
+// What the stack does is taken as it is (docs/pusher.md, "A cluster"):
+// simultaneous presence joins on different nodes occasionally miss each
+// other, so no assertion here depends on two joins racing; presence is
+// checked on clients that keep their connection while others move.
+
+// clusterWait bounds every wait of the suite: long enough never to fire on
+// a healthy machine, however loaded.
+const clusterWait = 2 * time.Minute
+
+// The clients' connection: reconnect 1s after a drop (plus up to 25%);
+// grace for presence members 1.25 × 1s + 5s.
+var clusterConnection = laravel.ConnectionOptions{
+	ReconnectDelay: time.Second, MaxReconnectDelay: 2 * time.Second, HandshakeTimeout: 5 * time.Second,
+}
+
+// clusterEnv is a cluster and the app around it: channel authorization for
+// any user ("token-X" is user X).
+type clusterEnv struct {
+	c    *pushertest.Cluster
+	auth *pushertest.AuthServer
+}
+
+func startClusterEnv(t *testing.T, nodes int) *clusterEnv {
+	t.Helper()
+	if os.Getenv(pushertest.ClusterEnv) != "1" {
+		t.Skipf("the cluster suite runs with %s=1 (make cluster)", pushertest.ClusterEnv)
+	}
+	soketi, err := pushertest.FindSoketi()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nats, err := pushertest.FindNATS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := pushertest.StartCluster(t, pushertest.ClusterOptions{
+		Nodes: nodes,
+		// A stopping node answers GET /ready wrongly for 2s before it exits.
+		Soketi: pushertest.SoketiOptions{Bin: soketi, ShutdownGracePeriod: 2 * time.Second},
+		NATS:   pushertest.NATSOptions{Bin: nats},
+	})
+	return &clusterEnv{c: c, auth: pushertest.NewAuthServer(t, c.Key, c.Secret)}
+}
+
+// clusterClient is one SDK client of the cluster and what it saw: the
+// "tick" events on conversation 7 by sequence number, its connection
+// states, and the presence statuses of others.
+type clusterClient struct {
+	id  string
+	src *laravel.DataSource
+
+	mu       sync.Mutex
+	ticks    map[int]int // seq → copies received
+	markers  map[string]bool
+	states   []domain.ConnectionState
+	statuses []domain.UserStatusUpdate
+}
+
+// clientOptions are a client's options: conversation 7, the presence
+// channel when presence is set.
+func (e *clusterEnv) clientOptions(id string, hosts []string, presence bool) laravel.Options {
+	e.auth.AddUser("token-"+id, pushertest.User{ID: id, Info: map[string]string{"name": id}})
+	return laravel.Options{
+		Hosts:              hosts,
+		Key:                e.c.Key,
+		AuthEndpoint:       e.auth.Endpoint(),
+		UserID:             id,
+		Conversations:      []string{"7"},
+		DisableUserChannel: true,
+		DisablePresence:    !presence,
+		Connection:         clusterConnection,
+	}
+}
+
+// connect starts a client on hosts and waits until it is connected and
+// subscribed.
+func (e *clusterEnv) connect(t testing.TB, id string, hosts []string, presence bool) *clusterClient {
+	t.Helper()
+	c, err := e.start(id, e.clientOptions(id, hosts, presence))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.src.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), clusterWait)
+	defer cancel()
+	if err := c.src.Connect(ctx, "token-"+id); err != nil {
+		t.Fatalf("%s: Connect: %v", id, err)
+	}
+	return c
+}
+
+// start builds a client and its recorders; the caller connects and closes
+// it. The recorders end when the client closes.
+func (e *clusterEnv) start(id string, o laravel.Options) (*clusterClient, error) {
+	src, err := laravel.New(o)
+	if err != nil {
+		return nil, err
+	}
+	c := &clusterClient{id: id, src: src, ticks: map[int]int{}, markers: map[string]bool{}}
+	ctx := context.Background() // the streams close with src
+	ticks := src.Private("conversation.7").Listen(ctx, ".tick")
+	markers := src.Private("conversation.7").Listen(ctx, ".marker")
+	states := src.ConnectionStates(ctx)
+	statuses := src.UserStatuses(ctx)
+	go func() {
+		for ev := range ticks {
+			var d struct{ Seq int }
+			if json.Unmarshal(ev.Data, &d) == nil {
+				c.mu.Lock()
+				c.ticks[d.Seq]++
+				c.mu.Unlock()
+			}
+		}
+	}()
+	go func() {
+		for ev := range markers {
+			var d struct{ Via string }
+			if json.Unmarshal(ev.Data, &d) == nil {
+				c.mu.Lock()
+				c.markers[d.Via] = true
+				c.mu.Unlock()
+			}
+		}
+	}()
+	go func() {
+		for st := range states {
+			c.mu.Lock()
+			c.states = append(c.states, st)
+			c.mu.Unlock()
+		}
+	}()
+	go func() {
+		for u := range statuses {
+			c.mu.Lock()
+			c.statuses = append(c.statuses, u)
+			c.mu.Unlock()
+		}
+	}()
+	return c, nil
+}
+
+// copies returns how many copies of tick seq the client received.
+func (c *clusterClient) copies(seq int) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ticks[seq]
+}
+
+func (c *clusterClient) hasMarker(via string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.markers[via]
+}
+
+// statusesOf returns the presence statuses the client saw for user.
+func (c *clusterClient) statusesOf(user string) []domain.PresenceStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []domain.PresenceStatus
+	for _, u := range c.statuses {
+		if u.UserID == user {
+			out = append(out, u.Status)
+		}
+	}
+	return out
+}
+
+// statesSince returns the connection states the client saw from i on.
+func (c *clusterClient) statesSince(i int) []domain.ConnectionState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i > len(c.states) {
+		return nil
+	}
+	return slices.Clone(c.states[i:])
+}
+
+func (c *clusterClient) stateCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.states)
+}
+
+// waitUntil polls cond every 20ms until it holds or clusterWait runs out.
+func waitUntil(t testing.TB, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > clusterWait {
+			t.Fatalf("%s: not within %v", what, clusterWait)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// trigger sends event on conversation 7 through node i's HTTP API.
+func (e *clusterEnv) trigger(t testing.TB, node int, event string, data any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), clusterWait)
+	defer cancel()
+	if err := e.c.Nodes[node].API().Trigger(ctx, pushertest.TriggerParams{
+		Channels: []string{"private-conversation.7"}, Event: event, Data: data,
+	}); err != nil {
+		t.Fatalf("trigger %s through node %d: %v", event, node, err)
+	}
+}
+
+// flush sends a marker through each of nodes, after everything else they
+// were given, and waits until every client got them all: a node relays
+// what it is given in order, so the clients then hold every earlier tick.
+func (e *clusterEnv) flush(t testing.TB, clients []*clusterClient, nodes ...int) {
+	t.Helper()
+	for _, n := range nodes {
+		e.trigger(t, n, "marker", map[string]string{"via": fmt.Sprint(n)})
+	}
+	for _, c := range clients {
+		for _, n := range nodes {
+			waitUntil(t, c.id+": marker via node "+fmt.Sprint(n), func() bool { return c.hasMarker(fmt.Sprint(n)) })
+		}
+	}
+}
+
+func TestCluster(t *testing.T) {
+	e := startClusterEnv(t, 3)
+	hosts := e.c.Hosts()
+
+	t.Run("clients spread over the nodes", func(t *testing.T) {
+		per := make([]int, len(hosts))
+		for i := range 45 {
+			c := e.connect(t, fmt.Sprint("spread-", i), hosts, false)
+			n := e.c.NodeOf(c.src.Host())
+			if n < 0 {
+				t.Fatalf("client on %q, not a node", c.src.Host())
+			}
+			per[n]++
+		}
+		t.Logf("45 clients: %v per node", per)
+		ctx, cancel := context.WithTimeout(context.Background(), clusterWait)
+		defer cancel()
+		for i, node := range e.c.Nodes {
+			if per[i] == 0 {
+				t.Errorf("no client on node %d", i)
+			}
+			// The node's own count agrees with the clients'.
+			waitUntil(t, fmt.Sprintf("node %d counts %d connections", i, per[i]), func() bool {
+				n, err := node.Connections(ctx)
+				return err == nil && n == per[i]
+			})
+		}
+	})
+
+	t.Run("events through any node reach every node once", func(t *testing.T) {
+		var clients []*clusterClient
+		for i, h := range hosts {
+			clients = append(clients, e.connect(t, fmt.Sprint("fan-", i), []string{h}, false))
+		}
+		seq := 0
+		for range 5 {
+			for n := range hosts {
+				seq++
+				e.trigger(t, n, "tick", map[string]int{"seq": seq})
+			}
+		}
+		e.flush(t, clients, 0, 1, 2)
+		for _, c := range clients {
+			for s := 1; s <= seq; s++ {
+				if got := c.copies(s); got != 1 {
+					t.Errorf("%s (node %d) got %d copies of tick %d (through node %d), want 1",
+						c.id, e.c.NodeOf(c.src.Host()), got, s, (s-1)%len(hosts))
+				}
+			}
+		}
+	})
+
+	t.Run("presence and whispers across nodes", func(t *testing.T) {
+		ann := e.connect(t, "ann", hosts[:1], true)
+		bob := e.connect(t, "bob", hosts[1:2], true) // after ann's join: no race between them
+		ctx, cancel := context.WithTimeout(context.Background(), clusterWait)
+		defer cancel()
+		if m := bob.src.Members(); !slices.Contains(m, "ann") || !slices.Contains(m, "bob") {
+			t.Fatalf("bob (node 1) sees members %v, want ann (node 0) and bob", m)
+		}
+		waitUntil(t, "ann sees bob online", func() bool { return slices.Contains(ann.statusesOf("bob"), domain.StatusOnline) })
+		typing := bob.src.Typing(ctx)
+		if err := ann.src.SendTyping(ctx, "7", true); err != nil {
+			t.Fatal(err)
+		}
+		if ti := recv(t, typing, "ann's whisper on node 1"); ti.UserID != "ann" || !ti.IsTyping || ti.ConversationID != "7" {
+			t.Fatalf("bob got %+v", ti)
+		}
+		start := time.Now()
+		_ = bob.src.Close()
+		waitUntil(t, "ann sees bob offline", func() bool { return slices.Contains(ann.statusesOf("bob"), domain.StatusOffline) })
+		t.Logf("bob's leave reached ann %v after bob closed (grace 6.25s)", time.Since(start).Round(time.Millisecond))
+	})
+}
+
+// failover is one run of a node failure under load: clients spread over
+// three nodes, a ghost pinned to the victim (it cannot follow the others:
+// the cluster sees it vanish), ticks published through the two other
+// nodes all along.
+type failover struct {
+	e                *clusterEnv
+	victim           int
+	movers, watchers []*clusterClient
+	ghost            *clusterClient
+	pub              *publisher
+	moverStates      []int // index of each mover's first state after the failure
+}
+
+func startFailover(t *testing.T, e *clusterEnv) *failover {
+	f := &failover{e: e, victim: 0}
+	hosts := e.c.Hosts()
+	f.ghost = e.connect(t, "ghost", hosts[f.victim:f.victim+1], true)
+	for i := 0; len(f.movers) < 6 || len(f.watchers) < 6; i++ {
+		if i == 60 {
+			t.Fatalf("60 clients: %d on node %d, %d elsewhere", len(f.movers), f.victim, len(f.watchers))
+		}
+		c := e.connect(t, fmt.Sprint("u", i), hosts, true)
+		if e.c.NodeOf(c.src.Host()) == f.victim {
+			f.movers = append(f.movers, c)
+		} else {
+			f.watchers = append(f.watchers, c)
+		}
+	}
+	for _, w := range f.watchers {
+		waitUntil(t, w.id+" sees the ghost", func() bool { return slices.Contains(w.src.Members(), "ghost") })
+	}
+	f.pub = startPublisher(e, []int{1, 2}, 20*time.Millisecond)
+	waitUntil(t, "ticks flowing", func() bool { return f.watchers[0].copies(1) == 1 })
+	for _, m := range f.movers {
+		f.moverStates = append(f.moverStates, m.stateCount())
+	}
+	return f
+}
+
+// awaitMovers waits until every mover is connected to another node and
+// subscribed there, and returns when that was.
+func (f *failover) awaitMovers(t *testing.T) time.Time {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), clusterWait)
+	defer cancel()
+	for _, m := range f.movers {
+		waitUntil(t, m.id+" on another node", func() bool {
+			n := f.e.c.NodeOf(m.src.Host())
+			return n >= 0 && n != f.victim
+		})
+		if err := m.src.Private("conversation.7").Subscribe(ctx); err != nil {
+			t.Fatalf("%s: conversation not subscribed again: %v", m.id, err)
+		}
+	}
+	return time.Now()
+}
+
+// check stops the ticks and checks them: no client got one twice, the
+// watchers got every one, the movers every one triggered after back.
+func (f *failover) check(t *testing.T, back time.Time) {
+	t.Helper()
+	last, sentAt := f.pub.stop(t)
+	f.e.flush(t, append(slices.Clone(f.movers), f.watchers...), 1, 2)
+	after := 0
+	for s := 1; s <= last; s++ {
+		if sentAt[s].After(back) {
+			after++
+		}
+	}
+	if after == 0 {
+		t.Fatal("no tick was triggered after the movers were back")
+	}
+	for _, c := range f.watchers {
+		for s := 1; s <= last; s++ {
+			if got := c.copies(s); got != 1 {
+				t.Errorf("watcher %s got %d copies of tick %d, want 1", c.id, got, s)
+			}
+		}
+	}
+	for _, c := range f.movers {
+		lost := 0
+		for s := 1; s <= last; s++ {
+			switch got := c.copies(s); {
+			case got > 1:
+				t.Errorf("mover %s got %d copies of tick %d", c.id, got, s)
+			case got == 0 && sentAt[s].After(back):
+				t.Errorf("mover %s lost tick %d, triggered after it was back", c.id, s)
+			case got == 0:
+				lost++
+			}
+		}
+		t.Logf("mover %s: %d of %d ticks missed while it moved", c.id, lost, last-after)
+	}
+	t.Logf("%d ticks, %d after the movers were back", last, after)
+}
+
+// checkPresence: the watchers never saw a mover go offline, and saw the
+// ghost go; it returns how long that took from failed.
+func (f *failover) checkPresence(t *testing.T, failed time.Time) time.Duration {
+	t.Helper()
+	for _, w := range f.watchers {
+		waitUntil(t, w.id+" sees the ghost offline", func() bool {
+			return slices.Contains(w.statusesOf("ghost"), domain.StatusOffline)
+		})
+	}
+	took := time.Since(failed)
+	for _, w := range f.watchers {
+		for _, m := range f.movers {
+			if st := w.statusesOf(m.id); slices.Contains(st, domain.StatusOffline) {
+				t.Errorf("watcher %s saw mover %s go %v", w.id, m.id, st)
+			}
+		}
+		if slices.Contains(w.src.Members(), "ghost") {
+			t.Errorf("watcher %s still lists the ghost", w.id)
+		}
+	}
+	return took
+}
+
+// moverReconnects returns, for each mover, the delay its client chose
+// before the first attempt after the failure, and whether that attempt
+// connected (no failed attempt in between).
+func (f *failover) moverReconnects() (delays []time.Duration, direct []bool) {
+	for i, m := range f.movers {
+		var delay time.Duration
+		reconnecting, ok := 0, false
+		for _, st := range m.statesSince(f.moverStates[i]) {
+			if st.Status == domain.Reconnecting {
+				if reconnecting == 0 {
+					delay = st.NextRetryAt.Sub(st.At)
+				}
+				reconnecting++
+			}
+			if st.Status == domain.Connected {
+				ok = reconnecting == 1
+				break
+			}
+		}
+		delays = append(delays, delay)
+		direct = append(direct, ok)
+	}
+	return delays, direct
+}
+
+func spread(e *clusterEnv, clients []*clusterClient) []int {
+	per := make([]int, len(e.c.Nodes))
+	for _, c := range clients {
+		if n := e.c.NodeOf(c.src.Host()); n >= 0 {
+			per[n]++
+		}
+	}
+	return per
+}
+
+// A node killed (SIGKILL) under load: its clients back off once (1s plus
+// up to 25%), then connect to one of the other nodes at the first attempt
+// and subscribe there; no tick reaches anyone twice, the clients of the
+// living nodes miss none, the movers none triggered after they were back.
+// The living never see the movers leave; the ghost, who was on the dead
+// node and cannot come back, leaves everyone's list. Restarted, the node
+// takes new clients again.
+func TestClusterNodeKilled(t *testing.T) {
+	e := startClusterEnv(t, 3)
+	f := startFailover(t, e)
+	killed := time.Now()
+	e.c.Nodes[f.victim].Kill()
+	back := f.awaitMovers(t)
+	t.Logf("%d movers on other nodes and subscribed %v after the kill; spread %v",
+		len(f.movers), back.Sub(killed).Round(time.Millisecond), spread(e, f.movers))
+	delays, direct := f.moverReconnects()
+	for i, m := range f.movers {
+		if delays[i] < clusterConnection.ReconnectDelay || delays[i] > clusterConnection.ReconnectDelay*5/4 {
+			t.Errorf("mover %s waited %v before reconnecting, want the reconnect delay plus up to 25%%", m.id, delays[i])
+		}
+		if !direct[i] {
+			t.Errorf("mover %s did not connect at its first attempt after the kill", m.id)
+		}
+	}
+	time.Sleep(time.Second) // ticks after the movers are back
+	f.check(t, back)
+	took := f.checkPresence(t, killed)
+	t.Logf("the ghost left the watchers' lists %v after the kill", took.Round(time.Millisecond))
+
+	e.c.Nodes[f.victim].Start()
+	used := 0
+	for i := 0; i < 45 && used == 0; i++ {
+		c := e.connect(t, fmt.Sprint("late-", i), e.c.Hosts(), false)
+		if e.c.NodeOf(c.src.Host()) == f.victim {
+			used++
+		}
+	}
+	if used == 0 {
+		t.Fatalf("45 new clients, none on the restarted node %d", f.victim)
+	}
+}
+
+// A node stopped gracefully (SIGTERM): Soketi closes its connections with
+// 4200, so its clients reconnect at once, to another node; otherwise as a
+// kill. The node's member_removed for its members is cancelled by their
+// return; the ghost's is not.
+func TestClusterNodeStopped(t *testing.T) {
+	e := startClusterEnv(t, 3)
+	f := startFailover(t, e)
+	stopped := time.Now()
+	go e.c.Nodes[f.victim].Stop()
+	back := f.awaitMovers(t)
+	t.Logf("%d movers on other nodes and subscribed %v after SIGTERM; spread %v",
+		len(f.movers), back.Sub(stopped).Round(time.Millisecond), spread(e, f.movers))
+	delays, direct := f.moverReconnects()
+	for i, m := range f.movers {
+		if delays[i] != 0 {
+			t.Errorf("mover %s waited %v before reconnecting, want none (4200)", m.id, delays[i])
+		}
+		if !direct[i] {
+			t.Errorf("mover %s did not connect at its first attempt after the stop", m.id)
+		}
+	}
+	time.Sleep(time.Second)
+	f.check(t, back)
+	took := f.checkPresence(t, stopped)
+	t.Logf("the ghost left the watchers' lists %v after SIGTERM", took.Round(time.Millisecond))
+}
+
+// publisher triggers tick 1, 2, ... through the given nodes in turn, one
+// every interval, until stop.
+type publisher struct {
+	mu     sync.Mutex
+	sentAt map[int]time.Time // when the trigger of each seq started
+	last   int
+	err    error
+	quit   chan struct{}
+	done   chan struct{}
+}
+
+func startPublisher(e *clusterEnv, via []int, every time.Duration) *publisher {
+	p := &publisher{sentAt: map[int]time.Time{}, quit: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for seq := 1; ; seq++ {
+			select {
+			case <-p.quit:
+				return
+			case <-tick.C:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), clusterWait)
+			start := time.Now()
+			err := e.c.Nodes[via[seq%len(via)]].API().Trigger(ctx, pushertest.TriggerParams{
+				Channels: []string{"private-conversation.7"}, Event: "tick", Data: map[string]int{"seq": seq},
+			})
+			cancel()
+			p.mu.Lock()
+			p.sentAt[seq], p.last = start, seq
+			if err != nil && p.err == nil {
+				p.err = fmt.Errorf("tick %d: %w", seq, err)
+			}
+			p.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return p
+}
+
+// stop ends the ticks and returns the last seq and when each was sent.
+func (p *publisher) stop(t testing.TB) (int, map[int]time.Time) {
+	t.Helper()
+	close(p.quit)
+	<-p.done
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		t.Fatalf("publisher: %v", p.err)
+	}
+	return p.last, p.sentAt
+}
+
+// percentiles returns the minimum, median, 95th percentile and maximum.
+func percentiles(ds []time.Duration) (lo, mid, p95, hi time.Duration) {
+	if len(ds) == 0 {
+		return
+	}
+	s := slices.Clone(ds)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[0], s[len(s)/2], s[(len(s)*95)/100], s[len(s)-1]
+}

@@ -115,6 +115,7 @@ type Channel struct {
 	leaving       map[string]time.Time // presence: members in their grace period, and its end
 	refreshAt     time.Time            // presence: when the member list is fetched again; zero: never
 	refreshing    bool                 // presence: a refresh's answer is awaited
+	early         []MemberEvent        // presence: member changes since the subscribe frame went out
 	refreshAuth   Auth                 // presence: the signature of the subscription on refreshSocket
 	refreshSocket string
 	me            string    // presence: our own user id from the channel data

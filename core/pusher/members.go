@@ -31,6 +31,13 @@ import (
 //     to the others. Who is missing from it starts a grace period; who is
 //     new is MemberAdded.
 //
+// Member events that arrive between a subscribe frame and its answer are
+// applied again on top of the list the answer brings: a node adds a new
+// subscriber to the channel before it asks the others for the list, so a
+// member who joins on another node at the same time may be announced
+// before a list that lacks them (Soketi does this to about one in four
+// simultaneous joins).
+//
 // Everything here runs under Client.mu; route publishes the events.
 
 // presenceDefaults returns Options.PresenceGrace and PresenceRefresh with
@@ -104,6 +111,19 @@ func (t *presenceTimer) stopLocked() {
 		t.stop = nil
 	}
 	t.at = time.Time{}
+}
+
+// applyEarlyLocked applies the member events that arrived while the list
+// was on its way to fresh, and forgets them.
+func applyEarlyLocked(ch *Channel, fresh map[string]Member) {
+	for _, ev := range ch.early {
+		if ev.Kind == MemberAdded {
+			fresh[ev.Member.ID] = ev.Member
+		} else {
+			delete(fresh, ev.Member.ID)
+		}
+	}
+	ch.early = nil
 }
 
 // membersArrivedLocked folds a member list from subscription_succeeded
@@ -303,7 +323,7 @@ func (c *Client) startRefreshLocked(ch *Channel) {
 	if conn == nil || ch.refreshSocket != conn.socketID {
 		return
 	}
-	ch.refreshing = true
+	ch.refreshing, ch.early = true, nil
 	frame := encodeSubscribe(ch.name, ch.refreshAuth)
 	c.wg.Add(1)
 	go func() {

@@ -303,3 +303,57 @@ func TestPresenceAfterReconnect(t *testing.T) {
 		t.Fatalf("members %v", ids(s.ch.Members()))
 	}
 }
+
+// A member announced between our subscribe frame and its answer is kept,
+// though the list the answer brings lacks them: their node announced them
+// before ours asked it for the list (simultaneous joins on two nodes).
+// The same holds for a refresh.
+func TestPresenceMemberAnnouncedAheadOfTheList(t *testing.T) {
+	fs := newFakeServer(t)
+	clk := clock.NewFake(time.Now())
+	c := newClient(t, pusher.Options{Host: fs.host(), Key: "key", Authorizer: &signer{},
+		PresenceGrace: testGrace, PresenceRefresh: time.Hour,
+		Manager: network.ManagerOptions{Clock: clk, ReconnectDelay: testDelay, HeartbeatInterval: time.Hour}})
+	ctx := testCtx(t)
+	done := make(chan error, 1)
+	go func() { done <- c.Connect(ctx) }()
+	fc := greet(t, fs, "1.1")
+	if err := recv(t, done, "connect"); err != nil {
+		t.Fatal(err)
+	}
+	joined := make(chan *pusher.Channel, 1)
+	go func() {
+		ch, err := c.Subscribe(ctx, "presence-room")
+		if err != nil {
+			t.Error(err)
+		}
+		joined <- ch
+	}()
+	fc.expect(pusher.EventSubscribe)
+	fc.send(memberFrame(pusher.EventMemberAdded, "b"))
+	fc.send(memberList("presence-room", "me"))
+	ch := recv(t, joined, "join")
+	if !sameIDs(ch.Members(), "b", "me") {
+		t.Fatalf("members %v, want b announced ahead of the list", ids(ch.Members()))
+	}
+	members := ch.MemberEvents(ctx)
+
+	// A refresh (after b's removal) overtaken by c's arrival.
+	fc.send(memberFrame(pusher.EventMemberRemoved, "b"))
+	settle(t, c, fc)
+	clk.Advance(2 * testDelay)
+	fc.expect(pusher.EventSubscribe)
+	fc.send(memberFrame(pusher.EventMemberAdded, "c"))
+	fc.send(memberList("presence-room", "me"))
+	if ev := recv(t, members, "c added"); ev.Kind != pusher.MemberAdded || ev.Member.ID != "c" {
+		t.Fatalf("got %v %s, want c added", ev.Kind, ev.Member.ID)
+	}
+	settle(t, c, fc)
+	clk.Advance(testGrace)
+	if ev := recv(t, members, "b removed"); ev.Kind != pusher.MemberRemoved || ev.Member.ID != "b" {
+		t.Fatalf("got %v %s, want b removed (and c kept)", ev.Kind, ev.Member.ID)
+	}
+	if !sameIDs(ch.Members(), "c", "me") {
+		t.Fatalf("members %v", ids(ch.Members()))
+	}
+}

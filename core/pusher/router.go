@@ -65,7 +65,7 @@ func (c *Client) onState(sc network.StateChange) {
 		for _, ch := range c.channels {
 			ch.attemptSocket = ""
 			ch.sentSeq = 0
-			ch.refreshing = false
+			ch.refreshing, ch.early = false, nil
 			if ch.state == ChannelSubscribing || ch.state == ChannelSubscribed {
 				ch.setStateLocked(ChannelPending, nil)
 			}
@@ -236,6 +236,7 @@ func (c *Client) onSubscribed(f *Frame) {
 			c.fail(ch, nil, &SubscriptionError{Channel: ch.name, Message: "unreadable member list", Err: err})
 			return
 		}
+		applyEarlyLocked(ch, fresh)
 		f.MemberEvents = c.membersArrivedLocked(ch, fresh, !refresh)
 	}
 	if refresh {
@@ -360,13 +361,29 @@ func (c *Client) onMember(f *Frame) {
 		c.errs.Publish(err)
 		return
 	}
+	kind := MemberRemoved
+	if f.Event == EventMemberAdded {
+		kind = MemberAdded
+	}
 	c.mu.Lock()
 	ch := c.channels[f.Channel]
-	if ch == nil || ch.kind != Presence || ch.state != ChannelSubscribed || !c.fromCurrentLocked() {
+	if ch == nil || ch.kind != Presence || !c.fromCurrentLocked() {
 		c.mu.Unlock()
 		return
 	}
-	if f.Event == EventMemberAdded {
+	switch {
+	case ch.state == ChannelSubscribing && ch.sentSeq != 0:
+		// Ahead of the member list: applied on top of it (members.go).
+		ch.early = append(ch.early, MemberEvent{Kind: kind, Member: m})
+		c.mu.Unlock()
+		return
+	case ch.state != ChannelSubscribed:
+		c.mu.Unlock()
+		return
+	case ch.refreshing:
+		ch.early = append(ch.early, MemberEvent{Kind: kind, Member: m})
+	}
+	if kind == MemberAdded {
 		f.MemberEvents = c.memberAddedLocked(ch, m)
 	} else {
 		f.MemberEvents = c.memberRemovedLocked(ch, m)

@@ -269,6 +269,7 @@ func (c *Client) attempt(ch *Channel, conn *connection) {
 	}
 	c.sendSeq++
 	ch.sentSeq = c.sendSeq
+	ch.early = nil
 	if ch.kind == Presence {
 		ch.me = channelDataUserID(auth.ChannelData)
 		ch.refreshAuth, ch.refreshSocket = auth, conn.socketID

@@ -31,9 +31,11 @@ type ClusterOptions struct {
 // of every node; presence and client events cross nodes.
 //
 // What this stack does (docs/pusher.md, "A cluster"): a node started with
-// no NATS reachable exits; after a NATS restart each node exits at its
-// next publish (the adapter does not reconnect); a stopping node answers
-// GET /ready with HTTP 200 and an error body.
+// no NATS reachable exits; after a NATS restart the adapter does not
+// reconnect: HTTP publishes go unanswered and a node exits at its next
+// query to the others (the next WebSocket connection makes one); Soketi
+// needs the NATS account to itself; a stopping node answers GET /ready
+// with HTTP 200 and an error body.
 //
 // Concurrency: as Soketi.
 type Cluster struct {

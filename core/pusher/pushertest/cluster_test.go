@@ -198,3 +198,18 @@ type authorizerFunc func(ctx context.Context, socketID, channel string) (pusher.
 func (f authorizerFunc) Authorize(ctx context.Context, socketID, channel string) (pusher.Auth, error) {
 	return f(ctx, socketID, channel)
 }
+
+// CI builds the nats-server version the suite names.
+func TestNATSVersionMatchesCI(t *testing.T) {
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(root + "/.ci/cluster/install.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "version="+NATSVersion+"\n") {
+		t.Errorf(".ci/cluster/install.sh does not build nats-server %s", NATSVersion)
+	}
+}

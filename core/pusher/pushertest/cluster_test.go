@@ -78,8 +78,9 @@ func TestStackNodeWithoutNATSExits(t *testing.T) {
 
 // After a NATS restart the nodes are broken: the adapter does not
 // reconnect. A publish through the HTTP API gets no answer at all (the node
-// stays up), and the next query to the other nodes (a new WebSocket
-// connection makes one: it counts the app's connections) ends the node.
+// stays up, and GET /ready still says OK), and the next query to the other
+// nodes (a new WebSocket connection makes one: it counts the app's
+// connections) ends the node.
 func TestStackNATSRestartBreaksTheNodes(t *testing.T) {
 	requireClusterSuite(t)
 	c := StartCluster(t, ClusterOptions{Nodes: 2})
@@ -93,6 +94,12 @@ func TestStackNATSRestartBreaksTheNodes(t *testing.T) {
 	}
 	if !node.Running() {
 		t.Fatal("the node exited at an HTTP publish")
+	}
+	// Its health check does not tell.
+	rctx, rcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer rcancel()
+	if ok, err := node.Ready(rctx); !ok || err != nil {
+		t.Fatalf("Ready() = %v, %v: the broken node says it is not ready after all", ok, err)
 	}
 	ws, _, err := websocket.DefaultDialer.Dial("ws://"+node.Host()+"/app/"+c.Key+"?protocol=7", nil)
 	if err == nil {

@@ -64,10 +64,11 @@ func (n *CallNotifier) Accept(ctx context.Context, callID string) error {
 	if err != nil {
 		return fmt.Errorf("presentation: call accept: %w", err)
 	}
-	if n.cur.ID != callID || n.cur.Phase != CallIncomingRinging {
-		// The acceptance was sent; the call moved on meanwhile (the echo
-		// came first, or the call already ended): Value says where it is.
-		return nil
+	switch {
+	case n.cur.ID == callID && !n.cur.AnsweredAt.IsZero():
+		return nil // the echo came first (and the call may have ended since)
+	case n.cur.ID != callID || n.cur.Phase != CallIncomingRinging:
+		return fmt.Errorf("%w: the call ended while it was being accepted", ErrNoSuchCall)
 	}
 	c := n.cur
 	c.Phase, c.AnsweredAt = CallActive, n.run.now()

@@ -171,7 +171,7 @@ func NewCallNotifier(src domain.ChatWebSocketDataSource, opts CallOptions) *Call
 	n.signals = fanout.New[domain.CallEvent](fanout.Options{Clock: opts.Clock, OnCutOff: func() {
 		n.log.Warn("presentation: call signal subscriber stopped reading, cut off")
 	}})
-	follow(followLoop{n.run, src, "calls", opts.OnResync},
+	follow(followLoop{run: n.run, src: src, notifier: "calls", onResync: opts.OnResync},
 		eventFeed(src, "Calls", src.Calls, n.handle), feed[struct{}]{})
 	return n
 }

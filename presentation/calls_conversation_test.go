@@ -46,3 +46,25 @@ func TestCallSignalsNameTheConversation(t *testing.T) {
 		}
 	}
 }
+
+// Accept succeeds when the server's echo made the call active, and the
+// peer hung up, before the accept's send returned: the call was answered.
+func TestAcceptSucceedsWhenTheAnsweredCallEndedMeanwhile(t *testing.T) {
+	src := newFake(t, domaintest.Options{Answer: domaintest.Hang})
+	n := NewCallNotifier(src, CallOptions{})
+	t.Cleanup(n.Close)
+	changes := n.Changes(t.Context())
+	src.Push(domain.CallEvent{Kind: domain.CallIncoming, CallID: "k1", ConversationID: "c1", CallerID: "bob", CalleeIDs: []string{me}})
+	waitFor(t, changes, "ringing", func(c Call) bool { return c.Phase == CallIncomingRinging })
+	done := make(chan error, 1)
+	go func() { done <- n.Accept(t.Context(), "k1") }()
+	send := nextSend(t, src)
+	src.Push(domain.CallEvent{Kind: domain.CallAccepted, CallID: "k1", UserID: me})
+	waitFor(t, changes, "active", func(c Call) bool { return c.Phase == CallActive })
+	src.Push(domain.CallEvent{Kind: domain.CallEnded, CallID: "k1", EndedBy: "bob"})
+	waitFor(t, changes, "ended", func(c Call) bool { return c.Phase == CallEnded })
+	send.Confirm()
+	if err := <-done; err != nil {
+		t.Fatalf("Accept = %v, want nil: the call was answered", err)
+	}
+}

@@ -89,7 +89,7 @@ func NewConnectionNotifier(src domain.ChatWebSocketDataSource, opts ConnectionOp
 		handle: func(err error) { n.setErr(classify(err, false)) },
 		// Errors are reports, not history: the state holds the latest.
 		catchUp: func(error) ([]error, bool) { return nil, true }}
-	follow(followLoop{n.run, src, "connection", n.NoteResync}, states, errs)
+	follow(followLoop{run: n.run, src: src, notifier: "connection", onResync: n.NoteResync}, states, errs)
 	return n
 }
 

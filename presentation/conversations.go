@@ -21,7 +21,7 @@ type Conversation struct {
 	// LastMessage is the preview: the newest message known; nil if none.
 	LastMessage *domain.Message
 	// UnreadCount is the server's count when it sent one, plus the
-	// messages from others that arrived since; MarkRead lowers it at once
+	// messages from others that came after it; MarkRead lowers it at once
 	// and the server's next count replaces it.
 	UnreadCount int
 	// LastActivity is the newest of the last message's time and the
@@ -67,6 +67,11 @@ type ConversationsOptions struct {
 	// notifier was cut off from a stream and followed it again. Nil means
 	// nobody is told; NewNotifiers tells the connection notifier.
 	OnResync func(Resync)
+	// OnCacheError is called, on the constructor's goroutine, when reading
+	// the data source's offline cache fails; the notifier starts from what
+	// it could read. Nil means nobody is told; NewNotifiers records it on
+	// the connection notifier (Connection.Err, class storage).
+	OnCacheError func(error)
 }
 
 // ConversationsNotifier holds the conversation list: conversations sorted
@@ -78,6 +83,11 @@ type ConversationsOptions struct {
 // ParticipantIDs of an update are the conversation's whole member list,
 // as the reference server sends it, for every action; a member_removed
 // whose list leaves this user out removes the conversation from the list.
+//
+// Over a data source that keeps an offline cache (domain.OfflineCache),
+// the first snapshot is the cached list, with its previews and unread
+// counts, before the network answers; what arrives then is applied to it.
+// See "Offline-first start" in the package doc.
 //
 // Concurrency: every method is safe for concurrent use; MarkRead blocks on
 // the caller's goroutine. One goroutine, started by NewConversationsNotifier
@@ -94,7 +104,8 @@ type ConversationsNotifier struct {
 	unread *unreadBook
 }
 
-// NewConversationsNotifier starts following src.
+// NewConversationsNotifier starts following src. When src keeps an
+// offline cache, it reads the cache before it returns.
 func NewConversationsNotifier(src domain.ChatWebSocketDataSource, opts ConversationsOptions) *ConversationsNotifier {
 	return newConversationsNotifier(src, opts, true)
 }
@@ -110,8 +121,13 @@ func newConversationsNotifier(src domain.ChatWebSocketDataSource, opts Conversat
 	if followMessages {
 		messages = eventFeed(src, "Messages", src.Messages, n.receive)
 	}
-	follow(followLoop{n.run, src, "conversations", opts.OnResync},
-		eventFeed(src, "ConversationUpdates", src.ConversationUpdates, n.apply), messages)
+	loop := followLoop{run: n.run, src: src, notifier: "conversations", onResync: opts.OnResync}
+	if cache, ok := src.(domain.OfflineCache); ok {
+		// Without the messages stream, the messages notifier tells which
+		// cached messages not to count again (messageHooks.cached).
+		loop.start = func() { n.startFromCache(cache, followMessages) }
+	}
+	follow(loop, eventFeed(src, "ConversationUpdates", src.ConversationUpdates, n.apply), messages)
 	return n
 }
 
@@ -187,42 +203,70 @@ func (n *ConversationsNotifier) apply(u domain.ConversationUpdate) {
 	self := n.self()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	switch u.Action {
-	case domain.ConversationDeleted:
+	if leaves(u, self) {
 		n.unread.forget(u.ConversationID)
 		n.remove(u.ConversationID)
 		return
-	case domain.ConversationMemberRemoved:
-		if self != "" && u.ParticipantIDs != nil && !slices.Contains(u.ParticipantIDs, self) {
-			n.unread.forget(u.ConversationID)
-			n.remove(u.ConversationID) // this user was removed
-			return
-		}
 	}
+	after := n.noteUpdate(u, n.mark(u.Seq))
+	n.edit(u.ConversationID, true, func(c *Conversation) bool {
+		applyUpdate(c, u, after)
+		return true
+	})
+}
+
+// mark places an event with seq in the current session.
+func (n *ConversationsNotifier) mark(seq int64) eventMark {
+	if seq <= 0 {
+		return eventMark{}
+	}
+	return eventMark{seq: seq, session: n.src.ConnectionState().SessionID}
+}
+
+// leaves reports whether u takes the conversation off this user's list:
+// deleted, or this user removed from it.
+func leaves(u domain.ConversationUpdate, self string) bool {
+	switch u.Action {
+	case domain.ConversationDeleted:
+		return true
+	case domain.ConversationMemberRemoved:
+		return self != "" && u.ParticipantIDs != nil && !slices.Contains(u.ParticipantIDs, self)
+	}
+	return false
+}
+
+// noteUpdate records what u, placed at, tells the unread bookkeeping: its
+// last message is counted, its unread count is the server's. It returns
+// how many messages counted already came after u (see unreadBook). The
+// caller holds n.mu.
+func (n *ConversationsNotifier) noteUpdate(u domain.ConversationUpdate, at eventMark) (after int) {
 	if u.LastMessage != nil && u.LastMessage.ID != "" {
 		n.seen.Add(u.LastMessage.ID)
 	}
 	if u.UnreadCount != nil {
-		n.unread.serverCount(u.ConversationID)
+		after = n.unread.serverCount(u.ConversationID, at)
 	}
-	n.edit(u.ConversationID, true, func(c *Conversation) bool {
-		if u.Title != "" {
-			c.Title = u.Title
-		}
-		if u.ParticipantIDs != nil {
-			c.ParticipantIDs = slices.Clone(u.ParticipantIDs)
-		}
-		if u.LastMessage != nil {
-			setPreview(c, *u.LastMessage)
-		}
-		if u.UnreadCount != nil {
-			c.UnreadCount = max(*u.UnreadCount, 0)
-		}
-		if u.UpdatedAt.After(c.LastActivity) {
-			c.LastActivity = u.UpdatedAt
-		}
-		return true
-	})
+	return after
+}
+
+// applyUpdate applies what u carries to c; after is added to its unread
+// count.
+func applyUpdate(c *Conversation, u domain.ConversationUpdate, after int) {
+	if u.Title != "" {
+		c.Title = u.Title
+	}
+	if u.ParticipantIDs != nil {
+		c.ParticipantIDs = slices.Clone(u.ParticipantIDs)
+	}
+	if u.LastMessage != nil {
+		setPreview(c, *u.LastMessage)
+	}
+	if u.UnreadCount != nil {
+		c.UnreadCount = max(*u.UnreadCount, 0) + after
+	}
+	if u.UpdatedAt.After(c.LastActivity) {
+		c.LastActivity = u.UpdatedAt
+	}
 }
 
 func (n *ConversationsNotifier) receive(m domain.Message) {
@@ -236,12 +280,10 @@ func (n *ConversationsNotifier) receive(m domain.Message) {
 	if m.ID != "" && !n.seen.Add(m.ID) {
 		return // already counted (a replay, or the update's last message)
 	}
-	if fromOther {
-		n.unread.counting(m.ConversationID, m.ID)
-	}
+	counts := fromOther && n.unread.counts(m.ConversationID, m.ID, n.mark(m.Seq))
 	n.edit(m.ConversationID, true, func(c *Conversation) bool {
 		setPreview(c, m)
-		if fromOther {
+		if counts {
 			c.UnreadCount++
 		}
 		return true

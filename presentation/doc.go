@@ -59,6 +59,37 @@
 // Connection.Resync in a Notifiers). A Resync that is not Complete means
 // History no longer reached back far enough: refetch over the app's API.
 //
+// # Offline-first start
+//
+// A data source that keeps what the user last saw across restarts
+// implements domain.OfflineCache (data.New with a data.Options.Store). Over
+// one, the notifiers start from the cache, then go live:
+//
+//  1. The constructor (NewNotifiers, NewMessagesNotifier,
+//     NewConversationsNotifier) subscribes to the data source's streams,
+//     then reads the cache before it returns: the conversation list with
+//     previews and unread counts, the newest cached messages of each
+//     conversation (up to the window), and the sends an earlier process
+//     left unfinished, shown as sending with their client ids. The first
+//     Value is that cached screen, before Start, and without events: it is
+//     where the notifier starts, as an empty list is without a cache.
+//  2. What the data source delivers afterwards, once connected, is applied
+//     to it like any other event, with its change events: a message
+//     missed meanwhile is added (MessageAdded); a cached message the server
+//     sends again is the same message (its id) and changes nothing unless
+//     its content differs (MessageUpdated); a pending send becomes sent on
+//     its confirmation or its echo, whichever comes first, or failed, and
+//     Retry sends it again (MessageStatusChanged); the server's unread
+//     count replaces the cached one, and a message from someone else not
+//     cached adds one (ConversationUpdated). Nothing shows twice: a message
+//     is its server id, or its sender and client id.
+//
+// A cache that cannot be read is reported through OnCacheError (in a
+// Notifiers, as a storage error in Connection.Err) and the notifier starts
+// from what it could read. Set UserID when the app knows who signed in:
+// before the network answers, it is how cached messages of this user are
+// told apart.
+//
 // Tokens are the data source's: ConnectionNotifier.Start connects with an
 // empty token, which makes the data source ask the domain.TokenSource it
 // was built with.

@@ -141,6 +141,10 @@ type followLoop struct {
 	src      domain.ChatWebSocketDataSource
 	notifier string
 	onResync func(Resync)
+	// start, if set, runs on the caller's goroutine once the streams are
+	// subscribed and before any of their values is handled: the notifier
+	// starts from the offline cache, and what arrives meanwhile waits.
+	start func()
 }
 
 // follow hands every value of a and b to their handlers, one at a time, on
@@ -157,6 +161,9 @@ func follow[A, B any](l followLoop, a feed[A], b feed[B]) {
 	}
 	if b.subscribe != nil {
 		fb.ch = b.subscribe(ctx)
+	}
+	if l.start != nil {
+		l.start()
 	}
 	l.run.goFunc(func(done <-chan struct{}) {
 		defer release()

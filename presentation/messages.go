@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/chatwire/chatwire/domain"
 	"github.com/chatwire/chatwire/internal/fanout"
@@ -78,6 +79,11 @@ type MessagesOptions struct {
 	// notifier was cut off from a stream and followed it again. Nil means
 	// nobody is told; NewNotifiers tells the connection notifier.
 	OnResync func(Resync)
+	// OnCacheError is called, on the constructor's goroutine, when reading
+	// the data source's offline cache fails; the notifier starts from what
+	// it could read. Nil means nobody is told; NewNotifiers records it on
+	// the connection notifier (Connection.Err, class storage).
+	OnCacheError func(error)
 }
 
 // MessagesNotifier holds the messages of every conversation: what arrives
@@ -86,36 +92,64 @@ type MessagesOptions struct {
 // sent (on the confirmation or the echo), read (on another user's read
 // receipt) or failed.
 //
+// Over a data source that keeps an offline cache (domain.OfflineCache),
+// the first snapshot is what the cache holds, before the network answers:
+// the cached messages of every cached conversation, and the sends an
+// earlier process left unfinished, as sending, which then become sent or
+// failed as the data source resends them. See "Offline-first start" in the
+// package doc.
+//
 // Concurrency: every method is safe for concurrent use. Send and Retry
 // block, on the caller's goroutine, until the data source answers. One
 // goroutine, started by NewMessagesNotifier and stopped by Close, follows
-// the Messages and ReadReceipts streams.
+// the Messages and ReadReceipts streams; while sends an earlier process
+// left are pending, a second one follows how they end.
 type MessagesNotifier struct {
-	src  domain.ChatWebSocketDataSource
-	opts MessagesOptions
-	run  *runner
-	st   *store[Messages]
-	ev   *fanout.Fanout[MessageEvent]
+	src   domain.ChatWebSocketDataSource
+	opts  MessagesOptions
+	run   *runner
+	st    *store[Messages]
+	ev    *fanout.Fanout[MessageEvent]
+	hooks messageHooks
+}
+
+// messageHooks let NewNotifiers feed the other notifiers from the
+// messages notifier's one subscription.
+type messageHooks struct {
 	// before is called with each message from the stream before it is
-	// filed (NewNotifiers: the typing and conversations notifiers).
+	// filed (the typing and conversations notifiers).
 	before []func(domain.Message)
+	// cached is called with the messages read from the offline cache at
+	// start (the conversations notifier does not count them again).
+	cached func([]domain.Message)
 }
 
 // NewMessagesNotifier starts following src's messages and read receipts.
+// When src keeps an offline cache, it reads the cache before it returns.
 func NewMessagesNotifier(src domain.ChatWebSocketDataSource, opts MessagesOptions) *MessagesNotifier {
-	return newMessagesNotifier(src, opts)
+	return newMessagesNotifier(src, opts, messageHooks{})
 }
 
-func newMessagesNotifier(src domain.ChatWebSocketDataSource, opts MessagesOptions, before ...func(domain.Message)) *MessagesNotifier {
+func newMessagesNotifier(src domain.ChatWebSocketDataSource, opts MessagesOptions, hooks messageHooks) *MessagesNotifier {
 	if opts.Window <= 0 {
 		opts.Window = DefaultMessageWindow
 	}
 	n := &MessagesNotifier{src: src, opts: opts, run: newRunner(opts.Clock),
 		st: newStore(Messages{ByConversation: map[string][]Message{}}), ev: newEvents[MessageEvent](opts.Clock),
-		before: before}
-	follow(followLoop{n.run, src, "messages", opts.OnResync},
+		hooks: hooks}
+	loop := followLoop{run: n.run, src: src, notifier: "messages", onResync: opts.OnResync}
+	cache, offline := src.(domain.OfflineCache)
+	var recovered <-chan domain.SendResult
+	if offline {
+		loop.start = func() { recovered = n.startFromCache(cache) }
+	}
+	follow(loop,
 		eventFeed(src, "Messages", src.Messages, n.receive),
 		eventFeed(src, "ReadReceipts", src.ReadReceipts, func(r domain.ReadReceipt) { n.markRead(r, n.self()) }))
+	if recovered != nil {
+		loop.start = nil
+		follow(loop, recoveredFeed(cache, recovered, n.settleRecovered), feed[struct{}]{})
+	}
 	return n
 }
 
@@ -163,16 +197,7 @@ func (n *MessagesNotifier) Send(ctx context.Context, draft domain.MessageDraft) 
 		draft.Kind = domain.KindText
 	}
 	draft.Attachments = slices.Clone(draft.Attachments)
-	m := Message{Status: MessageSending, Message: domain.Message{
-		ClientID:       draft.ClientID,
-		ConversationID: draft.ConversationID,
-		SenderID:       n.self(),
-		Content:        draft.Content,
-		Kind:           draft.Kind,
-		CreatedAt:      n.run.now(),
-		ReplyTo:        draft.ReplyTo,
-		Attachments:    draft.Attachments,
-	}}
+	m := optimistic(draft, n.self(), n.run.now())
 	inUse := false
 	updateEmitting(n.st, n.ev, func(s Messages) (Messages, []MessageEvent, bool) {
 		list := s.ByConversation[m.ConversationID]
@@ -225,15 +250,60 @@ func (n *MessagesNotifier) Retry(ctx context.Context, clientID string) (Message,
 	return n.deliver(ctx, draft)
 }
 
+// optimistic is this user's draft as a sending message, stamped at. The
+// draft's attachments are shared, not copied.
+func optimistic(draft domain.MessageDraft, self string, at time.Time) Message {
+	kind := draft.Kind
+	if kind == "" {
+		kind = domain.KindText
+	}
+	return Message{Status: MessageSending, Message: domain.Message{
+		ClientID:       draft.ClientID,
+		ConversationID: draft.ConversationID,
+		SenderID:       self,
+		Content:        draft.Content,
+		Kind:           kind,
+		CreatedAt:      at,
+		ReplyTo:        draft.ReplyTo,
+		Attachments:    draft.Attachments,
+	}}
+}
+
 // deliver sends draft, whose optimistic copy is in the snapshot, and
 // records the outcome.
 func (n *MessagesNotifier) deliver(ctx context.Context, draft domain.MessageDraft) (Message, error) {
 	confirmed, err := n.src.SendMessage(ctx, draft)
+	out := n.settle(draft.ConversationID, draft.ClientID, confirmed, err)
+	if err != nil && out.Status == MessageFailed {
+		return out, fmt.Errorf("presentation: send message: %w", err)
+	}
+	if out.ClientID == "" { // not in the window (or closed): report what we know
+		out = Message{Message: confirmed, Status: MessageSent}
+		if err != nil {
+			out = Message{Status: MessageFailed, Err: err}
+			return out, fmt.Errorf("presentation: send message: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// settle records how this user's send with clientID in conversation conv
+// ended: the server's copy (err nil) replaces the optimistic one, or err
+// marks it failed, unless the echo came first. It returns the message as
+// it stands afterwards; zero when the list does not hold it (it fell out
+// of the window, or the notifier closed).
+func (n *MessagesNotifier) settle(conv, clientID string, confirmed domain.Message, err error) Message {
 	self := n.self()
-	mine := func(x Message) bool { return ownWithClientID(x, self, draft.ClientID) }
+	mine := func(x Message) bool { return ownWithClientID(x, self, clientID) }
+	if confirmed.ClientID == "" {
+		confirmed.ClientID = clientID
+	}
+	if confirmed.ConversationID == "" {
+		confirmed.ConversationID = conv
+	}
 	var out Message
 	updateEmitting(n.st, n.ev, func(s Messages) (Messages, []MessageEvent, bool) {
-		list := s.ByConversation[draft.ConversationID]
+		list := s.ByConversation[conv]
 		i := slices.IndexFunc(list, mine)
 		if i < 0 { // dropped from the window meanwhile
 			return s, nil, false
@@ -241,12 +311,6 @@ func (n *MessagesNotifier) deliver(ctx context.Context, draft domain.MessageDraf
 		old := list[i]
 		var events []MessageEvent
 		if err == nil {
-			if confirmed.ClientID == "" {
-				confirmed.ClientID = draft.ClientID
-			}
-			if confirmed.ConversationID == "" {
-				confirmed.ConversationID = draft.ConversationID
-			}
 			// The confirmed message replaces this send's copy, whether
 			// still optimistic or already the echo (keeping a read status).
 			var changed bool
@@ -267,19 +331,9 @@ func (n *MessagesNotifier) deliver(ctx context.Context, draft domain.MessageDraf
 		if j := slices.IndexFunc(list, mine); j >= 0 {
 			out = list[j]
 		}
-		return s.with(draft.ConversationID, list), events, true
+		return s.with(conv, list), events, true
 	})
-	if err != nil && out.Status == MessageFailed {
-		return out, fmt.Errorf("presentation: send message: %w", err)
-	}
-	if out.ClientID == "" { // not in the window (or closed): report what we know
-		out = Message{Message: confirmed, Status: MessageSent}
-		if err != nil {
-			out = Message{Status: MessageFailed, Err: err}
-			return out, fmt.Errorf("presentation: send message: %w", err)
-		}
-	}
-	return out, nil
+	return out
 }
 
 // receive merges a message from the Messages stream.
@@ -287,7 +341,7 @@ func (n *MessagesNotifier) receive(m domain.Message) {
 	if m.ConversationID == "" || (m.ID == "" && m.ClientID == "") {
 		return // nothing to file it under or to de-duplicate it by
 	}
-	for _, f := range n.before {
+	for _, f := range n.hooks.before {
 		f(m)
 	}
 	self := n.self()
@@ -326,9 +380,9 @@ func (n *MessagesNotifier) merge(list []Message, m domain.Message, self string, 
 		}
 	}
 	switch {
-	case i >= 0 && !confirming && reflect.DeepEqual(list[i], um):
+	case i >= 0 && !confirming && equalMessages(list[i], um):
 		return list, nil, false // a copy of what the list holds
-	case i < 0 && confirming && reflect.DeepEqual(*replaced, um):
+	case i < 0 && confirming && equalMessages(*replaced, um):
 		return list, nil, false // confirms what the echo already filed
 	case i >= 0:
 		list = slices.Delete(slices.Clone(list), i, i+1)
@@ -442,6 +496,20 @@ func own(x Message, self string) bool {
 // clientID.
 func ownWithClientID(x Message, self, clientID string) bool {
 	return clientID != "" && x.ClientID == clientID && own(x, self)
+}
+
+// equalMessages reports whether a and b are the same message in the same
+// state, whatever the representation of their time (a copy read back from
+// a store may carry another location) and of no attachments.
+func equalMessages(a, b Message) bool {
+	if !a.CreatedAt.Equal(b.CreatedAt) || len(a.Attachments) != len(b.Attachments) {
+		return false
+	}
+	a.CreatedAt = b.CreatedAt
+	if len(a.Attachments) == 0 {
+		a.Attachments = b.Attachments
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 // with returns a copy of s in which conversation conv holds list.

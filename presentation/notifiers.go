@@ -40,7 +40,11 @@ type Notifiers struct {
 }
 
 // NewNotifiers builds every notifier over src. They start following src at
-// once; call Start to connect. Closing them does not close src.
+// once; call Start to connect. Closing them does not close src. When src
+// keeps an offline cache (domain.OfflineCache), the messages and
+// conversations notifiers read it before NewNotifiers returns, so their
+// first Value is what the user last saw (see "Offline-first start" in the
+// package doc).
 //
 // Unlike notifiers built one by one, these follow src's Messages stream
 // once, together, in a fixed order (see the package doc), and every
@@ -82,13 +86,16 @@ func NewNotifiers(src domain.ChatWebSocketDataSource, opts NotifiersOptions) *No
 	t.OnResync = resyncTo(t.OnResync, conn)
 	p.OnResync = resyncTo(p.OnResync, conn)
 	ca.OnResync = resyncTo(ca.OnResync, conn)
+	m.OnCacheError = cacheErrorTo(m.OnCacheError, conn)
+	cv.OnCacheError = cacheErrorTo(cv.OnCacheError, conn)
 	// One subscription to Messages feeds three notifiers in a fixed order
 	// (see the package doc): typing, then conversations, then messages.
 	typing := newTypingNotifier(src, t, false)
 	convs := newConversationsNotifier(src, cv, false)
 	return &Notifiers{
-		Connection:    conn,
-		Messages:      newMessagesNotifier(src, m, typing.messageArrived, convs.receive),
+		Connection: conn,
+		Messages: newMessagesNotifier(src, m, messageHooks{
+			before: []func(domain.Message){typing.messageArrived, convs.receive}, cached: convs.markSeen}),
 		Conversations: convs,
 		Typing:        typing,
 		Presence:      NewPresenceNotifier(src, p),
@@ -102,6 +109,17 @@ func resyncTo(own func(Resync), conn *ConnectionNotifier) func(Resync) {
 		conn.NoteResync(r)
 		if own != nil {
 			own(r)
+		}
+	}
+}
+
+// cacheErrorTo returns an OnCacheError that records on conn, as a storage
+// error, then calls own.
+func cacheErrorTo(own func(error), conn *ConnectionNotifier) func(error) {
+	return func(err error) {
+		conn.setErr(&domain.Error{Class: domain.ClassStorage, Err: err})
+		if own != nil {
+			own(err)
 		}
 	}
 }

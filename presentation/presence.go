@@ -64,7 +64,7 @@ type PresenceNotifier struct {
 func NewPresenceNotifier(src domain.ChatWebSocketDataSource, opts PresenceOptions) *PresenceNotifier {
 	n := &PresenceNotifier{src: src, opts: opts, run: newRunner(opts.Clock),
 		st: newStore(Presence{Users: map[string]UserPresence{}}), ev: newEvents[PresenceEvent](opts.Clock)}
-	follow(followLoop{n.run, src, "presence", opts.OnResync},
+	follow(followLoop{run: n.run, src: src, notifier: "presence", onResync: opts.OnResync},
 		eventFeed(src, "UserStatuses", src.UserStatuses, n.apply), feed[struct{}]{})
 	return n
 }

@@ -128,7 +128,7 @@ func newTypingNotifier(src domain.ChatWebSocketDataSource, opts TypingOptions, f
 	if followMessages {
 		messages = eventFeed(src, "Messages", src.Messages, n.messageArrived)
 	}
-	follow(followLoop{n.run, src, "typing", opts.OnResync}, eventFeed(src, "Typing", src.Typing, n.indicate), messages)
+	follow(followLoop{run: n.run, src: src, notifier: "typing", onResync: opts.OnResync}, eventFeed(src, "Typing", src.Typing, n.indicate), messages)
 	return n
 }
 

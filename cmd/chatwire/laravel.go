@@ -143,8 +143,12 @@ func runLaravel(ctx context.Context, l net.Listener, w io.Writer, o laravelOptio
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := srv.Shutdown(sctx)
+	if err := srv.Shutdown(sctx); err != nil {
+		// Requests still running after 5s (a slow broadcast) are cut off:
+		// the user asked to stop.
+		_ = srv.Close()
+	}
 	<-errc
 	fmt.Fprintln(w, "app closed")
-	return err
+	return nil
 }

@@ -28,18 +28,19 @@ const (
 )
 
 // DefaultBuffer is the buffer of an Evict subscriber when none is given:
-// its room for a burst before it is cut off.
+// its room for a burst before it is cut off. Like every buffer beyond
+// ChannelSlots, it is allocated only as values wait in it.
 const DefaultBuffer = 256
 
 // DefaultBlockBuffer is the buffer of a Block subscriber when none is
 // given: the publisher waits as soon as the subscriber's channel is full.
 const DefaultBlockBuffer = ChannelSlots
 
-// ChannelSlots is the most slots a Block subscriber's channel gets, made
-// when it subscribes. Beyond them, the rest of its buffer is a queue that
-// grows only while the subscriber is behind, and is released once it has
-// caught up: a subscriber costs its buffer only while it uses it.
-const ChannelSlots = 8
+// ChannelSlots is the most slots a subscriber's channel gets, made when it
+// subscribes. Beyond them, the rest of its buffer is a queue that grows
+// only while the subscriber is behind, and is released once it has caught
+// up: a subscriber costs its buffer only while it uses it.
+const ChannelSlots = 4
 
 // Options configure a Broadcaster. The zero value is ready to use.
 type Options struct {
@@ -47,15 +48,15 @@ type Options struct {
 	// for a subscriber. Zero means DefaultBuffer for Evict subscribers and
 	// DefaultBlockBuffer for Block subscribers.
 	Buffer int
-	// StallTimeout bounds how long a Block subscriber may take nothing while
+	// StallTimeout bounds how long a subscriber may take nothing while
 	// values wait for it: past it the subscriber is cut off (its channel
-	// closes after what it buffered in its channel) and OnEvict receives
-	// ErrSlowConsumer. A subscriber that keeps taking values is never cut
-	// off, however far behind it is. Zero means no bound.
+	// closes after what it holds) and OnEvict receives ErrSlowConsumer. A
+	// Block subscriber that keeps taking values is never cut off, however
+	// far behind it is. Zero means no bound.
 	StallTimeout time.Duration
 	// OnEvict, if set, is called outside any lock each time a subscriber is
 	// cut off as too slow: on the publishing goroutine, or, for a stalled
-	// Block subscriber with a queue, on the goroutine that fed its queue.
+	// subscriber with a queue, on the goroutine that fed its queue.
 	OnEvict func(error)
 }
 
@@ -70,8 +71,8 @@ type SubscribeOptions struct {
 // and Close are safe for concurrent use; values from one publishing
 // goroutine reach each subscriber in publication order.
 //
-// Goroutines: none while every subscriber keeps up. A Block subscriber
-// whose buffer is larger than ChannelSlots gets a goroutine that feeds its
+// Goroutines: none while every subscriber keeps up. A subscriber whose
+// buffer is larger than ChannelSlots gets a goroutine that feeds its
 // channel from its queue while the queue holds values; it ends when the
 // queue is empty. Close waits for them.
 type Broadcaster[T any] struct {
@@ -111,7 +112,7 @@ func (b *Broadcaster[T]) SubscribeWith(ctx context.Context, o SubscribeOptions) 
 		}
 	}
 	s := &subscriber[T]{policy: o.Policy}
-	if o.Policy == Block && size > ChannelSlots {
+	if size > ChannelSlots {
 		s.queueMax = size - ChannelSlots
 		size = ChannelSlots
 	}
@@ -123,11 +124,13 @@ func (b *Broadcaster[T]) SubscribeWith(ctx context.Context, o SubscribeOptions) 
 		return s.ch
 	}
 	b.subs = append(b.subs, s)
-	s.stop = context.AfterFunc(ctx, func() {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		b.drop(s)
-	})
+	if ctx.Done() != nil { // a context that can end
+		s.stop = context.AfterFunc(ctx, func() {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			b.drop(s)
+		})
+	}
 	return s.ch
 }
 

@@ -10,17 +10,17 @@
 //     Only a subscriber that takes nothing for Options.StallTimeout while
 //     values wait for it is cut off: its channel closes after what the
 //     channel holds, and OnEvict receives ErrSlowConsumer.
-//   - Evict: the subscriber's channel is closed after the values already
-//     buffered and OnEvict receives ErrSlowConsumer; the publisher never
+//   - Evict: the subscriber's channel is closed after the values its
+//     channel holds and OnEvict receives ErrSlowConsumer; the publisher never
 //     waits. For streams whose publisher must never wait (one that holds a
 //     lock other goroutines need), at the cost of cutting off a subscriber
 //     that a burst outruns.
 //
 // Memory grows with use. A subscriber's channel is made when it subscribes,
-// with at most ChannelSlots slots for a Block subscriber; the rest of a
-// larger Block buffer is a queue that grows while the subscriber is behind,
-// fed into the channel by a goroutine that runs only while the queue holds
-// values, and released once it has caught up.
+// with at most ChannelSlots slots; the rest of a larger buffer is a queue
+// that grows while the subscriber is behind, fed into the channel by a
+// goroutine that runs only while the queue holds values, and released once
+// it has caught up.
 //
 // Nothing is dropped silently: a subscriber that is cut off sees its channel
 // end and is told why. A subscription ends when its context is done, when

@@ -6,15 +6,16 @@ import (
 )
 
 // subscriber is one subscription. Values reach it through its channel;
-// a Block subscriber with a queue also through the queue, which a feeding
-// goroutine empties into the channel while it holds values.
+// a subscriber whose buffer is larger than ChannelSlots also through its
+// queue, which a feeding goroutine empties into the channel while it holds
+// values.
 //
 // Lock order: the broadcaster's mu, then sendMu, then mu; nothing is
 // locked while mu is held.
 type subscriber[T any] struct {
 	ch       chan T
 	policy   Policy
-	queueMax int         // Block: values that may wait beyond ch; zero: none
+	queueMax int         // values that may wait beyond ch; zero: none
 	stop     func() bool // unregisters the context callback
 
 	// sendMu is held by the one goroutine that may wait to send on ch
@@ -42,16 +43,9 @@ const (
 )
 
 // offer hands v to s if that needs no wait, and reports whether it did (or
-// s is gone, which needs nothing either). The caller holds b.mu.
+// s is gone, which needs nothing either): false means s's buffer is full.
+// The caller holds b.mu.
 func (s *subscriber[T]) offer(v T, b *Broadcaster[T]) bool {
-	if s.policy == Evict {
-		select {
-		case s.ch <- v:
-			return true
-		default:
-			return false
-		}
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.dropped {
@@ -84,7 +78,7 @@ func (s *subscriber[T]) enqueueLocked(v T, b *Broadcaster[T]) bool {
 
 // waitRoom waits until s's queue has room for v, s is gone or wake closes.
 // For a Block subscriber with a queue; the feeder bounds the wait by
-// cutting off a subscriber that stalls.
+// cutting off a subscriber that stalls (with a StallTimeout).
 func (s *subscriber[T]) waitRoom(v T, b *Broadcaster[T], wake <-chan struct{}) sendOutcome {
 	for {
 		s.mu.Lock()

@@ -370,19 +370,6 @@ func (c *cluster) waitAll(what string, st domain.ConnectionStatus) {
 	}
 }
 
-// errorsMatching counts the errors cl saw that match target.
-func (cl *client) errorsMatching(target error) int {
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
-	n := 0
-	for _, err := range cl.errs {
-		if errors.Is(err, target) {
-			n++
-		}
-	}
-	return n
-}
-
 // statesMatching counts the transitions of cl to st whose cause matches
 // target: one per connection failure. The data source republishes its
 // state (same At) when session.ready and sync.done arrive, so transitions

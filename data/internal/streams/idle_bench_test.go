@@ -1,0 +1,288 @@
+package streams_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/chatwire/chatwire/core/network"
+	"github.com/chatwire/chatwire/core/pusher"
+	"github.com/chatwire/chatwire/data"
+	"github.com/chatwire/chatwire/data/laravel"
+)
+
+// What an idle connection costs the application's process: live heap and
+// goroutine stacks per connection, and goroutines per connection, over
+// idleConns connections to a server in a child process (this test binary,
+// running TestIdleServerProcess), so that only the client side is counted.
+// docs/benchmarks.md explains every goroutine.
+
+const (
+	idleServerEnv = "CHATWIRE_IDLE_SERVER"
+	idleConns     = 200
+)
+
+// TestIdleServerProcess is not a test: it is the idle benchmark's server,
+// started in a child process. It serves until its standard input closes:
+// the envelope protocol at /chat (session.ready, then quiet) and a minimal
+// Pusher server at /app/{key} (every subscription accepted, presence with
+// one member), both quiet after that.
+func TestIdleServerProcess(t *testing.T) {
+	if os.Getenv(idleServerEnv) != "1" {
+		t.Skip("the idle benchmark's server process; runs only when it starts it")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	up := websocket.Upgrader{ReadBufferSize: 512, WriteBufferSize: 512}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/chat", func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.WriteMessage(websocket.TextMessage, []byte(`{"type":"session.ready","payload":{"user_id":"u1","session_id":"s1","last_seq":0}}`))
+		for {
+			if _, _, err := c.ReadMessage(); err != nil {
+				return
+			}
+		}
+	})
+	mux.HandleFunc("/app/", func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.WriteMessage(websocket.TextMessage, []byte(`{"event":"pusher:connection_established","data":"{\"socket_id\":\"1.2\",\"activity_timeout\":120}"}`))
+		for {
+			_, msg, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			var f struct {
+				Event string `json:"event"`
+				Data  struct {
+					Channel string `json:"channel"`
+				} `json:"data"`
+			}
+			json.Unmarshal(msg, &f)
+			switch f.Event {
+			case "pusher:subscribe":
+				data := `"{}"`
+				if strings.HasPrefix(f.Data.Channel, "presence-") {
+					data = `"{\"presence\":{\"ids\":[\"u1\"],\"hash\":{\"u1\":{}},\"count\":1}}"`
+				}
+				ch, _ := json.Marshal(f.Data.Channel)
+				c.WriteMessage(websocket.TextMessage, []byte(`{"event":"pusher_internal:subscription_succeeded","channel":`+string(ch)+`,"data":`+data+`}`))
+			case "pusher:ping":
+				c.WriteMessage(websocket.TextMessage, []byte(`{"event":"pusher:pong","data":"{}"}`))
+			}
+		}
+	})
+	go http.Serve(ln, mux)
+	fmt.Printf("ADDR %s\n", ln.Addr())
+	io.Copy(io.Discard, os.Stdin)
+	os.Exit(0)
+}
+
+func startIdleServer(b *testing.B) string {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestIdleServerProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), idleServerEnv+"=1")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		stdin.Close()
+		cmd.Wait()
+	})
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if addr, ok := strings.CutPrefix(sc.Text(), "ADDR "); ok {
+			go io.Copy(io.Discard, stdout)
+			return addr
+		}
+	}
+	b.Fatalf("idle server did not start: %v", sc.Err())
+	return ""
+}
+
+// BenchmarkIdleConnection reports heapB/conn, stackB/conn, B/conn (their
+// sum) and goroutines/conn for: a bare gorilla connection with its reader
+// goroutine (the floor), network.GorillaClient, data.New connected with
+// no subscriber and with one subscriber on each of its nine streams, and
+// the laravel data source subscribed to one presence and one private
+// channel with one subscriber on each stream.
+func BenchmarkIdleConnection(b *testing.B) {
+	addr := startIdleServer(b)
+	ctx := context.Background()
+	for _, v := range []struct {
+		name string
+		open func() (func(), error)
+	}{
+		{"RawGorilla+reader", func() (func(), error) {
+			ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/chat", nil)
+			if err != nil {
+				return nil, err
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for {
+					if _, _, err := ws.ReadMessage(); err != nil {
+						return
+					}
+				}
+			}()
+			return func() { ws.Close(); <-done }, nil
+		}},
+		{"GorillaClient", func() (func(), error) {
+			c := network.NewGorillaClient(network.GorillaOptions{})
+			if err := c.Connect(ctx, "ws://"+addr+"/chat", nil); err != nil {
+				return nil, err
+			}
+			return func() { c.Close(network.CloseNormal, "") }, nil
+		}},
+		{"Envelope/subscribers=0", func() (func(), error) {
+			src, err := data.New(data.Options{BaseURL: "ws://" + addr})
+			if err != nil {
+				return nil, err
+			}
+			if err := src.Connect(ctx, "t"); err != nil {
+				return nil, err
+			}
+			return func() { src.Close() }, nil
+		}},
+		{"Envelope/subscribers=9", func() (func(), error) {
+			src, err := data.New(data.Options{BaseURL: "ws://" + addr})
+			if err != nil {
+				return nil, err
+			}
+			sctx, cancel := context.WithCancel(ctx)
+			src.Messages(sctx)
+			src.Typing(sctx)
+			src.UserStatuses(sctx)
+			src.ConversationUpdates(sctx)
+			src.ReadReceipts(sctx)
+			src.Calls(sctx)
+			src.RawMessages(sctx)
+			src.ConnectionStates(sctx)
+			src.Errors(sctx)
+			if err := src.Connect(ctx, "t"); err != nil {
+				cancel()
+				return nil, err
+			}
+			return func() { src.Close(); cancel() }, nil
+		}},
+		{"Laravel/presence+private/subscribers=9", func() (func(), error) {
+			src, err := laravel.New(laravel.Options{
+				Host: addr,
+				Key:  "k",
+				Authorizer: pusher.AuthorizerFunc(func(_ context.Context, _, channel string) (pusher.Auth, error) {
+					a := pusher.Auth{Auth: "k:signature"}
+					if strings.HasPrefix(channel, "presence-") {
+						a.ChannelData = `{"user_id":"u1"}`
+					}
+					return a, nil
+				}),
+				UserID:             "u1",
+				DisableUserChannel: true,
+				Conversations:      []string{"c1"},
+			})
+			if err != nil {
+				return nil, err
+			}
+			sctx, cancel := context.WithCancel(ctx)
+			src.Messages(sctx)
+			src.Typing(sctx)
+			src.UserStatuses(sctx)
+			src.ConversationUpdates(sctx)
+			src.ReadReceipts(sctx)
+			src.Calls(sctx)
+			src.RawMessages(sctx)
+			src.ConnectionStates(sctx)
+			src.Errors(sctx)
+			if err := src.Connect(ctx, "t"); err != nil {
+				cancel()
+				return nil, err
+			}
+			return func() { src.Close(); cancel() }, nil
+		}},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			var heap, stack, goroutines float64
+			for range b.N {
+				h, s, g := measureIdle(b, v.open)
+				heap += h
+				stack += s
+				goroutines += g
+			}
+			n := float64(b.N)
+			b.ReportMetric(heap/n, "heapB/conn")
+			b.ReportMetric(stack/n, "stackB/conn")
+			b.ReportMetric((heap+stack)/n, "B/conn")
+			b.ReportMetric(goroutines/n, "goroutines/conn")
+		})
+	}
+}
+
+// measureIdle opens idleConns connections, lets them settle and returns
+// the live heap, stack and goroutines they add, per connection.
+func measureIdle(b *testing.B, open func() (func(), error)) (heap, stack, goroutines float64) {
+	b.StopTimer()
+	closers := make([]func(), 0, idleConns)
+	defer func() {
+		for _, c := range closers {
+			c()
+		}
+	}()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	g0 := runtime.NumGoroutine()
+	b.StartTimer()
+	for range idleConns {
+		c, err := open()
+		if err != nil {
+			b.Fatal(err)
+		}
+		closers = append(closers, c)
+	}
+	b.StopTimer()
+	time.Sleep(100 * time.Millisecond) // every reader blocked in its read
+	// A goroutine's stack grown by the dial and handshake halves at each
+	// GC down to what it uses: settle as a long-lived process does.
+	for range 6 {
+		runtime.GC()
+	}
+	runtime.ReadMemStats(&after)
+	g1 := runtime.NumGoroutine()
+	per := func(a, b uint64) float64 { return (float64(a) - float64(b)) / idleConns }
+	return per(after.HeapAlloc, before.HeapAlloc), per(after.StackInuse, before.StackInuse), float64(g1-g0) / idleConns
+}

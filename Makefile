@@ -74,3 +74,19 @@ LOAD_TEST_idle  := TestLoadIdle
 soketi: $(SOKETI)
 $(SOKETI): .ci/soketi/package.json
 	bash .ci/soketi/install.sh
+
+## cluster: the cluster suite against three Soketi nodes on NATS (nats-server
+## built by .ci/cluster/install.sh): spread, fan-out, presence and whispers
+## across nodes, a node killed and one stopped, the stack's own behaviour,
+## under the race detector; then the load run, CLUSTER_CLIENTS SDK clients in
+## one process and a node killed (make cluster CLUSTER_CLIENTS=1000 for the
+## figures of docs/reliability.md)
+CLUSTER_CLIENTS ?= 100
+NATS_SERVER     := .ci/bin/nats-server
+.PHONY: cluster
+cluster: soketi $(NATS_SERVER)
+	CHATWIRE_CLUSTER=1 $(GO) test -race -count=1 -timeout 20m -run 'Cluster|Stack' -skip '^TestClusterLoad$$' ./core/pusher/pushertest/ ./data/laravel/
+	ulimit -n $$(ulimit -Hn) && CHATWIRE_CLUSTER=1 CHATWIRE_CLUSTER_CLIENTS=$(CLUSTER_CLIENTS) \
+		$(GO) test -count=1 -timeout 30m -run '^TestClusterLoad$$' -v ./data/laravel/
+$(NATS_SERVER): .ci/cluster/install.sh
+	bash .ci/cluster/install.sh

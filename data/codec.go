@@ -85,7 +85,12 @@ func (r *codecReader) payload(into any) error { return r.c.Unmarshal(r.env.Paylo
 
 func (r *codecReader) finish() (bool, error) { return false, nil }
 
-func (r *codecReader) message() *wireMessage { return &r.msg }
+// message returns the reader's wireMessage, emptied: a frame decoded twice
+// (a duplicate payload) must not keep fields of the first pass.
+func (r *codecReader) message() *wireMessage {
+	r.msg = resetMessage(r.msg)
+	return &r.msg
+}
 
 func (r *codecReader) release() {
 	if !r.pooled {

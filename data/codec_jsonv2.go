@@ -454,7 +454,12 @@ func (r *v2Reader) str(start, end int64) string {
 	return r.text[start:end]
 }
 
-func (r *v2Reader) message() *wireMessage { return &r.msg }
+// message returns the reader's wireMessage, emptied: a frame decoded twice
+// (a duplicate payload) must not keep fields of the first pass.
+func (r *v2Reader) message() *wireMessage {
+	r.msg = resetMessage(r.msg)
+	return &r.msg
+}
 
 func (r *v2Reader) release() {
 	r.reset(nil, 0)

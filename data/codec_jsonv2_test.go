@@ -118,3 +118,15 @@ func FuzzCodecsAgree(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, frame []byte) { checkAgree(t, frame) })
 }
+
+// A frame whose payload comes twice is decoded again from scratch (the last
+// payload wins, as in encoding/json): nothing of the first payload may stay
+// in the reader's message. Found by FuzzCodecsAgree.
+func TestDuplicatePayloadKeepsNothingOfTheFirst(t *testing.T) {
+	frame := []byte(`{"tYpe":"chat.message","pAYloAd":{"id":"0"},"pAYloAd":{"ConversAtion_id":"0","sender_id":"0"}}`)
+	for name, c := range map[string]Codec{"std": StdCodec(), "jsonv2": JSONv2Codec()} {
+		if d, err := decodeFrame(c, frame); err == nil {
+			t.Errorf("%s decoded %+v, want missing id", name, d.event)
+		}
+	}
+}

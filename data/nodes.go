@@ -6,16 +6,22 @@ import (
 )
 
 // nodes is the base URLs of one service, and the one the next attempt
-// dials. Each data source starts at a random node, so clients spread, and
-// walks the list in order from there. Safe for concurrent use.
+// dials. Each data source walks the nodes in an order of its own (a
+// shuffle made at New), so clients start spread and the clients of a node
+// that fails spread over all the others rather than all moving to one.
+// Safe for concurrent use.
 type nodes struct {
 	mu   sync.Mutex
-	urls []string
+	urls []string // in this data source's order
 	at   int
 }
 
 func newNodes(urls []string) *nodes {
-	return &nodes{urls: urls, at: rand.IntN(len(urls))}
+	order := make([]string, len(urls))
+	for i, j := range rand.Perm(len(urls)) {
+		order[i] = urls[j]
+	}
+	return &nodes{urls: order}
 }
 
 // current is the base URL the next attempt dials.

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/chatwire/chatwire/data"
 	"github.com/chatwire/chatwire/data/chattest"
@@ -67,15 +68,15 @@ func (n *node) kill() {
 
 func TestClientsSpreadOverNodesAndFailOver(t *testing.T) {
 	srv := newServer(t, chattest.Options{})
-	a, b := newNode(t, srv), newNode(t, srv)
-	users := make([]string, 20)
+	a, b, c := newNode(t, srv), newNode(t, srv), newNode(t, srv)
+	users := make([]string, 40)
 	for i := range users {
 		users[i] = fmt.Sprint("u", i)
 	}
 	if err := srv.CreateConversation("c1", "", append([]string{"bob"}, users...)...); err != nil {
 		t.Fatal(err)
 	}
-	nodes := func(o *data.Options) { o.BaseURL, o.Nodes = a.url(), []string{b.url()} }
+	nodes := func(o *data.Options) { o.BaseURL, o.Nodes = a.url(), []string{b.url(), c.url()} }
 	inboxes := make([]<-chan domain.Message, len(users))
 	for i, u := range users {
 		src := newSource(t, srv, u, nodes)
@@ -84,13 +85,13 @@ func TestClientsSpreadOverNodesAndFailOver(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if a.upgrades.Load() == 0 || b.upgrades.Load() == 0 {
-		t.Fatalf("20 clients did not spread: %d on a, %d on b", a.upgrades.Load(), b.upgrades.Load())
+	onA, onB, onC := a.upgrades.Load(), b.upgrades.Load(), c.upgrades.Load()
+	if onA == 0 || onB == 0 || onC == 0 {
+		t.Fatalf("40 clients did not spread: %d, %d, %d", onA, onB, onC)
 	}
-	onA := a.upgrades.Load()
 	a.kill()
-	for _, c := range []string{"while a is dead", "after"} {
-		if _, err := srv.Post(chattest.Message{ConversationID: "c1", SenderID: "bob", Content: c}); err != nil {
+	for _, content := range []string{"while a is dead", "after"} {
+		if _, err := srv.Post(chattest.Message{ConversationID: "c1", SenderID: "bob", Content: content}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -100,9 +101,15 @@ func TestClientsSpreadOverNodesAndFailOver(t *testing.T) {
 				t.Fatalf("%s got %q, want %q", users[i], m.Content, want)
 			}
 		}
-		quiet(t, in, "message")
 	}
-	if got := b.upgrades.Load(); got < 20 {
-		t.Errorf("b accepted %d upgrades, want all 20 clients (%d moved from a)", got, onA)
+	time.Sleep(150 * time.Millisecond)
+	for i, in := range inboxes {
+		if n := len(in); n != 0 {
+			t.Errorf("%s received %d more messages", users[i], n)
+		}
+	}
+	movedB, movedC := b.upgrades.Load()-onB, c.upgrades.Load()-onC
+	if movedB+movedC != onA || movedB == 0 || movedC == 0 {
+		t.Errorf("the %d clients of the dead node moved %d to b and %d to c; want all of them, over both", onA, movedB, movedC)
 	}
 }

@@ -23,10 +23,11 @@ type Options struct {
 	// the data source dials BaseURL + "/chat". Required: ws:// or wss://.
 	BaseURL string
 	// Nodes lists more base URLs of the same service (the nodes of a
-	// cluster that share users and history). Each data source starts at a
-	// random one of BaseURL and Nodes, and moves to the next after a failed
-	// attempt or a lost connection, with the usual backoff and jitter, so
-	// clients of a failed or draining node spread over the others.
+	// cluster that share users and history). Each data source walks
+	// BaseURL and Nodes in an order of its own (shuffled at New), moving to
+	// the next after a failed attempt or a lost connection, with the usual
+	// backoff and jitter, so clients start spread and the clients of a
+	// failed or draining node spread over all the others.
 	Nodes []string
 	// TokenSource is asked for a token before every reconnect, and for the
 	// first one when Connect is given an empty token; nil reuses the token

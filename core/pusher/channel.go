@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
+	"time"
 
 	"github.com/chatwire/chatwire/core/stream"
 )
@@ -109,8 +110,14 @@ type Channel struct {
 	// Guarded by client.mu.
 	state         ChannelState
 	err           error
-	changed       chan struct{} // closed and replaced on every state change
-	memberMap     map[string]Member
+	changed       chan struct{}        // closed and replaced on every state change
+	memberMap     map[string]Member    // presence: nil until the first member list
+	leaving       map[string]time.Time // presence: members in their grace period, and its end
+	refreshAt     time.Time            // presence: when the member list is fetched again; zero: never
+	refreshing    bool                 // presence: a refresh's answer is awaited
+	early         []MemberEvent        // presence: member changes since the subscribe frame went out
+	refreshAuth   Auth                 // presence: the signature of the subscription on refreshSocket
+	refreshSocket string
 	me            string    // presence: our own user id from the channel data
 	attemptSocket string    // socket id the latest attempt runs for
 	sentSeq       uint64    // order of the latest subscribe frame; 0 while none is out
@@ -177,13 +184,17 @@ func (ch *Channel) Wait(ctx context.Context) error {
 func (ch *Channel) Events(ctx context.Context) <-chan Event { return ch.events.Subscribe(ctx) }
 
 // MemberEvents returns presence member changes from now on. A
-// MembersReplaced event follows every (re)subscription.
+// MembersReplaced event follows every (re)subscription; it holds the
+// members in their grace period too (see Options.PresenceGrace). A
+// refreshed list (Options.PresenceRefresh) shows as MemberAdded for whom
+// it adds, and later MemberRemoved for whom it lacks.
 func (ch *Channel) MemberEvents(ctx context.Context) <-chan MemberEvent {
 	return ch.members.Subscribe(ctx)
 }
 
 // Members returns the presence channel's current members sorted by ID
-// (none for other kinds, or before the subscription succeeded).
+// (none for other kinds, or before the subscription succeeded). A member
+// who left stays listed for Options.PresenceGrace (until MemberRemoved).
 func (ch *Channel) Members() []Member {
 	ch.client.mu.Lock()
 	defer ch.client.mu.Unlock()

@@ -35,8 +35,17 @@ const DefaultSubscribeTimeout = 30 * time.Second
 // Options configure a Client. They are copied by New; zero values take the
 // documented defaults.
 type Options struct {
-	// Host is the server's "host:port", for Soketi "127.0.0.1:6001". Required.
+	// Host is the server's "host:port", for Soketi "127.0.0.1:6001".
+	// Required unless Hosts is set.
 	Host string
+	// Hosts lists more nodes ("host:port") of the same cluster. The Client
+	// walks Host and Hosts in an order of its own, shuffled at New: it
+	// starts with the first, and moves on to the next after a failed
+	// attempt or a lost connection (a node that closes with a 4200-range
+	// code while it drains, or that refuses new connections so, included),
+	// with the manager's backoff and jitter. So clients spread over the
+	// nodes, and those of a failed node spread over the others.
+	Hosts []string
 	// Key is the application key. Required.
 	Key string
 	// TLS connects with wss instead of ws.
@@ -70,6 +79,24 @@ type Options struct {
 	// left unanswered fails with a *SubscriptionError matching
 	// ErrSubscribeTimeout and is tried again after the next reconnect.
 	SubscribeTimeout time.Duration
+	// PresenceGrace is how long a presence member who left (a
+	// member_removed, or a member missing from a fresh member list) stays
+	// in Channel.Members before MemberRemoved is reported; a member_added
+	// meanwhile cancels it. A member whose node failed thus moves to
+	// another node without being seen leaving and coming back. Zero means
+	// 1.25 × Manager.ReconnectDelay + Manager.HandshakeTimeout (16.25s with
+	// their defaults): a peer's first reconnect delay with its jitter, and
+	// its handshake. Negative reports a removal at once.
+	PresenceGrace time.Duration
+	// PresenceRefresh is how often the member list of a subscribed
+	// presence channel is fetched again (a repeated subscribe on the same
+	// socket, with the same signature), plus up to 25% jitter: a node that
+	// dies sends no member_removed for its members, and a fresh list is how
+	// a client that kept its connection learns they are gone. A member
+	// this Client knows joining again is the sign of such a loss: the list
+	// is then fetched within Manager.ReconnectDelay plus up to 100% jitter.
+	// Zero means 60s; negative turns refreshes off.
+	PresenceRefresh time.Duration
 	// Buffer is each stream subscriber's buffer; zero means
 	// stream.DefaultBuffer for Events and MemberEvents, and 32 for States
 	// and Errors (rare, small values). A subscriber that falls a full
@@ -92,12 +119,13 @@ type Options struct {
 // Close returns.
 type Client struct {
 	opts    Options
+	hosts   *hosts
 	mgr     *network.ConnectionManager
 	clock   clock.Clock
 	log     *slog.Logger
 	limiter *rateLimiter
 	useTLS  atomic.Bool
-	sock    socketTracker // the current socket, to drop it on a coded pusher:error
+	sock    socketTracker // the latest socket, to drop it on a coded pusher:error
 
 	errs   *stream.Broadcaster[error]
 	frames *stream.Broadcaster[Frame]
@@ -105,15 +133,19 @@ type Client struct {
 
 	mu          sync.Mutex
 	channels    map[string]*Channel
-	greeted     string        // socket id of the latest handshake
-	frameSocket string        // socket id of the connection route is reading frames of
-	conn        *connection   // the connection subscriptions run on; nil when offline
-	connChanged chan struct{} // closed and replaced whenever conn changes
-	user        signin        // the user's sign-in
-	sendSeq     uint64        // orders subscribe frames, for code-less pusher:error
+	greeted     string         // socket id of the latest handshake
+	dialing     string         // host of the attempt under way
+	greetedHost string         // host of the latest handshake
+	greetedSock *trackedSocket // socket of the latest handshake
+	frameSocket string         // socket id of the connection route is reading frames of
+	conn        *connection    // the connection subscriptions run on; nil when offline
+	connChanged chan struct{}  // closed and replaced whenever conn changes
+	user        signin         // the user's sign-in
+	sendSeq     uint64         // orders subscribe frames, for code-less pusher:error
 	started     bool
 	closed      bool
 	stopRouting context.CancelFunc
+	presence    presenceTimer // grace periods and member list refreshes
 
 	closing   chan struct{} // closed by Close
 	wg        sync.WaitGroup
@@ -124,19 +156,23 @@ type Client struct {
 // connection is one established socket as the Client sees it.
 type connection struct {
 	socketID string
+	host     string
+	sock     *trackedSocket
 	done     chan struct{} // closed when the socket is no longer current
 }
 
 // New returns a Client. It starts no goroutine and opens no socket until
 // Connect.
 func New(opts Options) (*Client, error) {
-	if opts.Host == "" {
-		return nil, errors.New("pusher: options: no host")
+	hs, err := newHosts(opts.Host, opts.Hosts)
+	if err != nil {
+		return nil, err
 	}
 	if opts.Key == "" {
 		return nil, errors.New("pusher: options: no key")
 	}
 	opts.Header = opts.Header.Clone()
+	opts.Hosts = append([]string(nil), opts.Hosts...)
 	if opts.ClientEventsPerSecond <= 0 {
 		opts.ClientEventsPerSecond = DefaultClientEventsPerSecond
 	}
@@ -151,14 +187,17 @@ func New(opts Options) (*Client, error) {
 	if opts.SubscribeTimeout <= 0 {
 		opts.SubscribeTimeout = DefaultSubscribeTimeout
 	}
+	opts.PresenceGrace, opts.PresenceRefresh = presenceDefaults(opts)
 	c := &Client{
 		opts:        opts,
+		hosts:       hs,
 		clock:       clk,
 		log:         log,
 		limiter:     newRateLimiter(clk, opts.ClientEventsPerSecond, time.Second),
 		channels:    make(map[string]*Channel),
 		connChanged: make(chan struct{}),
 		closing:     make(chan struct{}),
+		presence:    presenceTimer{wake: make(chan struct{}, 1)},
 	}
 	small := opts.Buffer
 	if small <= 0 {
@@ -212,7 +251,7 @@ func (c *Client) Connect(ctx context.Context) error {
 		states := c.mgr.States(rctx)
 		errs := c.mgr.Errors(rctx)
 		c.wg.Add(1)
-		go c.route(rctx, frames, states, errs)
+		go c.route(rctx, frames, states, errs, c.presence.wake)
 	}
 	c.mu.Unlock()
 	if err := c.mgr.Connect(ctx); err != nil {
@@ -256,6 +295,17 @@ func (c *Client) SocketID() string {
 		return ""
 	}
 	return c.conn.socketID
+}
+
+// Host returns the node ("host:port") of the current connection, or ""
+// while not connected.
+func (c *Client) Host() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conn == nil {
+		return ""
+	}
+	return c.conn.host
 }
 
 // State returns the connection's latest state change.
@@ -321,6 +371,7 @@ func (c *Client) Close() error {
 		c.closed = true
 		close(c.closing)
 		c.dropConnLocked()
+		c.presence.stopLocked()
 		stop := c.stopRouting
 		chans := make([]*Channel, 0, len(c.channels))
 		for _, ch := range c.channels {
@@ -351,13 +402,20 @@ func (c *Client) endpoint(context.Context) (string, http.Header, error) {
 	if c.opts.TLS || c.useTLS.Load() {
 		scheme = "wss"
 	}
+	host := c.hosts.current()
+	c.mu.Lock()
+	c.dialing = host
+	c.mu.Unlock()
 	q := url.Values{"protocol": {"7"}, "client": {ClientName}, "version": {Version}}
-	u := scheme + "://" + c.opts.Host + "/app/" + url.PathEscape(c.opts.Key) + "?" + q.Encode()
+	u := scheme + "://" + host + "/app/" + url.PathEscape(c.opts.Key) + "?" + q.Encode()
 	return u, c.opts.Header.Clone(), nil
 }
 
 // classify wraps Classify (or Manager.Classify) with the TLS fallback.
+// Whatever the decision, the next attempt dials the next host: this one
+// failed, went away or is draining.
 func (c *Client) classify(err error) network.Decision {
+	c.hosts.next()
 	if code, ok := ErrorCode(err); ok && code == CodeUseTLS && c.opts.TLSFallback && !c.opts.TLS && !c.useTLS.Load() {
 		c.log.Debug("pusher: server wants TLS, reconnecting with wss")
 		c.useTLS.Store(true)
@@ -391,7 +449,8 @@ func (c *Client) handshake(ctx context.Context, conn network.HandshakeConn) (net
 				return network.HandshakeResult{}, &DecodeError{Event: f.Event, Err: errors.New("no socket_id")}
 			}
 			c.mu.Lock()
-			c.greeted = d.SocketID
+			// The manager opened this socket last: it is the one being greeted.
+			c.greeted, c.greetedHost, c.greetedSock = d.SocketID, c.dialing, c.sock.current()
 			c.mu.Unlock()
 			c.log.Debug("pusher: connection established", "socket_id", d.SocketID, "activity_timeout", d.ActivityTimeout)
 			return network.HandshakeResult{HeartbeatInterval: time.Duration(d.ActivityTimeout) * time.Second}, nil

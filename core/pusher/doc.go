@@ -17,8 +17,13 @@
 // bytes it arrived as.
 //
 // A Client keeps its subscriptions across reconnects: after every reconnect
-// it authorizes each channel again for the new socket id and resubscribes;
-// presence member lists are replaced wholesale by the server's new list.
+// it authorizes each channel again for the new socket id and resubscribes.
+// Given the nodes of a cluster (Options.Hosts), it walks them in an order of
+// its own and moves to the next after every failure, so the clients of a
+// failed node spread over the others. Presence member lists stay true across
+// node failures: a member who leaves stays listed for a grace period that
+// their return cancels, and lists are fetched again periodically and
+// whenever a node seems lost (Options.PresenceGrace, PresenceRefresh).
 //
 // Concurrency: a Client runs one goroutine that reads the manager's frames
 // and state changes and routes them, plus one short-lived goroutine per

@@ -49,6 +49,25 @@ func Example() {
 	}
 }
 
+// A client of a three-node cluster: it starts at a node of its own and
+// moves to another when its node fails or drains. Presence members who
+// were on a dead node leave the list once a fresh one lacks them, after
+// their grace period; those who moved are never seen leaving.
+func ExampleOptions_hosts() {
+	c, err := pusher.New(pusher.Options{
+		Hosts:           []string{"10.0.0.1:6001", "10.0.0.2:6001", "10.0.0.3:6001"},
+		Key:             "app-key",
+		PresenceGrace:   10 * time.Second, // zero: 1.25 × ReconnectDelay + HandshakeTimeout
+		PresenceRefresh: time.Minute,      // the default
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Printf("connected to %q\n", c.Host()) // "" until Connect
+	// Output: connected to ""
+}
+
 // What a backend's auth endpoint returns for a private channel.
 func ExampleSignChannel() {
 	fmt.Println(pusher.SignChannel("278d425bdf160c739803", "7ad3773142a6692b25b8", "1234.1234", "private-foobar", ""))

@@ -54,6 +54,15 @@ type Frame struct {
 	// when it could not be decrypted (reported on Errors). Raw keeps the
 	// ciphertext as received.
 	Encrypted bool `json:"-"`
+	// MemberEvents is what the frame changed in its presence channel's
+	// member list, as Channel.MemberEvents reports it: a grace period
+	// (Options.PresenceGrace) makes a member_removed change nothing at
+	// first, for example. Nil when it changed nothing.
+	MemberEvents []MemberEvent `json:"-"`
+	// Synthetic marks a frame the Client made rather than received (Raw is
+	// nil): a pusher_internal:member_removed for a member whose grace
+	// period ended.
+	Synthetic bool `json:"-"`
 }
 
 // Payload returns the frame's data with one level of string encoding

@@ -15,11 +15,13 @@ const pongTimeout = 5 * time.Second
 
 // route is the Client's one routing goroutine: it reads the manager's
 // frames, state changes and errors until the manager closes them.
-func (c *Client) route(ctx context.Context, frames <-chan network.Frame, states <-chan network.StateChange, errs <-chan error) {
+func (c *Client) route(ctx context.Context, frames <-chan network.Frame, states <-chan network.StateChange, errs <-chan error, presenceDue <-chan struct{}) {
 	defer c.wg.Done()
 	var dec frameDecoder // route's own: it remembers the names it saw
 	for frames != nil || states != nil || errs != nil {
 		select {
+		case <-presenceDue:
+			c.onPresenceDue()
 		case f, ok := <-frames:
 			if !ok {
 				frames = nil
@@ -63,6 +65,7 @@ func (c *Client) onState(sc network.StateChange) {
 		for _, ch := range c.channels {
 			ch.attemptSocket = ""
 			ch.sentSeq = 0
+			ch.refreshing, ch.early = false, nil
 			if ch.state == ChannelSubscribing || ch.state == ChannelSubscribed {
 				ch.setStateLocked(ChannelPending, nil)
 			}
@@ -74,7 +77,7 @@ func (c *Client) onState(sc network.StateChange) {
 		return
 	}
 	c.dropConnLocked()
-	c.conn = &connection{socketID: sid, done: make(chan struct{})}
+	c.conn = &connection{socketID: sid, host: c.greetedHost, sock: c.greetedSock, done: make(chan struct{})}
 	c.connChangedLocked()
 	c.limiter.reset()
 	c.log.Debug("pusher: connected, subscribing", "socket_id", sid, "channels", len(c.channels))
@@ -119,11 +122,11 @@ func (c *Client) act(ctx context.Context, f *Frame) {
 	case EventError:
 		c.onError(*f)
 	case EventSubscriptionSucceeded:
-		c.onSubscribed(*f)
+		c.onSubscribed(f)
 	case EventSubscriptionError:
 		c.onSubscriptionError(*f)
 	case EventMemberAdded, EventMemberRemoved:
-		c.onMember(*f)
+		c.onMember(f)
 	case EventSubscriptionCount:
 		c.onSubscriptionCount(*f)
 	case EventSigninSuccess:
@@ -205,29 +208,49 @@ func (c *Client) fromCurrentLocked() bool {
 	return c.conn != nil && c.conn.socketID == c.frameSocket
 }
 
-func (c *Client) onSubscribed(f Frame) {
+// onSubscribed settles a subscription, or takes in the answer to a
+// presence channel's refresh (see members.go). It records the member
+// events it causes in f.
+func (c *Client) onSubscribed(f *Frame) {
 	c.mu.Lock()
 	ch := c.channels[f.Channel]
-	if ch == nil || ch.state != ChannelSubscribing || ch.sentSeq == 0 || !c.fromCurrentLocked() {
+	if ch == nil || !c.fromCurrentLocked() {
 		c.mu.Unlock()
 		return
 	}
-	var members map[string]Member
+	refresh := ch.kind == Presence && ch.state == ChannelSubscribed && ch.refreshing
+	if !refresh && (ch.state != ChannelSubscribing || ch.sentSeq == 0) {
+		c.mu.Unlock()
+		return
+	}
 	if ch.kind == Presence {
-		m, err := decodeMembers(f)
+		fresh, err := decodeMembers(*f)
 		if err != nil {
+			if refresh {
+				ch.refreshing = false
+				c.mu.Unlock()
+				c.errs.Publish(err)
+				return
+			}
 			c.mu.Unlock()
 			c.fail(ch, nil, &SubscriptionError{Channel: ch.name, Message: "unreadable member list", Err: err})
 			return
 		}
-		members = m
-		ch.memberMap = m
+		applyEarlyLocked(ch, fresh)
+		f.MemberEvents = c.membersArrivedLocked(ch, fresh, !refresh)
 	}
-	ch.sentSeq = 0
-	ch.setStateLocked(ChannelSubscribed, nil)
+	if refresh {
+		ch.refreshing = false
+	} else {
+		ch.sentSeq = 0
+		ch.setStateLocked(ChannelSubscribed, nil)
+		if ch.kind == Presence {
+			c.refreshLaterLocked(ch)
+		}
+	}
 	c.mu.Unlock()
-	if ch.kind == Presence {
-		ch.members.Publish(MemberEvent{Kind: MembersReplaced, Members: sortedMembers(members)})
+	for _, ev := range f.MemberEvents {
+		ch.members.Publish(ev)
 	}
 }
 
@@ -235,8 +258,17 @@ func (c *Client) onSubscriptionError(f Frame) {
 	c.mu.Lock()
 	ch := c.channels[f.Channel]
 	current := c.fromCurrentLocked()
+	refused := ch != nil && current && ch.state == ChannelSubscribed && ch.refreshing
+	if refused {
+		// A server that refuses a repeated subscribe: the subscription
+		// stands, the member list is not refreshed on this socket again.
+		ch.refreshing, ch.refreshSocket = false, ""
+	}
 	c.mu.Unlock()
-	if ch == nil || !current {
+	if ch == nil || !current || refused {
+		if refused {
+			c.log.Debug("pusher: member list refresh refused", "channel", f.Channel)
+		}
 		return
 	}
 	se := &SubscriptionError{Channel: f.Channel}
@@ -276,10 +308,15 @@ func (c *Client) onError(f Frame) {
 		}
 	}
 	if pe.Code >= codeStopMin && pe.Code <= codeNowMax {
+		// The socket the frame came from: the manager may already have
+		// opened the next one (a close arrived with the error).
+		var sock *trackedSocket
 		c.mu.Lock()
-		current := c.fromCurrentLocked()
+		if c.fromCurrentLocked() {
+			sock = c.conn.sock
+		}
 		c.mu.Unlock()
-		if sock := c.sock.current(); sock != nil && current {
+		if sock != nil {
 			c.log.Debug("pusher: server error ends the connection", "code", pe.Code)
 			// Not on this goroutine: closing waits for the socket's reader,
 			// which may be waiting for route to take a frame.
@@ -316,32 +353,43 @@ func (c *Client) pendingFor(msg string) *Channel {
 	return oldest
 }
 
-func (c *Client) onMember(f Frame) {
-	m, err := decodeMember(f)
+// onMember folds member_added and member_removed into the member list
+// (see members.go) and records the member events it causes in f.
+func (c *Client) onMember(f *Frame) {
+	m, err := decodeMember(*f)
 	if err != nil {
 		c.errs.Publish(err)
 		return
 	}
+	kind := MemberRemoved
+	if f.Event == EventMemberAdded {
+		kind = MemberAdded
+	}
 	c.mu.Lock()
 	ch := c.channels[f.Channel]
-	if ch == nil || ch.kind != Presence || ch.state != ChannelSubscribed || !c.fromCurrentLocked() {
+	if ch == nil || ch.kind != Presence || !c.fromCurrentLocked() {
 		c.mu.Unlock()
 		return
 	}
-	ev := MemberEvent{Member: m}
-	if f.Event == EventMemberAdded {
-		if ch.memberMap == nil {
-			ch.memberMap = make(map[string]Member)
-		}
-		ch.memberMap[m.ID] = m
-		ev.Kind = MemberAdded
+	switch {
+	case ch.state == ChannelSubscribing && ch.sentSeq != 0:
+		// Ahead of the member list: applied on top of it (members.go).
+		ch.early = append(ch.early, MemberEvent{Kind: kind, Member: m})
+		c.mu.Unlock()
+		return
+	case ch.state != ChannelSubscribed:
+		c.mu.Unlock()
+		return
+	case ch.refreshing:
+		ch.early = append(ch.early, MemberEvent{Kind: kind, Member: m})
+	}
+	if kind == MemberAdded {
+		f.MemberEvents = c.memberAddedLocked(ch, m)
 	} else {
-		if old, ok := ch.memberMap[m.ID]; ok {
-			ev.Member = old
-		}
-		delete(ch.memberMap, m.ID)
-		ev.Kind = MemberRemoved
+		f.MemberEvents = c.memberRemovedLocked(ch, m)
 	}
 	c.mu.Unlock()
-	ch.members.Publish(ev)
+	for _, ev := range f.MemberEvents {
+		ch.members.Publish(ev)
+	}
 }

@@ -269,8 +269,10 @@ func (c *Client) attempt(ch *Channel, conn *connection) {
 	}
 	c.sendSeq++
 	ch.sentSeq = c.sendSeq
+	ch.early = nil
 	if ch.kind == Presence {
 		ch.me = channelDataUserID(auth.ChannelData)
+		ch.refreshAuth, ch.refreshSocket = auth, conn.socketID
 	}
 	if ch.kind == PrivateEncrypted {
 		key, err := decodeSharedSecret(auth.SharedSecret)

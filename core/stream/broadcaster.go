@@ -39,7 +39,8 @@ const DefaultBlockBuffer = ChannelSlots
 // ChannelSlots is the most slots a subscriber's channel gets, made when it
 // subscribes. Beyond them, the rest of its buffer is a queue that grows
 // only while the subscriber is behind, and is released once it has caught
-// up: a subscriber costs its buffer only while it uses it.
+// up (up to 64 slots are kept for the next burst): a subscriber costs its
+// buffer only while it uses it.
 const ChannelSlots = 4
 
 // Options configure a Broadcaster. The zero value is ready to use.

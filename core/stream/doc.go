@@ -20,7 +20,8 @@
 // with at most ChannelSlots slots; the rest of a larger buffer is a queue
 // that grows while the subscriber is behind, fed into the channel by a
 // goroutine that runs only while the queue holds values, and released once
-// it has caught up.
+// it has caught up (a queue of up to 64 slots is kept for the next burst:
+// a flood empties and refills it thousands of times a second).
 //
 // Nothing is dropped silently: a subscriber that is cut off sees its channel
 // end and is told why. A subscription ends when its context is done, when

@@ -29,8 +29,20 @@ func (r *ring[T]) pop() {
 	r.n--
 }
 
-// clear empties the ring and releases its memory.
-func (r *ring[T]) clear() { *r = ring[T]{} }
+// clear empties the ring. A small buffer is kept for the next burst (a
+// flood empties and refills a queue thousands of times a second); a large
+// one is released.
+func (r *ring[T]) clear() {
+	if len(r.buf) > keptSlots {
+		*r = ring[T]{}
+		return
+	}
+	clear(r.buf)
+	r.head, r.n = 0, 0
+}
+
+// keptSlots is the largest queue buffer an emptied ring keeps.
+const keptSlots = 64
 
 func (r *ring[T]) grow() {
 	buf := make([]T, max(2*len(r.buf), 8))

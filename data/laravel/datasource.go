@@ -266,6 +266,10 @@ func (s *DataSource) Close() error {
 // SocketID returns the current Pusher socket id, or "" while offline.
 func (s *DataSource) SocketID() string { return s.client.SocketID() }
 
+// Host returns the node ("host:port") of the current connection, or ""
+// while offline.
+func (s *DataSource) Host() string { return s.client.Host() }
+
 // Messages returns chat messages, each once: a message is its id, or,
 // when the backend sends none, its sender and client id together.
 func (s *DataSource) Messages(ctx context.Context) <-chan domain.Message {

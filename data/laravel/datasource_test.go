@@ -253,23 +253,55 @@ func TestPresenceMembershipBecomesUserStatus(t *testing.T) {
 		return domain.UserStatusUpdate{UserID: id, Status: domain.StatusOffline, LastSeen: clk.Now()}
 	}
 	p := "presence-online"
-	s.handleFrame(frame(pusher.EventSubscriptionSucceeded, p, `{"presence":{"ids":[1,"2"],"hash":{"1":{"name":"Ann"},"2":null},"count":2}}`))
+	// Frames as the protocol client delivers them: MemberEvents says what
+	// each changed, after its grace periods.
+	members := func(ids ...string) []pusher.Member {
+		out := make([]pusher.Member, len(ids))
+		for i, id := range ids {
+			out[i] = pusher.Member{ID: id}
+		}
+		return out
+	}
+	withEvents := func(f pusher.Frame, evs ...pusher.MemberEvent) pusher.Frame {
+		f.MemberEvents = evs
+		return f
+	}
+	replaced := func(ids ...string) pusher.MemberEvent {
+		return pusher.MemberEvent{Kind: pusher.MembersReplaced, Members: members(ids...)}
+	}
+	added := func(id string) pusher.MemberEvent {
+		return pusher.MemberEvent{Kind: pusher.MemberAdded, Member: pusher.Member{ID: id}}
+	}
+	removed := func(id string) pusher.MemberEvent {
+		return pusher.MemberEvent{Kind: pusher.MemberRemoved, Member: pusher.Member{ID: id}}
+	}
+	raw := s.RawMessages(ctx)
+	s.handleFrame(withEvents(frame(pusher.EventSubscriptionSucceeded, p, `{"presence":{"ids":[1,"2"],"hash":{"1":{"name":"Ann"},"2":null},"count":2}}`), replaced("1", "2")))
 	expect("initial list", on("1"), on("2"))
-	s.handleFrame(frame(pusher.EventMemberAdded, p, `{"user_id":3,"user_info":{}}`))
+	s.handleFrame(withEvents(frame(pusher.EventMemberAdded, p, `{"user_id":3,"user_info":{}}`), added("3")))
 	expect("member added", on("3"))
-	s.handleFrame(frame(pusher.EventMemberAdded, p, `{"user_id":"3"}`))
+	s.handleFrame(frame(pusher.EventMemberAdded, p, `{"user_id":"3"}`)) // known: the client changed nothing
 	expect("added twice")
+	s.handleFrame(frame(pusher.EventMemberRemoved, p, `{"user_id":"2"}`)) // in its grace period
+	expect("removal in its grace period")
 	clk.Advance(time.Minute)
-	s.handleFrame(frame(pusher.EventMemberRemoved, p, `{"user_id":"2"}`))
-	expect("member removed", off("2"))
+	s.handleFrame(withEvents(pusher.Frame{Event: pusher.EventMemberRemoved, Channel: p, Data: []byte(`{"user_id":"2"}`), Synthetic: true}, removed("2")))
+	expect("grace period over", off("2"))
 	// A resubscription after a reconnect: only the difference is reported.
-	s.handleFrame(frame(pusher.EventSubscriptionSucceeded, p, `{"presence":{"ids":["1","3","4"],"hash":{},"count":3}}`))
+	s.handleFrame(withEvents(frame(pusher.EventSubscriptionSucceeded, p, `{"presence":{"ids":["1","3","4"],"hash":{},"count":3}}`), replaced("1", "3", "4")))
 	expect("same members again", on("4"))
-	s.handleFrame(frame(pusher.EventSubscriptionSucceeded, p, `{"presence":{"ids":["1"],"hash":{},"count":1}}`))
+	s.handleFrame(withEvents(frame(pusher.EventSubscriptionSucceeded, p, `{"presence":{"ids":["1"],"hash":{},"count":1}}`), replaced("1")))
 	expect("members gone meanwhile", off("3"), off("4"))
 	// Another presence channel is not ours.
-	s.handleFrame(frame(pusher.EventMemberAdded, "presence-room", `{"user_id":"9"}`))
+	s.handleFrame(withEvents(frame(pusher.EventMemberAdded, "presence-room", `{"user_id":"9"}`), added("9")))
 	expect("other channel")
+	// Every received frame reached RawMessages; the synthetic one did not.
+	for range 7 {
+		if f := recv(t, raw, "raw frame"); f.Data == nil {
+			t.Fatalf("raw frame %+v without the bytes received", f)
+		}
+	}
+	none(t, raw, "raw: the synthetic frame")
 }
 
 func TestDuplicateReceiptsAndCallEventsAreDropped(t *testing.T) {

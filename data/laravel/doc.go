@@ -24,7 +24,11 @@
 //	err = src.Connect(ctx, accessToken)
 //
 // For Soketi use its host and app key; for Pusher "ws-{cluster}.pusher.com"
-// with TLS. Whispers (typing, client-read, client-call.*) need client
+// with TLS. For a cluster (Soketi nodes over NATS or Redis, Reverb nodes
+// over Redis) list every node in Hosts: each data source starts at a node
+// of its own and moves to another after a failed attempt or a lost
+// connection, and presence stays true across a node failure
+// (ConnectionOptions.PresenceGrace and PresenceRefresh). Whispers (typing, client-read, client-call.*) need client
 // events enabled on the server: Soketi's enableClientMessages, Pusher's
 // "Enable client events" app setting; Reverb relays them.
 //

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/chatwire/chatwire/core/pusher"
@@ -332,41 +331,24 @@ func (s *DataSource) dispatch(f pusher.Frame, data json.RawMessage, typed domain
 	}
 }
 
-// dispatchMembers passes a presence frame on to the channel's here,
-// joining and leaving listeners. Malformed member frames are skipped: the
-// protocol client reports them.
+// dispatchMembers passes what a presence frame changed (as the protocol
+// client made it out, grace periods included) on to the channel's here,
+// joining and leaving listeners.
 func (s *DataSource) dispatchMembers(f pusher.Frame) {
 	s.mu.Lock()
 	l := s.listeners[f.Channel]
 	s.mu.Unlock()
-	if l == nil || !strings.HasPrefix(f.Channel, "presence-") {
+	if l == nil {
 		return
 	}
-	switch f.Event {
-	case pusher.EventSubscriptionSucceeded:
-		if members, err := membersOf(f.Payload()); err == nil {
-			l.here.Publish(members)
-		}
-	case pusher.EventMemberAdded, pusher.EventMemberRemoved:
-		var d struct {
-			UserID   json.RawMessage `json:"user_id"`
-			UserInfo json.RawMessage `json:"user_info"`
-		}
-		if json.Unmarshal(f.Payload(), &d) != nil {
-			return
-		}
-		id, err := flexString(d.UserID)
-		if err != nil || id == "" {
-			return
-		}
-		m := pusher.Member{ID: id}
-		if len(d.UserInfo) > 0 && string(d.UserInfo) != "null" {
-			m.Info = d.UserInfo
-		}
-		if f.Event == pusher.EventMemberAdded {
-			l.joining.Publish(m)
-		} else {
-			l.leaving.Publish(m)
+	for _, ev := range f.MemberEvents {
+		switch ev.Kind {
+		case pusher.MembersReplaced:
+			l.here.Publish(ev.Members)
+		case pusher.MemberAdded:
+			l.joining.Publish(ev.Member)
+		case pusher.MemberRemoved:
+			l.leaving.Publish(ev.Member)
 		}
 	}
 }

@@ -39,8 +39,18 @@ const (
 type Options struct {
 	// Host is the WebSocket server's "host:port": "127.0.0.1:6001" for
 	// Soketi, "127.0.0.1:8080" for Reverb, "ws-eu.pusher.com:443" for
-	// Pusher (with TLS). Required.
+	// Pusher (with TLS). Required unless Hosts is set.
 	Host string
+	// Hosts lists more nodes ("host:port") of the same cluster (Soketi
+	// nodes over NATS or Redis, Reverb nodes over Redis). The data source
+	// walks Host and Hosts in an order of its own, shuffled at New: it
+	// starts with the first and moves on to the next after a failed
+	// attempt or a lost connection (a draining node's 4200 included), with
+	// the usual backoff and jitter; so clients spread over the nodes, and
+	// those of a failed node over the others. The socket id,
+	// subscriptions, presence and sign-in are set up again on the new node
+	// as after any reconnect.
+	Hosts []string
 	// Key is the app key (Reverb's REVERB_APP_KEY, Pusher's key). Required.
 	Key string
 	// TLS dials wss instead of ws. A server that refuses plain ws with
@@ -175,13 +185,27 @@ type ConnectionOptions struct {
 	// ReadLimit is the largest inbound frame in bytes for the default
 	// transport (ignored with Options.Transport); zero means 1 MiB.
 	ReadLimit int64
+	// PresenceGrace is how long a member who left the presence channel
+	// stays online (UserStatuses, Members) before going offline; coming
+	// back meanwhile cancels it, so a member whose node failed and who
+	// reconnects to another is not seen leaving. Zero means 1.25 ×
+	// ReconnectDelay + HandshakeTimeout (16.25s with the defaults);
+	// negative reports a leave at once. See pusher.Options.PresenceGrace.
+	PresenceGrace time.Duration
+	// PresenceRefresh is how often presence member lists are fetched again
+	// (plus up to 25%): a node that dies does not say its members left.
+	// A member seen joining again while still listed (they came from a
+	// lost node) brings the next fetch forward to within ReconnectDelay
+	// plus up to 100%. Zero means 60s; negative turns it off. See
+	// pusher.Options.PresenceRefresh.
+	PresenceRefresh time.Duration
 }
 
 // withDefaults returns a copy of o with defaults filled in, or an error for
 // a configuration that cannot work.
 func (o Options) withDefaults() (Options, error) {
-	if o.Host == "" || o.Key == "" {
-		return o, errors.New("laravel: options: Host and Key are required")
+	if (o.Host == "" && len(o.Hosts) == 0) || o.Key == "" {
+		return o, errors.New("laravel: options: Host (or Hosts) and Key are required")
 	}
 	if o.Authorizer == nil && o.AuthEndpoint == "" {
 		return o, errors.New("laravel: options: AuthEndpoint or Authorizer is required")
@@ -196,6 +220,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, errors.New("laravel: options: negative size or count")
 	}
 	o.Header = o.Header.Clone()
+	o.Hosts = append([]string(nil), o.Hosts...)
 	def := func(s *string, v string) {
 		if *s == "" {
 			*s = v
@@ -263,6 +288,7 @@ func (o *Options) pusherOptions(authorizer pusher.Authorizer, users pusher.UserA
 	}
 	return pusher.Options{
 		Host:              o.Host,
+		Hosts:             o.Hosts,
 		Key:               o.Key,
 		TLS:               o.TLS,
 		TLSFallback:       true,
@@ -270,6 +296,8 @@ func (o *Options) pusherOptions(authorizer pusher.Authorizer, users pusher.UserA
 		Authorizer:        authorizer,
 		UserAuthenticator: users,
 		SubscribeTimeout:  c.SubscribeTimeout,
+		PresenceGrace:     c.PresenceGrace,
+		PresenceRefresh:   c.PresenceRefresh,
 		Logger:            o.Logger,
 		Manager: network.ManagerOptions{
 			NewClient:         newClient,

@@ -1,9 +1,6 @@
 package laravel
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -11,49 +8,43 @@ import (
 	"github.com/chatwire/chatwire/domain"
 )
 
-// onPresence folds the presence channel's member list into UserStatuses:
-// the list a (re)subscription delivers replaces the known one, so a
-// reconnect reports only who came or went meanwhile. A malformed member
-// frame is skipped here: the protocol client reports it, once.
+// onPresence folds the presence channel's member changes into
+// UserStatuses. It reads what the protocol client made of the frame
+// (Frame.MemberEvents), not the frame itself: a member in their grace
+// period is still online, and a full list after a resubscription reports
+// only who came or went meanwhile.
 func (s *DataSource) onPresence(f pusher.Frame, now time.Time) {
 	var online, offline []string
-	switch f.Event {
-	case pusher.EventSubscriptionSucceeded:
-		ids, err := presenceIDs(f.Payload())
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		next := make(map[string]bool, len(ids))
-		for _, id := range ids {
-			next[id] = true
-			if !s.members[id] {
-				online = append(online, id)
+	s.mu.Lock()
+	for _, ev := range f.MemberEvents {
+		switch ev.Kind {
+		case pusher.MembersReplaced:
+			next := make(map[string]bool, len(ev.Members))
+			for _, m := range ev.Members {
+				next[m.ID] = true
+				if !s.members[m.ID] {
+					online = append(online, m.ID)
+				}
+			}
+			for id := range s.members {
+				if !next[id] {
+					offline = append(offline, id)
+				}
+			}
+			s.members = next
+		case pusher.MemberAdded:
+			if !s.members[ev.Member.ID] {
+				s.members[ev.Member.ID] = true
+				online = append(online, ev.Member.ID)
+			}
+		case pusher.MemberRemoved:
+			if s.members[ev.Member.ID] {
+				delete(s.members, ev.Member.ID)
+				offline = append(offline, ev.Member.ID)
 			}
 		}
-		for id := range s.members {
-			if !next[id] {
-				offline = append(offline, id)
-			}
-		}
-		s.members = next
-		s.mu.Unlock()
-	case pusher.EventMemberAdded, pusher.EventMemberRemoved:
-		id, err := memberID(f.Payload())
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		was := s.members[id]
-		if f.Event == pusher.EventMemberAdded && !was {
-			s.members[id] = true
-			online = append(online, id)
-		} else if f.Event == pusher.EventMemberRemoved && was {
-			delete(s.members, id)
-			offline = append(offline, id)
-		}
-		s.mu.Unlock()
 	}
+	s.mu.Unlock()
 	slices.Sort(online)
 	slices.Sort(offline)
 	for _, id := range online {
@@ -77,78 +68,4 @@ func (s *DataSource) Members() []string {
 		ids[i] = m.ID
 	}
 	return ids
-}
-
-// presenceIDs reads the member ids of a presence subscription_succeeded:
-// {"presence":{"ids":[...],"hash":{id: info},"count":n}}.
-func presenceIDs(data json.RawMessage) ([]string, error) {
-	var d struct {
-		Presence struct {
-			IDs  []json.RawMessage          `json:"ids"`
-			Hash map[string]json.RawMessage `json:"hash"`
-		} `json:"presence"`
-	}
-	if err := json.Unmarshal(data, &d); err != nil {
-		return nil, err
-	}
-	seen := map[string]bool{}
-	var ids []string
-	for id := range d.Presence.Hash {
-		if id != "" && !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	for _, raw := range d.Presence.IDs {
-		id, err := flexString(raw)
-		if err != nil {
-			return nil, fmt.Errorf("presence.ids: %w", err)
-		}
-		if id != "" && !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	return ids, nil
-}
-
-// memberID reads the user_id of member_added and member_removed.
-func memberID(data json.RawMessage) (string, error) {
-	var d struct {
-		UserID json.RawMessage `json:"user_id"`
-	}
-	if err := json.Unmarshal(data, &d); err != nil {
-		return "", err
-	}
-	id, err := flexString(d.UserID)
-	if err != nil || id == "" {
-		return "", errors.New("no valid user_id")
-	}
-	return id, nil
-}
-
-// membersOf reads the member list of a presence subscription_succeeded,
-// with each member's info, sorted by id.
-func membersOf(data json.RawMessage) ([]pusher.Member, error) {
-	var d struct {
-		Presence struct {
-			Hash map[string]json.RawMessage `json:"hash"`
-		} `json:"presence"`
-	}
-	if err := json.Unmarshal(data, &d); err != nil {
-		return nil, err
-	}
-	ids, err := presenceIDs(data)
-	if err != nil {
-		return nil, err
-	}
-	slices.Sort(ids)
-	members := make([]pusher.Member, len(ids))
-	for i, id := range ids {
-		members[i] = pusher.Member{ID: id}
-		if info := d.Presence.Hash[id]; len(info) > 0 && string(info) != "null" {
-			members[i].Info = info
-		}
-	}
-	return members, nil
 }

@@ -76,6 +76,15 @@ func (s *DataSource) isClosing() bool {
 // handleFrame maps one inbound frame. It runs on the pump only.
 func (s *DataSource) handleFrame(f pusher.Frame) {
 	now := s.clock.Now()
+	if f.Synthetic {
+		// Made by the protocol client (a grace period that ended): it
+		// changes the members, it was not received.
+		if f.Channel == s.opts.PresenceChannel && !s.opts.DisablePresence {
+			s.onPresence(f, now)
+		}
+		s.dispatchMembers(f)
+		return
+	}
 	s.hub.PublishRaw(domain.RawFrame{Type: f.Event, Data: f.Raw, ReceivedAt: now})
 	switch f.Event {
 	case pusher.EventConnectionEstablished:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,11 +13,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -49,6 +48,17 @@ type SoketiOptions struct {
 	UserAuthentication bool
 	// UserAuthenticationTimeout: zero means 30s.
 	UserAuthenticationTimeout time.Duration
+	// NATS, if set, makes the server a node of a cluster: Soketi's "nats"
+	// adapter on that server, in its Soketi account. Nil means a server on
+	// its own.
+	NATS *NATS
+	// Metrics turns on the Prometheus /metrics endpoint on MetricsPort
+	// (Connections reads it). /ready is served there either way.
+	Metrics bool
+	// ShutdownGracePeriod is how long a stopping server waits, once it
+	// has closed every connection with 4200, before it exits (meanwhile
+	// GET /ready answers 200 with an error body); zero means 100ms.
+	ShutdownGracePeriod time.Duration
 	// StartTimeout bounds each start until the server answers GET /; zero
 	// means 30s.
 	StartTimeout time.Duration
@@ -60,9 +70,9 @@ type SoketiOptions struct {
 // Soketi is a Soketi server process on 127.0.0.1. It keeps its ports across
 // Stop and Start, so clients can reconnect to the same address.
 //
-// Concurrency: Stop, Kill and Close are safe from any goroutine. Started by
-// StartSoketi, Start and Restart report failures with t.Fatal, so call them
-// from the goroutine of that test (or of one of its subtests).
+// Concurrency: every method is safe from any goroutine, but started by
+// StartSoketi, Start and Restart report failures with t.Fatal, so call
+// them from the goroutine of that test (or of one of its subtests).
 type Soketi struct {
 	AppID, Key, Secret string
 	// EncryptionMasterKey is a random key (base64 of 32 bytes) for
@@ -71,17 +81,13 @@ type Soketi struct {
 	EncryptionMasterKey string
 	// Port serves both WebSocket connections and the HTTP API.
 	Port int
+	// MetricsPort serves /ready, and /metrics with SoketiOptions.Metrics.
+	MetricsPort int
 
 	t    testing.TB // set by StartSoketi: Start and Restart fail it
-	bin  string
-	dir  string // holds cfg
-	cfg  string
+	dir  string     // holds the configuration
 	opts SoketiOptions
-
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when cmd has been waited for
-	out    *tailBuffer
+	proc *process
 }
 
 // StartSoketi starts a Soketi server on free loopback ports and waits until
@@ -106,6 +112,20 @@ func StartSoketi(t testing.TB, opts SoketiOptions) *Soketi {
 // it answers, for programs and tests alike (StartSoketi is the test
 // wrapper). The caller must Close it.
 func RunSoketi(opts SoketiOptions) (*Soketi, error) {
+	s, err := newSoketi(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.start(); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// newSoketi picks the ports and writes the configuration of a server it
+// does not start yet.
+func newSoketi(opts SoketiOptions) (*Soketi, error) {
 	if opts.Bin == "" {
 		bin, err := FindSoketi()
 		if err != nil {
@@ -125,32 +145,31 @@ func RunSoketi(opts SoketiOptions) (*Soketi, error) {
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = 30 * time.Second
 	}
-	s := &Soketi{AppID: opts.AppID, Key: opts.Key, Secret: opts.Secret, EncryptionMasterKey: randomKey(), bin: opts.Bin, opts: opts}
+	if opts.ShutdownGracePeriod <= 0 {
+		opts.ShutdownGracePeriod = 100 * time.Millisecond
+	}
+	s := &Soketi{AppID: opts.AppID, Key: opts.Key, Secret: opts.Secret, EncryptionMasterKey: randomKey(), opts: opts}
 	var err error
 	if s.Port, err = freeTCPPort(); err != nil {
 		return nil, fmt.Errorf("soketi: %w", err)
 	}
-	metricsPort, err := freeTCPPort()
-	if err != nil {
+	if s.MetricsPort, err = freeTCPPort(); err != nil {
 		return nil, fmt.Errorf("soketi: %w", err)
 	}
 	clusterPort, err := freeUDPPort()
 	if err != nil {
 		return nil, fmt.Errorf("soketi: %w", err)
 	}
-	b, _ := json.Marshal(soketiConfig(opts, s.Port, metricsPort, clusterPort))
+	b, _ := json.Marshal(soketiConfig(opts, s.Port, s.MetricsPort, clusterPort))
 	if s.dir, err = os.MkdirTemp("", "chatwire-soketi-"); err != nil {
 		return nil, fmt.Errorf("soketi: %w", err)
 	}
-	s.cfg = filepath.Join(s.dir, "soketi.json")
-	if err := os.WriteFile(s.cfg, b, 0o600); err != nil {
+	cfg := filepath.Join(s.dir, "soketi.json")
+	if err := os.WriteFile(cfg, b, 0o600); err != nil {
 		_ = os.RemoveAll(s.dir)
 		return nil, fmt.Errorf("soketi: write config: %w", err)
 	}
-	if err := s.start(); err != nil {
-		_ = s.Close()
-		return nil, err
-	}
+	s.proc = &process{name: "soketi", bin: opts.Bin, args: []string{"start", "--config=" + cfg}, log: opts.Log}
 	return s, nil
 }
 
@@ -160,7 +179,7 @@ func soketiConfig(opts SoketiOptions, port, metricsPort, clusterPort int) map[st
 	if userAuthTimeout <= 0 {
 		userAuthTimeout = 30 * time.Second
 	}
-	return map[string]any{
+	cfg := map[string]any{
 		"debug": false,
 		"host":  "127.0.0.1",
 		"port":  port,
@@ -174,12 +193,19 @@ func soketiConfig(opts SoketiOptions, port, metricsPort, clusterPort int) map[st
 		"cluster.address":           "127.0.0.1",
 		"cluster.unicast":           "127.0.0.1",
 		"cluster.port":              clusterPort,
-		"metrics.enabled":           false,
+		"metrics.enabled":           opts.Metrics,
 		"metrics.host":              "127.0.0.1",
 		"metrics.port":              metricsPort,
-		"shutdownGracePeriod":       100,
+		"shutdownGracePeriod":       opts.ShutdownGracePeriod.Milliseconds(),
 		"userAuthenticationTimeout": userAuthTimeout.Milliseconds(),
 	}
+	if n := opts.NATS; n != nil {
+		cfg["adapter.driver"] = "nats"
+		cfg["adapter.nats.servers"] = []string{n.Addr()}
+		cfg["adapter.nats.user"] = n.User
+		cfg["adapter.nats.pass"] = n.Password
+	}
+	return cfg
 }
 
 // Close kills the server and removes its configuration. Idempotent.
@@ -217,44 +243,25 @@ func (s *Soketi) Start() error {
 }
 
 func (s *Soketi) start() error {
-	s.mu.Lock()
-	if s.cmd != nil {
-		s.mu.Unlock()
-		return errors.New("soketi: already running")
+	exited, err := s.proc.start()
+	if err != nil {
+		return err
 	}
-	out := &tailBuffer{max: 16 << 10}
-	var w io.Writer = out
-	if s.opts.Log != nil {
-		w = io.MultiWriter(out, s.opts.Log)
-	}
-	cmd := exec.Command(s.bin, "start", "--config="+s.cfg)
-	cmd.Stdout, cmd.Stderr = w, w
-	setProcessGroup(cmd)
-	if err := cmd.Start(); err != nil {
-		s.mu.Unlock()
-		return fmt.Errorf("soketi: start %s: %w", s.bin, err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	s.cmd, s.exited, s.out = cmd, exited, out
-	s.mu.Unlock()
-
-	if err := s.waitReady(exited); err != nil {
+	if err := waitHTTP(s.URL()+"/", exited, s.opts.StartTimeout); err != nil {
 		s.Kill()
-		return fmt.Errorf("soketi: %w\n--- soketi output ---\n%s", err, out.String())
+		return fmt.Errorf("soketi: %w\n--- soketi output ---\n%s", err, s.proc.output())
 	}
 	return nil
 }
 
-func (s *Soketi) waitReady(exited <-chan struct{}) error {
-	ctx, cancel := context.WithTimeout(context.Background(), s.opts.StartTimeout)
+// waitHTTP polls url until it answers 200, the process exits or timeout
+// passes.
+func waitHTTP(url string, exited <-chan struct{}, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	client := &http.Client{Timeout: time.Second}
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL()+"/", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		resp, err := client.Do(req)
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
@@ -265,22 +272,24 @@ func (s *Soketi) waitReady(exited <-chan struct{}) error {
 		}
 		select {
 		case <-exited:
-			return errors.New("exited before it answered GET /")
+			return errExited
 		case <-ctx.Done():
-			return fmt.Errorf("no answer on %s within %v", s.URL(), s.opts.StartTimeout)
+			return fmt.Errorf("no answer on %s within %v", url, timeout)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
 
-// Stop shuts the server down gracefully: it closes client connections with
-// 4200 (reconnect) and exits; after 10s it is killed. Stop on a stopped
+// Stop shuts the server down gracefully (SIGTERM) and waits until it has
+// exited: it closes client connections with 4200 (reconnect), waits its
+// ShutdownGracePeriod and exits; 10s later it is killed. Stop on a stopped
 // server does nothing.
-func (s *Soketi) Stop() { s.stop(false) }
+func (s *Soketi) Stop() { s.proc.stop(false, s.opts.ShutdownGracePeriod+10*time.Second) }
 
-// Kill ends the server at once, as a crash would: clients see the socket
-// drop without a close frame. Kill on a stopped server does nothing.
-func (s *Soketi) Kill() { s.stop(true) }
+// Kill ends the server at once (SIGKILL), as a crash would: clients see the
+// socket drop without a close frame. Kill on a stopped server does
+// nothing.
+func (s *Soketi) Kill() { s.proc.stop(true, 0) }
 
 // Restart stops the server gracefully and starts it again on the same
 // ports; see Start for its errors.
@@ -292,58 +301,16 @@ func (s *Soketi) Restart() error {
 	return s.Start()
 }
 
-func (s *Soketi) stop(kill bool) {
-	s.mu.Lock()
-	cmd, exited := s.cmd, s.exited
-	s.cmd, s.exited = nil, nil
-	s.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	if !kill {
-		terminate(cmd)
-		select {
-		case <-exited:
-			return
-		case <-time.After(10 * time.Second):
-		}
-	}
-	killGroup(cmd)
-	<-exited
-}
+// Running reports whether the server process is up: started, and neither
+// stopped nor exited by itself.
+func (s *Soketi) Running() bool { return s.proc.running() }
+
+// Exited returns a channel that is closed when the running server process
+// exits, whatever the reason; nil when it is not running.
+func (s *Soketi) Exited() <-chan struct{} { return s.proc.done() }
 
 // Output returns the last lines the server printed.
-func (s *Soketi) Output() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.out == nil {
-		return ""
-	}
-	return s.out.String()
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	if len(b.buf) > b.max {
-		b.buf = append([]byte(nil), b.buf[len(b.buf)-b.max:]...)
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
-}
+func (s *Soketi) Output() string { return s.proc.output() }
 
 func freeTCPPort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -390,4 +357,11 @@ func randomKey() string {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// randomToken returns hex of 16 random bytes, a password.
+func randomToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -106,14 +106,29 @@ func (l *ledger) addEntry(e *sendEntry) (*sendEntry, error) {
 	case len(l.entries) >= l.size:
 		return nil, domain.ErrOutboxFull
 	}
-	if slices.ContainsFunc(l.entries, func(e *sendEntry) bool { return e.clientID == clientID }) {
-		return nil, fmt.Errorf("%w: %w: %q", domain.ErrInvalidDraft, errClientIDInFlight, clientID)
+	if l.hasLocked(clientID) {
+		return nil, inFlightError(clientID)
 	}
 	l.entries = append(l.entries, e)
 	e.stopTTL = l.clock.AfterFunc(l.ttl, func() {
 		l.end(e, sendResult{err: fmt.Errorf("%w: not confirmed within %v", domain.ErrSendExpired, l.ttl)})
 	})
 	return e, nil
+}
+
+func inFlightError(clientID string) error {
+	return fmt.Errorf("%w: %w: %q", domain.ErrInvalidDraft, errClientIDInFlight, clientID)
+}
+
+// has reports whether a send with clientID is waiting to end.
+func (l *ledger) has(clientID string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.hasLocked(clientID)
+}
+
+func (l *ledger) hasLocked(clientID string) bool {
+	return slices.ContainsFunc(l.entries, func(e *sendEntry) bool { return e.clientID == clientID })
 }
 
 func tooLarge(n int, limit int64) error {

@@ -32,6 +32,11 @@ func (s *ChatWebSocketDataSource) SendMessage(ctx context.Context, draft domain.
 	// Stored and queued under one lock: concurrent sends reach the store
 	// and the ledger in one order, which a restart then keeps.
 	s.enqueue.Lock()
+	if s.ledger.has(out.ClientID) {
+		// Refused before the store sees it: its record is the first send's.
+		s.enqueue.Unlock()
+		return domain.Message{}, inFlightError(out.ClientID)
+	}
 	s.storeSend(ctx, out, draft)
 	e, err := s.ledger.add(out.ClientID, frame)
 	s.enqueue.Unlock()

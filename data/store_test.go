@@ -174,3 +174,27 @@ func contents(ms []domain.Message) []string {
 	}
 	return slices.Clip(out)
 }
+
+// A second send with the client id of one still in flight is refused
+// without touching the store's record of the first.
+func TestStoreKeepsTheFirstOfTwoSendsWithOneClientID(t *testing.T) {
+	srv := newServer(t, chattest.Options{})
+	if err := srv.CreateConversation("c1", "", "alice", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	store := data.NewMemoryStore(0)
+	alice := dial(t, srv, "alice", withStore(store))
+	srv.Stop()
+	draft := domain.MessageDraft{ConversationID: "c1", Content: "once", ClientID: "cid-1"}
+	first := make(chan error, 1)
+	go func() { _, err := alice.SendMessage(t.Context(), draft); first <- err }()
+	eventually(t, "first stored", func() bool { st, _ := store.Load(t.Context()); return len(st.Sends) == 1 })
+	if _, err := alice.SendMessage(t.Context(), draft); !errors.Is(err, domain.ErrInvalidDraft) {
+		t.Fatalf("second send with the same client id: %v, want ErrInvalidDraft", err)
+	}
+	_ = alice.Close()
+	recv(t, first)
+	if st, _ := store.Load(t.Context()); len(st.Sends) != 1 || st.Sends[0].ClientID != "cid-1" {
+		t.Fatalf("store after the refused duplicate: %+v", st.Sends)
+	}
+}

@@ -92,8 +92,15 @@ func (m *MemoryStore) addMessageLocked(msg domain.Message) {
 		list[i] = msg
 		return
 	}
-	list = append(list, msg)
-	slices.SortStableFunc(list, compareMessages)
+	// Messages mostly arrive in order: append, else insert in place.
+	i := len(list)
+	if i > 0 && compareMessages(list[i-1], msg) > 0 {
+		i, _ = slices.BinarySearchFunc(list, msg, compareMessages)
+		for i < len(list) && compareMessages(list[i], msg) == 0 {
+			i++ // after equals, as a stable sort would put it
+		}
+	}
+	list = slices.Insert(list, i, msg)
 	if over := len(list) - m.perConversation; over > 0 {
 		list = slices.Delete(list, 0, over)
 	}

@@ -2,6 +2,7 @@ package data
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/chatwire/chatwire/domain"
@@ -157,8 +158,33 @@ func (b *Batch) merge(o Batch) {
 	}
 	b.EndedSends = append(b.EndedSends, o.EndedSends...)
 	b.Messages = append(b.Messages, o.Messages...)
-	b.Conversations = append(b.Conversations, o.Conversations...)
-	b.DeletedConversations = append(b.DeletedConversations, o.DeletedConversations...)
+	for _, id := range o.DeletedConversations {
+		b.deleteConversation(id)
+	}
+	for _, cv := range o.Conversations {
+		b.putConversation(cv)
+	}
+}
+
+// putConversation records cv as its conversation's latest snapshot: one
+// per conversation per batch, however many messages moved it.
+func (b *Batch) putConversation(cv domain.ConversationUpdate) {
+	b.DeletedConversations = slices.DeleteFunc(b.DeletedConversations, func(id string) bool { return id == cv.ConversationID })
+	for i := range b.Conversations {
+		if b.Conversations[i].ConversationID == cv.ConversationID {
+			b.Conversations[i] = cv
+			return
+		}
+	}
+	b.Conversations = append(b.Conversations, cv)
+}
+
+// deleteConversation records that conversation id is gone.
+func (b *Batch) deleteConversation(id string) {
+	b.Conversations = slices.DeleteFunc(b.Conversations, func(cv domain.ConversationUpdate) bool { return cv.ConversationID == id })
+	if !slices.Contains(b.DeletedConversations, id) {
+		b.DeletedConversations = append(b.DeletedConversations, id)
+	}
 }
 
 // record adds a published event to the cache. A nil cache (no store)
@@ -184,16 +210,16 @@ func (c *cache) record(ev domain.Event, me string) {
 		}
 		c.convs[e.ConversationID] = cv
 		c.pending.Messages = append(c.pending.Messages, e)
-		c.pending.Conversations = append(c.pending.Conversations, cv)
+		c.pending.putConversation(cv)
 	case domain.ConversationUpdate:
 		if e.Action == domain.ConversationDeleted {
 			delete(c.convs, e.ConversationID)
-			c.pending.DeletedConversations = append(c.pending.DeletedConversations, e.ConversationID)
+			c.pending.deleteConversation(e.ConversationID)
 			return
 		}
 		cv := mergeConversation(c.conv(e.ConversationID), e)
 		c.convs[e.ConversationID] = cv
-		c.pending.Conversations = append(c.pending.Conversations, cv)
+		c.pending.putConversation(cv)
 	}
 }
 

@@ -1,15 +1,11 @@
 package chaos_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -17,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatwire/chatwire/core/network/networktest"
 	"github.com/chatwire/chatwire/data"
 	"github.com/chatwire/chatwire/data/chaos/peer"
 	"github.com/chatwire/chatwire/data/laravel"
@@ -29,7 +26,7 @@ const peerServerEnv = "CHATWIRE_PEER_SERVER"
 // below, started in a child process so that only the client side is
 // measured. It serves peer.Mux until its standard input closes.
 func TestPeerServerProcess(t *testing.T) {
-	if os.Getenv(peerServerEnv) != "1" {
+	if !networktest.InChild(peerServerEnv) {
 		t.Skip("the load modes' server process; runs only when they start it")
 	}
 	mux, stop, err := peer.Mux()
@@ -37,49 +34,14 @@ func TestPeerServerProcess(t *testing.T) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	go http.Serve(ln, mux)
-	fmt.Printf("ADDR %s\n", ln.Addr())
-	io.Copy(io.Discard, os.Stdin)
-	stop()
-	os.Exit(0)
+	networktest.ServeChild(mux, stop)
 }
 
 // startPeerServer starts the peer server in a child process and returns
 // its address.
 func startPeerServer(t *testing.T) string {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestPeerServerProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), peerServerEnv+"=1")
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		cmd.Wait()
-	})
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if addr, ok := strings.CutPrefix(sc.Text(), "ADDR "); ok {
-			go io.Copy(io.Discard, stdout)
-			return addr
-		}
-	}
-	t.Fatalf("peer server did not start: %v", sc.Err())
-	return ""
+	return networktest.StartChild(t, "TestPeerServerProcess", peerServerEnv)
 }
 
 // floodSource is a data source under a flood: one of the two paths.

@@ -1,14 +1,9 @@
 package coderws_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -20,6 +15,7 @@ import (
 	"github.com/chatwire/chatwire/core/network"
 	"github.com/chatwire/chatwire/core/network/coderws"
 	"github.com/chatwire/chatwire/core/network/memory"
+	"github.com/chatwire/chatwire/core/network/networktest"
 )
 
 // The benchmarks compare the three WebSocketClient implementations on the
@@ -42,13 +38,8 @@ var benchFrame = []byte(`{"type":"chat.message","seq":104217,"payload":{"id":"6f
 // TestBenchServer is not a test: it is the benchmarks' server, started in a
 // child process. It serves until its stdin closes.
 func TestBenchServer(t *testing.T) {
-	if os.Getenv(benchServerEnv) != "1" {
+	if !networktest.InChild(benchServerEnv) {
 		t.Skip("the benchmarks' server process; runs only when they start it")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
 	}
 	up := websocket.Upgrader{ReadBufferSize: 256, WriteBufferSize: 64 << 10}
 	mux := http.NewServeMux()
@@ -85,42 +76,13 @@ func TestBenchServer(t *testing.T) {
 			}
 		}
 	})
-	go http.Serve(ln, mux)
-	fmt.Printf("ADDR %s\n", ln.Addr())
-	io.Copy(io.Discard, os.Stdin)
-	os.Exit(0)
+	networktest.ServeChild(mux, nil)
 }
 
 // startBenchServer starts the server process and returns its address.
 func startBenchServer(b *testing.B) string {
 	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchServer$", "-test.count=1")
-	cmd.Env = append(os.Environ(), benchServerEnv+"=1")
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		stdin.Close()
-		cmd.Wait()
-	})
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if addr, ok := strings.CutPrefix(sc.Text(), "ADDR "); ok {
-			go io.Copy(io.Discard, stdout)
-			return addr
-		}
-	}
-	b.Fatalf("bench server did not start: %v", sc.Err())
-	return ""
+	return networktest.StartChild(b, "TestBenchServer", benchServerEnv)
 }
 
 // transport makes a connected client for one benchmark path: "/flood?n=N"

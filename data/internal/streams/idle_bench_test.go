@@ -1,15 +1,9 @@
 package streams_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -18,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/chatwire/chatwire/core/network"
+	"github.com/chatwire/chatwire/core/network/networktest"
 	"github.com/chatwire/chatwire/core/pusher"
 	"github.com/chatwire/chatwire/data"
 	"github.com/chatwire/chatwire/data/laravel"
@@ -40,13 +35,8 @@ const (
 // Pusher server at /app/{key} (every subscription accepted, presence with
 // one member), both quiet after that.
 func TestIdleServerProcess(t *testing.T) {
-	if os.Getenv(idleServerEnv) != "1" {
+	if !networktest.InChild(idleServerEnv) {
 		t.Skip("the idle benchmark's server process; runs only when it starts it")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
 	}
 	up := websocket.Upgrader{ReadBufferSize: 512, WriteBufferSize: 512}
 	mux := http.NewServeMux()
@@ -95,41 +85,12 @@ func TestIdleServerProcess(t *testing.T) {
 			}
 		}
 	})
-	go http.Serve(ln, mux)
-	fmt.Printf("ADDR %s\n", ln.Addr())
-	io.Copy(io.Discard, os.Stdin)
-	os.Exit(0)
+	networktest.ServeChild(mux, nil)
 }
 
 func startIdleServer(b *testing.B) string {
 	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestIdleServerProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), idleServerEnv+"=1")
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		stdin.Close()
-		cmd.Wait()
-	})
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if addr, ok := strings.CutPrefix(sc.Text(), "ADDR "); ok {
-			go io.Copy(io.Discard, stdout)
-			return addr
-		}
-	}
-	b.Fatalf("idle server did not start: %v", sc.Err())
-	return ""
+	return networktest.StartChild(b, "TestIdleServerProcess", idleServerEnv)
 }
 
 // BenchmarkIdleConnection reports heapB/conn, stackB/conn, B/conn (their

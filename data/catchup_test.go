@@ -180,10 +180,7 @@ func TestWithoutEpochLastSeqGoingBackwardsFollowsTheServer(t *testing.T) {
 // Against the reference server: its history is wiped while alice is
 // connected; bob's messages in the new epoch reach her exactly once.
 func TestReferenceServerWipeDeliversTheNewEpochOnce(t *testing.T) {
-	srv := newServer(t, chattest.Options{})
-	if err := srv.CreateConversation("c1", "", "alice", "bob"); err != nil {
-		t.Fatal(err)
-	}
+	srv := newServerWith(t, "c1", "alice", "bob")
 	alice := newSource(t, srv, "alice")
 	ctx := t.Context()
 	msgs, states := alice.Messages(ctx), alice.ConnectionStates(ctx)

@@ -27,6 +27,16 @@ var fastConnection = data.ConnectionOptions{
 	PongTimeout:       2 * time.Second,
 }
 
+// newServerWith returns a reference server with one conversation of members.
+func newServerWith(t *testing.T, conversation string, members ...string) *chattest.Server {
+	t.Helper()
+	srv := newServer(t, chattest.Options{})
+	if err := srv.CreateConversation(conversation, "", members...); err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
 func newServer(t *testing.T, opts chattest.Options) *chattest.Server {
 	t.Helper()
 	srv := chattest.NewServer(opts)

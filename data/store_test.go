@@ -23,10 +23,7 @@ func withStore(st data.Store) func(*data.Options) {
 // the next one resends them with their client ids, reports how each ended,
 // and the server stores each once, in order.
 func TestStoreResendsWhatAnEarlierSessionLeft(t *testing.T) {
-	srv := newServer(t, chattest.Options{})
-	if err := srv.CreateConversation("c1", "", "alice", "bob"); err != nil {
-		t.Fatal(err)
-	}
+	srv := newServerWith(t, "c1", "alice", "bob")
 	store := data.NewMemoryStore(0)
 	first := dial(t, srv, "alice", withStore(store))
 	srv.Stop()
@@ -132,10 +129,7 @@ func TestStoreResumesFromTheStoredPosition(t *testing.T) {
 // A store belongs to one account: another server is refused by New;
 // another user's session leaves it untouched and goes on without it.
 func TestStoreBelongsToOneAccount(t *testing.T) {
-	srv := newServer(t, chattest.Options{})
-	if err := srv.CreateConversation("c1", "", "alice", "bob"); err != nil {
-		t.Fatal(err)
-	}
+	srv := newServerWith(t, "c1", "alice", "bob")
 	store := data.NewMemoryStore(0)
 	alice := dial(t, srv, "alice", withStore(store))
 	srv.Stop()
@@ -178,10 +172,7 @@ func contents(ms []domain.Message) []string {
 // A second send with the client id of one still in flight is refused
 // without touching the store's record of the first.
 func TestStoreKeepsTheFirstOfTwoSendsWithOneClientID(t *testing.T) {
-	srv := newServer(t, chattest.Options{})
-	if err := srv.CreateConversation("c1", "", "alice", "bob"); err != nil {
-		t.Fatal(err)
-	}
+	srv := newServerWith(t, "c1", "alice", "bob")
 	store := data.NewMemoryStore(0)
 	alice := dial(t, srv, "alice", withStore(store))
 	srv.Stop()

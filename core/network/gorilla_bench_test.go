@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -123,9 +122,6 @@ func BenchmarkGorillaInbound(b *testing.B) {
 	})
 }
 
-// idleConns is how many idle connections one measurement opens.
-const idleConns = 200
-
 // BenchmarkGorillaIdleConnection measures what an idle connection costs:
 // live heap and goroutine stacks per connection, with its goroutines. The
 // target is 8 KiB per GorillaClient connection including its reader and
@@ -167,53 +163,6 @@ func BenchmarkGorillaIdleConnection(b *testing.B) {
 			return func() { ws.Close(); <-done }, nil
 		}},
 	} {
-		b.Run(v.name, func(b *testing.B) {
-			var heap, stack, goroutines float64
-			for range b.N {
-				h, s, g := measureIdle(b, v.open)
-				heap += h
-				stack += s
-				goroutines += g
-			}
-			n := float64(b.N)
-			b.ReportMetric(heap/n, "heapB/conn")
-			b.ReportMetric(stack/n, "stackB/conn")
-			b.ReportMetric((heap+stack)/n, "B/conn")
-			b.ReportMetric(goroutines/n, "goroutines/conn")
-		})
+		b.Run(v.name, func(b *testing.B) { networktest.BenchmarkIdle(b, v.open) })
 	}
-}
-
-// measureIdle opens idleConns connections, lets them settle and returns the
-// live heap, stack and goroutines they add, per connection.
-func measureIdle(b *testing.B, open func() (func(), error)) (heap, stack, goroutines float64) {
-	b.StopTimer()
-	closers := make([]func(), 0, idleConns)
-	defer func() {
-		for _, c := range closers {
-			c()
-		}
-	}()
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	g0 := runtime.NumGoroutine()
-	b.StartTimer()
-	for range idleConns {
-		c, err := open()
-		if err != nil {
-			b.Fatal(err)
-		}
-		closers = append(closers, c)
-	}
-	b.StopTimer()
-	time.Sleep(50 * time.Millisecond) // let every reader block in its read
-	runtime.GC()
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	g1 := runtime.NumGoroutine()
-	runtime.KeepAlive(closers)
-	per := func(a, b uint64) float64 { return (float64(a) - float64(b)) / idleConns }
-	return per(after.HeapAlloc, before.HeapAlloc), per(after.StackInuse, before.StackInuse), float64(g1-g0) / idleConns
 }

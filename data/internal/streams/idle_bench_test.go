@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -20,14 +18,11 @@ import (
 
 // What an idle connection costs the application's process: live heap and
 // goroutine stacks per connection, and goroutines per connection, over
-// idleConns connections to a server in a child process (this test binary,
+// networktest.IdleConns connections to a server in a child process (this test binary,
 // running TestIdleServerProcess), so that only the client side is counted.
 // docs/benchmarks.md explains every goroutine.
 
-const (
-	idleServerEnv = "CHATWIRE_IDLE_SERVER"
-	idleConns     = 200
-)
+const idleServerEnv = "CHATWIRE_IDLE_SERVER"
 
 // TestIdleServerProcess is not a test: it is the idle benchmark's server,
 // started in a child process. It serves until its standard input closes:
@@ -195,55 +190,6 @@ func BenchmarkIdleConnection(b *testing.B) {
 			return func() { src.Close(); cancel() }, nil
 		}},
 	} {
-		b.Run(v.name, func(b *testing.B) {
-			var heap, stack, goroutines float64
-			for range b.N {
-				h, s, g := measureIdle(b, v.open)
-				heap += h
-				stack += s
-				goroutines += g
-			}
-			n := float64(b.N)
-			b.ReportMetric(heap/n, "heapB/conn")
-			b.ReportMetric(stack/n, "stackB/conn")
-			b.ReportMetric((heap+stack)/n, "B/conn")
-			b.ReportMetric(goroutines/n, "goroutines/conn")
-		})
+		b.Run(v.name, func(b *testing.B) { networktest.BenchmarkIdle(b, v.open) })
 	}
-}
-
-// measureIdle opens idleConns connections, lets them settle and returns
-// the live heap, stack and goroutines they add, per connection.
-func measureIdle(b *testing.B, open func() (func(), error)) (heap, stack, goroutines float64) {
-	b.StopTimer()
-	closers := make([]func(), 0, idleConns)
-	defer func() {
-		for _, c := range closers {
-			c()
-		}
-	}()
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	g0 := runtime.NumGoroutine()
-	b.StartTimer()
-	for range idleConns {
-		c, err := open()
-		if err != nil {
-			b.Fatal(err)
-		}
-		closers = append(closers, c)
-	}
-	b.StopTimer()
-	time.Sleep(100 * time.Millisecond) // every reader blocked in its read
-	// A goroutine's stack grown by the dial and handshake halves at each
-	// GC down to what it uses: settle as a long-lived process does.
-	for range 6 {
-		runtime.GC()
-	}
-	runtime.ReadMemStats(&after)
-	g1 := runtime.NumGoroutine()
-	per := func(a, b uint64) float64 { return (float64(a) - float64(b)) / idleConns }
-	return per(after.HeapAlloc, before.HeapAlloc), per(after.StackInuse, before.StackInuse), float64(g1-g0) / idleConns
 }

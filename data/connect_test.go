@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -32,6 +33,41 @@ func TestConnectReturnsWithTheStateVisible(t *testing.T) {
 		}
 		_ = src.Close()
 		conn.drop()
+	}
+}
+
+// Connect never returns nil before the state it returns on is visible,
+// even when the pump is held up by a subscriber that does not read: the
+// server sends messages right after session.ready, which may fill the only
+// raw-frame subscriber's buffer before the pump reaches the Connected
+// change. Connect then ends with its ctx, not with a nil that the state
+// contradicts. Played several times: which comes first is the scheduler's.
+func TestConnectWithAStalledSubscriberNeverReturnsNilEarly(t *testing.T) {
+	srv := newScriptServer(t)
+	for round := range 10 {
+		src := scriptSource(t, srv, func(o *data.Options) { o.StreamBuffer = 1 })
+		_ = src.RawMessages(t.Context()) // never read
+		done := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			done <- src.Connect(ctx, "token")
+		}()
+		c := srv.accept(t)
+		c.ready(t, "s1", 0, "")
+		for i := range 8 {
+			c.push(t, chatFrame(int64(i+1), fmt.Sprintf("m-%d", i+1), "", "bob", "hi"))
+		}
+		err := recv(t, done)
+		st := src.ConnectionState()
+		switch {
+		case err == nil && (st.Status != domain.Connected || st.SessionID != "s1"):
+			t.Fatalf("round %d: Connect returned nil with the state %+v", round, st)
+		case err != nil && !errors.Is(err, context.DeadlineExceeded):
+			t.Fatalf("round %d: Connect: %v, want nil or its ctx's deadline", round, err)
+		}
+		_ = src.Close()
+		c.drop()
 	}
 }
 

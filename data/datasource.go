@@ -162,9 +162,13 @@ func (s *ChatWebSocketDataSource) Connect(ctx context.Context, accessToken strin
 	}
 	s.mu.Unlock()
 	err := s.mgr.Connect(ctx)
-	// What Connect waited for is visible when it returns.
-	s.pub.await(ctx, s.mgr.State().Seq, s.pumpStopped)
-	return toDomainError(err)
+	// What Connect waited for is visible when it returns: nil only once
+	// ConnectionState says Connected.
+	applied := s.pub.await(ctx, s.mgr.State().Seq, s.pumpStopped)
+	if err != nil {
+		return toDomainError(err)
+	}
+	return applied
 }
 
 // Close ends the session: the connection closes with 1000, unacknowledged

@@ -25,13 +25,9 @@ type ledger struct {
 	clock clock.Clock
 	ttl   time.Duration
 	size  int
-	// ended, if set, is told of every send that ended (the store forgets it).
-	ended func(clientID string)
-	// recovered receives the end of every send recovered from a store:
-	// its caller is gone.
-	recovered func(domain.SendResult)
 
 	mu       sync.Mutex
+	hooks    ledgerHooks
 	entries  []*sendEntry // not ended, oldest first
 	open     *ledgerConn  // the connection sends are written on directly; nil while none
 	lastConn uint64       // the connection entries were last written on
@@ -61,6 +57,15 @@ type sendEntry struct {
 	written bool   // a write succeeded: the server may have it
 	ended   bool
 	stopTTL func() bool
+}
+
+// ledgerHooks are told of the sends that end.
+type ledgerHooks struct {
+	// ended, if set, is told of every send that ended (the store forgets it).
+	ended func(clientID string)
+	// recovered receives the end of every send recovered from a store:
+	// its caller is gone.
+	recovered func(domain.SendResult)
 }
 
 type sendResult struct {
@@ -265,15 +270,19 @@ func (l *ledger) failFrameTooLarge(cause error) {
 }
 
 // cancel ends e because its caller gave up. It returns e's result if e had
-// ended already, and whether e may have reached the server.
+// ended already, and whether e may have reached the server. Whether a
+// write started is decided under the same lock that ends e, so no write can
+// start unseen after it.
 func (l *ledger) cancel(e *sendEntry) (r sendResult, ended, maybeSent bool) {
 	l.mu.Lock()
 	maybeSent = e.written || e.writing > 0
-	ended = e.ended
+	mine := l.endLocked(e)
+	hooks := l.hooks
 	l.mu.Unlock()
-	if ended || !l.end(e, sendResult{}) {
+	if !mine {
 		return <-e.done, true, maybeSent
 	}
+	hooks.deliver(e, sendResult{})
 	<-e.done // our own empty result
 	return sendResult{}, false, maybeSent
 }
@@ -281,25 +290,40 @@ func (l *ledger) cancel(e *sendEntry) (r sendResult, ended, maybeSent bool) {
 // end ends e with r, once. It reports whether this call ended it.
 func (l *ledger) end(e *sendEntry, r sendResult) bool {
 	l.mu.Lock()
+	mine := l.endLocked(e)
+	hooks := l.hooks
+	l.mu.Unlock()
+	if mine {
+		hooks.deliver(e, r)
+	}
+	return mine
+}
+
+// endLocked marks e ended and takes it out of the ledger; the caller holds
+// mu, and delivers the result after releasing it. It reports whether this
+// call ended e.
+func (l *ledger) endLocked(e *sendEntry) bool {
 	if e.ended {
-		l.mu.Unlock()
 		return false
 	}
 	e.ended = true
 	if i := slices.Index(l.entries, e); i >= 0 {
 		l.entries = slices.Delete(l.entries, i, i+1)
 	}
-	ended, recovered := l.ended, l.recovered
-	l.mu.Unlock()
+	return true
+}
+
+// deliver hands the result of the send e, just ended, to whoever waits for
+// it.
+func (h ledgerHooks) deliver(e *sendEntry, r sendResult) {
 	e.stopTTL()
-	if ended != nil {
-		ended(e.clientID)
+	if h.ended != nil {
+		h.ended(e.clientID)
 	}
-	if e.draft != nil && recovered != nil {
-		recovered(domain.SendResult{ClientID: e.clientID, ConversationID: e.draft.ConversationID, Message: r.msg, Err: r.err})
+	if e.draft != nil && h.recovered != nil {
+		h.recovered(domain.SendResult{ClientID: e.clientID, ConversationID: e.draft.ConversationID, Message: r.msg, Err: r.err})
 	}
 	e.done <- r
-	return true
 }
 
 // pendingDrafts returns the recovered sends not yet ended, oldest first.
@@ -352,7 +376,7 @@ func (l *ledger) restart() {
 func (l *ledger) close(err error) {
 	l.mu.Lock()
 	l.closed, l.open = err, nil
-	l.ended, l.recovered = nil, nil
+	l.hooks = ledgerHooks{}
 	l.mu.Unlock()
 	l.endAll(err)
 }

@@ -39,10 +39,12 @@ func (s *ChatWebSocketDataSource) openStore(store Store) error {
 		s.sess.known, s.sess.epoch = true, st.Position.Epoch
 	}
 	s.sess.storeUser = st.Account.UserID
-	s.ledger.ended = func(clientID string) {
-		s.persist.add(func(b *Batch) { b.EndedSends = append(b.EndedSends, clientID) })
+	s.ledger.hooks = ledgerHooks{
+		ended: func(clientID string) {
+			s.persist.add(func(b *Batch) { b.EndedSends = append(b.EndedSends, clientID) })
+		},
+		recovered: s.recovered.Publish,
 	}
-	s.ledger.recovered = s.recovered.Publish
 	for _, sent := range st.Sends {
 		out, err := newMessageOut(sent.Draft)
 		if err != nil {

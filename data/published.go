@@ -46,22 +46,23 @@ func (p *publishedState) snapshot() (domain.ConnectionState, domain.Position) {
 	return p.state, p.position
 }
 
-// await waits until the manager state change seq has been applied, ctx
-// ends or stopped is closed.
-func (p *publishedState) await(ctx context.Context, seq uint64, stopped <-chan struct{}) {
+// await waits until the manager state change seq has been applied, and
+// returns nil then; or ctx's error when ctx ends first, or domain.ErrClosed
+// when stopped is closed first.
+func (p *publishedState) await(ctx context.Context, seq uint64, stopped <-chan struct{}) error {
 	for {
 		p.mu.Lock()
 		applied, changed := p.applied, p.changed
 		p.mu.Unlock()
 		if applied >= seq {
-			return
+			return nil
 		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return
+			return ctx.Err()
 		case <-stopped:
-			return
+			return domain.ErrClosed
 		}
 	}
 }

@@ -71,6 +71,41 @@ func TestConnectWithAStalledSubscriberNeverReturnsNilEarly(t *testing.T) {
 	}
 }
 
+// A failure the pump reaches only after Connect has started again (here
+// held up by a ConnectionStates subscriber that does not read) is stale:
+// the sends of the new connection work.
+func TestAStaleFailureDoesNotStopTheNextConnection(t *testing.T) {
+	srv := newScriptServer(t)
+	srv.refuse.Store(http.StatusForbidden) // permanent: the first Connect fails
+	src := scriptSource(t, srv, func(o *data.Options) {
+		o.StreamBuffer = 1
+		o.Nodes = []string{srv.url()} // a second node: two attempts, two state changes before Failed
+	})
+	stalled, unstall := context.WithCancel(t.Context())
+	_ = src.ConnectionStates(stalled) // not read until unstall
+
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if err := src.Connect(ctx, "token"); err == nil {
+		t.Fatal("Connect to a server answering 403 returned nil")
+	}
+	srv.refuse.Store(0)
+	done := make(chan error, 1)
+	go func() { done <- src.Connect(context.Background(), "token") }()
+	conn := srv.accept(t) // the second Connect has started the manager again
+	unstall()
+	conn.ready(t, "s1", 0, "")
+	if err := recv(t, done); err != nil {
+		t.Fatalf("second Connect: %v", err)
+	}
+	res := sendAsync(src, "after the failure")
+	cid := clientID(t, conn.expect(t, "chat.message"))
+	conn.push(t, chatFrame(1, "m-1", cid, "alice", "after the failure"))
+	if r := recv(t, res); r.err != nil || r.msg.ID != "m-1" {
+		t.Fatalf("send on the new connection: %+v, %v", r.msg, r.err)
+	}
+}
+
 // A normal close by the server (1000, 1001) is a reconnect, not an error.
 func TestNormalCloseReconnectsWithoutAnError(t *testing.T) {
 	for _, code := range []int{1000, 1001} {

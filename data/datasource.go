@@ -152,7 +152,7 @@ func (s *ChatWebSocketDataSource) Connect(ctx context.Context, accessToken strin
 		return domain.ErrClosed
 	}
 	s.token, s.tokenFresh = accessToken, accessToken != "" // "": ask TokenSource
-	s.ledger.restart()
+	s.ledger.restart(s.mgr.State().Seq)
 	if !s.started {
 		s.started = true
 		s.startPump()

@@ -34,7 +34,7 @@ func (s *ChatWebSocketDataSource) handshake(ctx context.Context, conn network.Ha
 			return network.HandshakeResult{}, err
 		}
 	}
-	if err := s.ledger.connect(ctx, conn.Conn(), d.maxFrame, conn.Send); err != nil {
+	if err := s.ledger.connect(ctx, conn.Conn(), conn.Send); err != nil {
 		return network.HandshakeResult{}, err
 	}
 	s.everConnected.Store(true)
@@ -50,7 +50,7 @@ func (s *ChatWebSocketDataSource) handshake(ctx context.Context, conn network.Ha
 func (s *ChatWebSocketDataSource) awaitSession(ctx context.Context, conn network.HandshakeConn) (sessionDecision, error) {
 	rctx, wake := context.WithCancel(ctx)
 	defer wake()
-	w := &readyWaiter{conn: conn.Conn(), reply: make(chan sessionDecision, 1), wake: wake}
+	w := &readyWaiter{conn: conn.Conn(), ctx: rctx, reply: make(chan sessionDecision, 1), wake: wake}
 	select {
 	case s.waiters <- w:
 	case <-ctx.Done():

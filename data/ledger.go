@@ -33,7 +33,10 @@ type ledger struct {
 	lastConn uint64       // the connection entries were last written on
 	maxFrame int64        // the latest max_frame_bytes announced; 0: none
 	stopped  error        // set by stop: sends fail with it until restart
-	closed   error        // set by failAll for good (Close)
+	// restartedAt is the manager state Seq restart was called at: a stop
+	// for a failure at or before it is stale.
+	restartedAt uint64
+	closed      error // set by failAll for good (Close)
 }
 
 // ledgerConn is a connection entries may be written on.
@@ -175,16 +178,25 @@ func (l *ledger) write(ctx context.Context, e *sendEntry, c *ledgerConn) error {
 	return err
 }
 
+// setMaxFrame records the max_frame_bytes a session.ready announced (0:
+// none). Sends over it fail from now on, before they are written.
+func (l *ledger) setMaxFrame(n int64) {
+	l.mu.Lock()
+	l.maxFrame = n
+	l.mu.Unlock()
+}
+
 // connect takes the entries to a new connection, before any other chat
-// frame is written on it: entries over maxFrame fail with
+// frame is written on it: entries over the announced limit fail with
 // ErrFrameTooLarge, the others are written oldest first, and once none is
 // left unwritten the connection is open for direct writes. It returns the
 // first write error (the connection is then useless).
-func (l *ledger) connect(ctx context.Context, conn uint64, maxFrame int64, send func(context.Context, []byte) error) error {
+func (l *ledger) connect(ctx context.Context, conn uint64, send func(context.Context, []byte) error) error {
 	c := &ledgerConn{id: conn, send: send}
 	var over []*sendEntry
 	l.mu.Lock()
-	l.open, l.maxFrame = nil, maxFrame
+	l.open = nil
+	maxFrame := l.maxFrame
 	for _, e := range l.entries {
 		if maxFrame > 0 && int64(len(e.frame)) > maxFrame {
 			over = append(over, e)
@@ -356,18 +368,25 @@ func (l *ledger) dropRecovered(err error) {
 }
 
 // stop ends every send with err, and fails new ones with it until restart:
-// the connection manager has given up.
-func (l *ledger) stop(err error) {
+// the connection manager has given up, in its state change seq. A failure
+// from before the latest restart is stale and changes nothing: the pump may
+// reach it after Connect has started the manager again.
+func (l *ledger) stop(err error, seq uint64) {
 	l.mu.Lock()
+	if seq <= l.restartedAt {
+		l.mu.Unlock()
+		return
+	}
 	l.stopped = err
 	l.mu.Unlock()
 	l.endAll(err)
 }
 
-// restart accepts sends again after stop.
-func (l *ledger) restart() {
+// restart accepts sends again after stop: Connect starts the manager again
+// after its state change seq.
+func (l *ledger) restart(seq uint64) {
 	l.mu.Lock()
-	l.stopped = nil
+	l.stopped, l.restartedAt = nil, seq
 	l.mu.Unlock()
 }
 

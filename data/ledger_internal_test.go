@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chatwire/chatwire/core/clock"
+	"github.com/chatwire/chatwire/domain"
 )
 
 // A cancelled send that was written, or was being written, says it may
@@ -27,7 +28,7 @@ func TestLedgerCancelNeverHidesAWrite(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = l.connect(context.Background(), 1, 0, send)
+			_ = l.connect(context.Background(), 1, send)
 		}()
 		_, ended, maybeSent := l.cancel(e)
 		wg.Wait()
@@ -38,4 +39,41 @@ func TestLedgerCancelNeverHidesAWrite(t *testing.T) {
 			t.Fatalf("round %d: the frame was written, but cancel said it was not sent", i)
 		}
 	}
+}
+
+// A session.ready that no handshake waits for any more (its handshake gave
+// up, or a later connection's handshake waits) starts nothing: a sync round
+// nobody would send would hold events back until its timeout.
+func TestStaleSessionReadyStartsNoCatchUp(t *testing.T) {
+	s, err := New(Options{BaseURL: "ws://127.0.0.1:1", Resume: domain.Position{Seq: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ready := &wireSessionReady{UserID: "alice", SessionID: "s", LastSeq: 9}
+	waiter := func(conn uint64) (*readyWaiter, context.CancelFunc) {
+		ctx, cancel := context.WithCancel(context.Background())
+		return &readyWaiter{conn: conn, ctx: ctx, reply: make(chan sessionDecision, 1), wake: cancel}, cancel
+	}
+
+	gaveUp, cancel := waiter(1)
+	cancel()
+	s.sess.waiter = gaveUp
+	s.onSessionReady(1, ready)
+	if s.sess.sync != nil || len(gaveUp.reply) != 0 {
+		t.Fatal("a session.ready whose handshake gave up started a catch-up")
+	}
+
+	live, cancel := waiter(3)
+	defer cancel()
+	s.sess.waiter = live
+	s.onSessionReady(2, ready) // late, from a connection before the live one
+	if s.sess.sync != nil || len(live.reply) != 0 || s.sess.waiter != live {
+		t.Fatal("an earlier connection's session.ready was taken for the waiting handshake's")
+	}
+	s.onSessionReady(3, ready)
+	if d := <-live.reply; !d.sync || d.since != 5 {
+		t.Fatalf("decision %+v, want a sync since 5", d)
+	}
+	s.sess.sync.stop()
 }

@@ -60,6 +60,27 @@ func TestAnotherSendersClientIDNeverConfirmsMySend(t *testing.T) {
 	}
 }
 
+// A corrupt copy of my message (a seq absurdly far ahead) is reported and
+// dropped; it does not confirm the send, which its real echo then does.
+func TestCorruptCopyNeverConfirmsMySend(t *testing.T) {
+	srv := newScriptServer(t)
+	src := scriptSource(t, srv)
+	errs := src.Errors(t.Context())
+	conn := connectScript(t, srv, src, 0, "")
+
+	res := sendAsync(src, "mine")
+	cid := clientID(t, conn.expect(t, "chat.message"))
+	conn.push(t, chatFrame(1<<40, "m-corrupt", cid, "alice", "mine"))
+	var de *domain.DecodeError
+	if err := recv(t, errs); !errors.As(err, &de) {
+		t.Fatalf("error %v, want a DecodeError for the corrupt seq", err)
+	}
+	conn.push(t, chatFrame(1, "m-alice", cid, "alice", "mine"))
+	if r := recv(t, res); r.err != nil || r.msg.ID != "m-alice" {
+		t.Fatalf("send ended with %+v, %v; want its real echo m-alice", r.msg, r.err)
+	}
+}
+
 // A message written just before the connection died is written again on
 // the next connection and confirmed there, though its caller passed
 // context.Background().
@@ -138,6 +159,22 @@ func TestAnnouncedFrameLimitIsCheckedBeforeWriting(t *testing.T) {
 	}
 	if _, err := src.SendMessage(t.Context(), domain.MessageDraft{ConversationID: "c1", Content: big}); !errors.Is(err, domain.ErrFrameTooLarge) {
 		t.Fatalf("big message while connected: %v, want ErrFrameTooLarge", err)
+	}
+	conn.silent(t, 100*time.Millisecond)
+}
+
+// A second session.ready on the same connection that lowers the limit is
+// obeyed from then on, like the first.
+func TestALaterSessionReadyChangesTheFrameLimit(t *testing.T) {
+	srv := newScriptServer(t)
+	src := scriptSource(t, srv)
+	states := src.ConnectionStates(t.Context())
+	conn := connectScript(t, srv, src, 0, `"max_frame_bytes":65536`)
+	conn.push(t, `{"type":"session.ready","payload":{"user_id":"alice","session_id":"s2","last_seq":0,"max_frame_bytes":1024}}`)
+	recvWhere(t, states, func(s domain.ConnectionState) bool { return s.SessionID == "s2" })
+	big := strings.Repeat("x", 2000)
+	if _, err := src.SendMessage(t.Context(), domain.MessageDraft{ConversationID: "c1", Content: big}); !errors.Is(err, domain.ErrFrameTooLarge) {
+		t.Fatalf("message over the new limit: %v, want ErrFrameTooLarge", err)
 	}
 	conn.silent(t, 100*time.Millisecond)
 }

@@ -89,6 +89,14 @@ func (s *ChatWebSocketDataSource) handleFrame(f network.Frame) {
 // in seq order at sync.done.
 func (s *ChatWebSocketDataSource) route(seq int64, ev domain.Event, now time.Time) {
 	ss := &s.sess
+	if seq > 0 && !ss.plausible(seq) {
+		// Corrupt: it neither counts nor acknowledges anything.
+		s.hub.Report(domain.ClassDecode, false, &domain.DecodeError{
+			Type: ev.EventType(),
+			Err:  fmt.Errorf("seq %d jumps more than %d past the highest known, %d", seq, maxSeqJump, max(ss.high, ss.announced)),
+		})
+		return
+	}
 	m, isMessage := ev.(domain.Message)
 	if isMessage && m.ClientID != "" && m.SenderID == ss.userID {
 		// Any copy of our own message acknowledges its send. Client ids
@@ -98,13 +106,6 @@ func (s *ChatWebSocketDataSource) route(seq int64, ev domain.Event, now time.Tim
 	if t, ok := ev.(domain.TypingIndicator); ok {
 		t.ReceivedAt = now
 		ev = t
-	}
-	if seq > 0 && !ss.plausible(seq) {
-		s.hub.Report(domain.ClassDecode, false, &domain.DecodeError{
-			Type: ev.EventType(),
-			Err:  fmt.Errorf("seq %d jumps more than %d past the highest known, %d", seq, maxSeqJump, max(ss.high, ss.announced)),
-		})
-		return
 	}
 	holding := ss.sync != nil && ss.sync.holding
 	switch {
@@ -143,15 +144,25 @@ func (s *ChatWebSocketDataSource) release(held []heldEvent) {
 }
 
 // onSessionReady starts a session and answers the handshake waiting for it.
+// A session.ready no handshake waits for (its connection's handshake gave
+// up) is stale: nothing would send the sync it decides on.
 func (s *ChatWebSocketDataSource) onSessionReady(conn uint64, r *wireSessionReady) {
 	ss := &s.sess
-	if conn == ss.readyConn {
+	w := ss.waiter
+	switch {
+	case conn == ss.readyConn:
 		// A second session.ready on one connection: no new catch-up.
-		ss.userID, ss.sessionID, ss.maxFrame = r.UserID, r.SessionID, r.MaxFrameBytes
+		ss.userID, ss.sessionID = r.UserID, r.SessionID
+		s.ledger.setMaxFrame(r.MaxFrameBytes)
 		s.setState(func(st *domain.ConnectionState) { st.UserID, st.SessionID = r.UserID, r.SessionID })
 		return
+	case w == nil || w.conn != conn || w.ctx.Err() != nil:
+		s.log.Debug("chatwire: stale session.ready ignored", "conn", conn)
+		return
 	}
+	ss.waiter = nil
 	s.checkStoreAccount(r.UserID)
+	s.ledger.setMaxFrame(r.MaxFrameBytes)
 	d, status, release := ss.begin(conn, r)
 	if d.sync {
 		s.armSyncTimeout()
@@ -161,13 +172,8 @@ func (s *ChatWebSocketDataSource) onSessionReady(conn uint64, r *wireSessionRead
 	s.setState(func(st *domain.ConnectionState) {
 		st.UserID, st.SessionID, st.Sync = r.UserID, r.SessionID, status
 	})
-	if w := ss.waiter; w != nil && w.conn <= conn {
-		ss.waiter = nil
-		if w.conn == conn {
-			w.reply <- d
-			w.wake()
-		}
-	}
+	w.reply <- d
+	w.wake()
 }
 
 // onSyncDone ends the catch-up whose sync went out on conn; a sync.done
@@ -223,7 +229,7 @@ func (s *ChatWebSocketDataSource) handleState(sc network.StateChange) {
 		s.ledger.disconnect(sc.Conn)
 	case network.StateFailed:
 		s.ledger.disconnect(sc.Conn)
-		s.ledger.stop(err)
+		s.ledger.stop(err, sc.Seq)
 	}
 	var st domain.ConnectionState
 	s.pub.update(func(p *publishedState) {

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"context"
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
@@ -15,7 +16,6 @@ import (
 type session struct {
 	userID    string
 	sessionID string
-	maxFrame  int64
 
 	known     bool               // a position is known: a session.ready was processed, or Options.Resume
 	epoch     string             // the numbering high belongs to; "" for a server that sends none
@@ -32,9 +32,11 @@ type session struct {
 }
 
 // readyWaiter is a handshake waiting for the decision on its connection's
-// session.ready. The pump answers once, on reply, then calls wake.
+// session.ready. The pump answers once, on reply, then calls wake. ctx ends
+// when the handshake stops waiting.
 type readyWaiter struct {
 	conn  uint64
+	ctx   context.Context
 	reply chan sessionDecision // buffered
 	wake  func()
 }
@@ -44,7 +46,6 @@ type sessionDecision struct {
 	sync      bool // send sync{since, epoch}
 	since     int64
 	epoch     string
-	maxFrame  int64
 	heartbeat time.Duration // announced by the server; 0: none
 }
 
@@ -65,9 +66,9 @@ const recentMessageIDs = 4096
 // the held events to release at once (they belong to a numbering the
 // server no longer uses).
 func (ss *session) begin(conn uint64, r *wireSessionReady) (d sessionDecision, status domain.SyncStatus, release []heldEvent) {
-	ss.userID, ss.sessionID, ss.maxFrame, ss.announced = r.UserID, r.SessionID, r.MaxFrameBytes, r.LastSeq
+	ss.userID, ss.sessionID, ss.announced = r.UserID, r.SessionID, r.LastSeq
 	ss.readyConn = conn
-	d = sessionDecision{maxFrame: r.MaxFrameBytes, heartbeat: time.Duration(r.HeartbeatIntervalMS) * time.Millisecond}
+	d = sessionDecision{heartbeat: time.Duration(r.HeartbeatIntervalMS) * time.Millisecond}
 	switch {
 	case !ss.known:
 		// A fresh client: nothing to catch up on, follow the server.

@@ -60,6 +60,10 @@ type sendEntry struct {
 	written bool   // a write succeeded: the server may have it
 	ended   bool
 	stopTTL func() bool
+	// stopWrite, while its caller writes it directly, gives up waiting for
+	// a write still queued behind others: the send ends within its TTL
+	// even on a socket that has stopped draining.
+	stopWrite context.CancelFunc
 }
 
 // ledgerHooks are told of the sends that end.
@@ -144,7 +148,8 @@ func tooLarge(n int, limit int64) error {
 }
 
 // writeIfOpen writes e on the open connection, if there is one and e is
-// not already on it. A failed write leaves e to the next connection.
+// not already on it. A failed write leaves e to the next connection. The
+// write is given up when e ends meanwhile (its TTL).
 func (l *ledger) writeIfOpen(ctx context.Context, e *sendEntry) {
 	l.mu.Lock()
 	c := l.open
@@ -153,8 +158,14 @@ func (l *ledger) writeIfOpen(ctx context.Context, e *sendEntry) {
 		return
 	}
 	l.handLocked(e, c.id)
+	ctx, stop := context.WithCancel(ctx)
+	e.stopWrite = stop
 	l.mu.Unlock()
+	defer stop()
 	l.write(ctx, e, c)
+	l.mu.Lock()
+	e.stopWrite = nil
+	l.mu.Unlock()
 }
 
 // handLocked marks e as being written on conn. The caller holds mu.
@@ -319,6 +330,9 @@ func (l *ledger) endLocked(e *sendEntry) bool {
 		return false
 	}
 	e.ended = true
+	if e.stopWrite != nil {
+		e.stopWrite()
+	}
 	if i := slices.Index(l.entries, e); i >= 0 {
 		l.entries = slices.Delete(l.entries, i, i+1)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatwire/chatwire/core/network"
 	"github.com/chatwire/chatwire/data"
 	"github.com/chatwire/chatwire/domain"
 )
@@ -124,6 +125,35 @@ func TestEverySendEndsWithinTheOutboxTTL(t *testing.T) {
 			t.Errorf("%s send ended with %v, want ErrSendExpired", name, r.err)
 		}
 	}
+}
+
+// A send whose frame cannot even reach the socket (the transport's writer
+// is stuck behind a frame the server does not drain) still ends with
+// ErrSendExpired within the outbox TTL of its call.
+func TestASendStuckBehindAStalledWriterEndsWithinTheOutboxTTL(t *testing.T) {
+	srv := newScriptServer(t)
+	src := scriptSource(t, srv, func(o *data.Options) {
+		o.Connection.OutboxTTL = 300 * time.Millisecond
+		o.Transport = func() network.WebSocketClient {
+			return stalledChat{network.NewGorillaClient(network.GorillaOptions{})}
+		}
+	})
+	connectScript(t, srv, src, 0, "")
+	if r := recv(t, sendAsync(src, "stuck")); !errors.Is(r.err, domain.ErrSendExpired) {
+		t.Fatalf("send ended with %v, want ErrSendExpired", r.err)
+	}
+}
+
+// stalledChat is a transport whose writer never gets to a chat.message
+// frame: Send waits for ctx, as a frame queued behind a stuck write does.
+type stalledChat struct{ network.WebSocketClient }
+
+func (c stalledChat) Send(ctx context.Context, data []byte) error {
+	if strings.Contains(string(data), `"chat.message"`) {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return c.WebSocketClient.Send(ctx, data)
 }
 
 // A server that announces max_frame_bytes never receives a message over

@@ -119,12 +119,27 @@ func (cr *crashRun) record(l string) {
 	case "storeerror":
 		cr.rig.t.Fatalf("the child could not store a send: %s", l)
 	case "sent":
-		// Refused after it was stored (the outbox full of recovered
-		// sends): SendMessage told its caller, the store forgot it.
-		if f[2] != "ok" && !strings.Contains(f[2], "closed") {
+		if isRefusal(f[2]) {
 			cr.rig.queued = slices.DeleteFunc(cr.rig.queued, func(id string) bool { return id == f[1] })
 		}
 	}
+}
+
+// isRefusal reports whether a "sent" outcome is a refusal: the send was
+// refused after it was stored (the outbox full of recovered sends), so
+// SendMessage told its caller and the store forgot it. A send ended by
+// the child's own close stays stored for the next child.
+func isRefusal(outcome string) bool {
+	return outcome != "ok" && !strings.Contains(outcome, "closed")
+}
+
+// refused reports whether the child has already reported the send
+// clientID refused.
+func (cr *crashRun) refused(clientID string) bool {
+	return slices.ContainsFunc(cr.lines, func(l string) bool {
+		f := strings.Fields(l)
+		return f[0] == "sent" && f[1] == clientID && isRefusal(f[2])
+	})
 }
 
 // count returns how many lines of kind the child has printed.
@@ -163,7 +178,11 @@ func (cr *crashRun) send() {
 	cr.until("queued "+content, func(l string) bool {
 		f := strings.Fields(l)
 		if f[0] == "queued" && f[2] == content {
-			cr.rig.queued = append(cr.rig.queued, f[1])
+			// The send may have been refused (and forgotten by the
+			// store) before the child said it was stored.
+			if !cr.refused(f[1]) {
+				cr.rig.queued = append(cr.rig.queued, f[1])
+			}
 			return true
 		}
 		return false

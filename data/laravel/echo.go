@@ -174,23 +174,29 @@ func (p *PresenceChannel) Members() []pusher.Member {
 // Here returns the full member list after every (re)subscription (Echo's
 // here).
 func (p *PresenceChannel) Here(ctx context.Context) <-chan []pusher.Member {
-	l := p.s.listenersFor(p.name)
+	p.s.subMu.Lock()
+	defer p.s.subMu.Unlock()
+	st := p.s.listenersFor(p.name).here.Subscribe(ctx)
 	p.ensureInBackground()
-	return l.here.Subscribe(ctx)
+	return st
 }
 
 // Joining returns the members who join from now on (Echo's joining).
 func (p *PresenceChannel) Joining(ctx context.Context) <-chan pusher.Member {
-	l := p.s.listenersFor(p.name)
+	p.s.subMu.Lock()
+	defer p.s.subMu.Unlock()
+	st := p.s.listenersFor(p.name).joining.Subscribe(ctx)
 	p.ensureInBackground()
-	return l.joining.Subscribe(ctx)
+	return st
 }
 
 // Leaving returns the members who leave from now on (Echo's leaving).
 func (p *PresenceChannel) Leaving(ctx context.Context) <-chan pusher.Member {
-	l := p.s.listenersFor(p.name)
+	p.s.subMu.Lock()
+	defer p.s.subMu.Unlock()
+	st := p.s.listenersFor(p.name).leaving.Subscribe(ctx)
 	p.ensureInBackground()
-	return l.leaving.Subscribe(ctx)
+	return st
 }
 
 // LeaveChannel unsubscribes the channel name, and "private-"+name,
@@ -199,23 +205,34 @@ func (p *PresenceChannel) Leaving(ctx context.Context) <-chan pusher.Member {
 func (s *DataSource) LeaveChannel(ctx context.Context, name string) error {
 	var errs []error
 	for _, full := range []string{name, "private-" + name, "private-encrypted-" + name, "presence-" + name} {
-		s.mu.Lock()
-		_, wanted := s.wanted[full]
-		delete(s.wanted, full)
-		l := s.listeners[full]
-		delete(s.listeners, full)
-		s.mu.Unlock()
-		if l != nil {
-			l.close()
-		}
-		if !wanted {
-			continue
-		}
-		if err := s.client.Unsubscribe(ctx, full); err != nil && !errors.Is(err, pusher.ErrNotSubscribed) {
-			errs = append(errs, toDomainError(err))
+		if err := s.leave(ctx, full); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// leave closes the listeners of one channel and unsubscribes it, as one
+// step for listen and the presence listeners.
+func (s *DataSource) leave(ctx context.Context, full string) error {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	s.mu.Lock()
+	_, wanted := s.wanted[full]
+	delete(s.wanted, full)
+	l := s.listeners[full]
+	delete(s.listeners, full)
+	s.mu.Unlock()
+	if l != nil {
+		l.close()
+	}
+	if !wanted {
+		return nil
+	}
+	if err := s.client.Unsubscribe(ctx, full); err != nil && !errors.Is(err, pusher.ErrNotSubscribed) {
+		return toDomainError(err)
+	}
+	return nil
 }
 
 // anyEvent is the listener key of ListenToAll.
@@ -242,6 +259,12 @@ func (l *channelListeners) close() {
 func (s *DataSource) listenersFor(channel string) *channelListeners {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.listenersForLocked(channel)
+}
+
+// listenersForLocked is listenersFor for a caller that holds s.mu: what it
+// registers on them is then in the set that LeaveChannel and Close close.
+func (s *DataSource) listenersForLocked(channel string) *channelListeners {
 	l := s.listeners[channel]
 	if l == nil {
 		o := stream.Options{Buffer: s.opts.StreamBuffer, OnEvict: s.evicted}
@@ -267,8 +290,10 @@ func (s *DataSource) evicted(error) {
 // listen registers a listener for the wire names and subscribes the
 // channel in the background.
 func (c *EchoChannel) listen(ctx context.Context, names ...string) <-chan ChannelEvent {
-	l := c.s.listenersFor(c.name)
+	c.s.subMu.Lock()
+	defer c.s.subMu.Unlock()
 	c.s.mu.Lock()
+	l := c.s.listenersForLocked(c.name)
 	var b *stream.Broadcaster[ChannelEvent]
 	for _, n := range names {
 		if b = l.events[n]; b != nil {
@@ -285,13 +310,14 @@ func (c *EchoChannel) listen(ctx context.Context, names ...string) <-chan Channe
 		l.events[n] = b
 	}
 	c.s.mu.Unlock()
+	st := b.Subscribe(ctx)
 	c.ensureInBackground()
-	return b.Subscribe(ctx)
+	return st
 }
 
 // ensureInBackground keeps the channel subscribed without waiting: the
 // pusher client subscribes it now or on connect, and reports a refusal on
-// Errors.
+// Errors. The caller holds s.subMu.
 func (c *EchoChannel) ensureInBackground() {
 	s := c.s
 	if _, err := pusher.ChannelKind(c.name); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/chatwire/chatwire/core/pusher"
@@ -240,14 +241,15 @@ const anyEvent = "*"
 
 // channelListeners are the Echo listeners of one channel.
 type channelListeners struct {
-	events  map[string]*stream.Broadcaster[ChannelEvent] // by wire name, or anyEvent
+	byKey   map[string]*stream.Broadcaster[ChannelEvent]   // one per set of wire names Listen asked for
+	events  map[string][]*stream.Broadcaster[ChannelEvent] // by wire name, or anyEvent
 	here    *stream.Broadcaster[[]pusher.Member]
 	joining *stream.Broadcaster[pusher.Member]
 	leaving *stream.Broadcaster[pusher.Member]
 }
 
 func (l *channelListeners) close() {
-	for _, b := range l.events {
+	for _, b := range l.byKey {
 		b.Close()
 	}
 	l.here.Close()
@@ -269,7 +271,8 @@ func (s *DataSource) listenersForLocked(channel string) *channelListeners {
 	if l == nil {
 		o := stream.Options{Buffer: s.opts.StreamBuffer, OnEvict: s.evicted}
 		l = &channelListeners{
-			events:  map[string]*stream.Broadcaster[ChannelEvent]{},
+			byKey:   map[string]*stream.Broadcaster[ChannelEvent]{},
+			events:  map[string][]*stream.Broadcaster[ChannelEvent]{},
 			here:    stream.NewBroadcaster[[]pusher.Member](o),
 			joining: stream.NewBroadcaster[pusher.Member](o),
 			leaving: stream.NewBroadcaster[pusher.Member](o),
@@ -294,20 +297,20 @@ func (c *EchoChannel) listen(ctx context.Context, names ...string) <-chan Channe
 	defer c.s.subMu.Unlock()
 	c.s.mu.Lock()
 	l := c.s.listenersForLocked(c.name)
-	var b *stream.Broadcaster[ChannelEvent]
-	for _, n := range names {
-		if b = l.events[n]; b != nil {
-			break
-		}
-	}
+	// Listeners of the same names share a broadcaster; one for other names
+	// (an Echo name and its dotted spelling) is added beside it, never in
+	// its place.
+	key := strings.Join(names, "\n")
+	b := l.byKey[key]
 	if b == nil {
 		b = stream.NewBroadcaster[ChannelEvent](stream.Options{Buffer: c.s.opts.StreamBuffer, OnEvict: c.s.evicted})
 		if c.s.closed {
 			b.Close()
 		}
-	}
-	for _, n := range names {
-		l.events[n] = b
+		l.byKey[key] = b
+		for _, n := range names {
+			l.events[n] = append(l.events[n], b)
+		}
 	}
 	c.s.mu.Unlock()
 	st := b.Subscribe(ctx)
@@ -337,23 +340,25 @@ func (c *EchoChannel) ensureInBackground() {
 func (s *DataSource) dispatch(f pusher.Frame, data json.RawMessage, typed domain.Event, now time.Time) {
 	s.mu.Lock()
 	l := s.listeners[f.Channel]
-	var named, all *stream.Broadcaster[ChannelEvent]
+	var named, all []*stream.Broadcaster[ChannelEvent] // appended to only: the elements read stay as they are
 	if l != nil {
 		named, all = l.events[f.Event], l.events[anyEvent]
 	}
 	s.mu.Unlock()
-	if named == nil && all == nil {
+	if len(named) == 0 && len(all) == 0 {
 		return
 	}
 	if data == nil {
 		data = payloadOf(f.Data)
 	}
 	ev := ChannelEvent{Channel: f.Channel, Event: f.Event, UserID: f.UserID, Data: data, Typed: typed, ReceivedAt: now}
-	if named != nil {
-		named.Publish(ev)
+	for _, b := range named {
+		b.Publish(ev)
 	}
-	if all != nil && all != named {
-		all.Publish(ev)
+	if f.Event != anyEvent {
+		for _, b := range all {
+			b.Publish(ev)
+		}
 	}
 }
 

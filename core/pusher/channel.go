@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/chatwire/chatwire/core/stream"
@@ -106,6 +107,13 @@ type Channel struct {
 	client  *Client
 	events  *stream.Broadcaster[Event]
 	members *stream.Broadcaster[MemberEvent]
+
+	// sendMu orders the channel's subscribe and unsubscribe frames with the
+	// decisions behind them: it is held from the check that a frame is
+	// still wanted until the frame is written, so that an unsubscribe (or a
+	// timeout's take-back) is never overtaken by a subscribe decided before
+	// it. Taken before client.mu, never while holding it.
+	sendMu sync.Mutex
 
 	// Guarded by client.mu.
 	state         ChannelState

@@ -38,6 +38,11 @@ var (
 	// ErrSubscribeTimeout: the server did not answer a subscribe frame
 	// within Options.SubscribeTimeout.
 	ErrSubscribeTimeout = errors.New("pusher: subscription unanswered")
+	// ErrSocketGone: a frame made for one socket (signed with its socket
+	// id, or about a subscription on it) was not sent because that socket
+	// has gone; it is never sent on the next one. It matches
+	// network.ErrNotConnected.
+	ErrSocketGone = fmt.Errorf("pusher: the frame's socket is gone: %w", network.ErrNotConnected)
 )
 
 // ChannelNameError is a channel name Subscribe or Trigger refused.

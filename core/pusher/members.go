@@ -330,7 +330,15 @@ func (c *Client) startRefreshLocked(ch *Channel) {
 		defer c.wg.Done()
 		ctx, cancel := context.WithTimeout(chanContext{conn.done}, c.opts.SubscribeTimeout)
 		defer cancel()
-		if err := c.mgr.SendVolatile(ctx, frame); err != nil {
+		ch.sendMu.Lock()
+		defer ch.sendMu.Unlock()
+		c.mu.Lock()
+		wanted := c.channels[ch.name] == ch && c.conn == conn
+		c.mu.Unlock()
+		if !wanted {
+			return // unsubscribed meanwhile: a subscribe now would undo it
+		}
+		if err := c.sendOn(ctx, conn, frame); err != nil {
 			c.log.Debug("pusher: member list refresh not sent", "channel", ch.name, "err", err)
 		}
 	}()

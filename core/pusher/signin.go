@@ -191,7 +191,7 @@ func (c *Client) signinAttempt(conn *connection) {
 	expired := make(chan struct{})
 	stop := c.clock.AfterFunc(c.opts.SubscribeTimeout, func() { close(expired) })
 	defer stop()
-	if err := c.mgr.SendVolatile(ctx, frame); err != nil {
+	if err := c.sendOn(ctx, conn, frame); err != nil {
 		return // the socket is going away; the next connection signs in
 	}
 	for {

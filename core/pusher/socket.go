@@ -1,6 +1,8 @@
 package pusher
 
 import (
+	"context"
+	"errors"
 	"sync"
 
 	"github.com/chatwire/chatwire/core/network"
@@ -53,6 +55,33 @@ func (s *trackedSocket) Err() error {
 	default:
 		return nil
 	}
+}
+
+// sendOn writes frame on conn's socket only, never on the one the manager
+// holds next: a signature over conn's socket id, or an unsubscribe about a
+// subscription on it, means nothing on another. It fails with ErrSocketGone
+// once conn is no longer current or its socket has ended.
+func (c *Client) sendOn(ctx context.Context, conn *connection, frame []byte) error {
+	select {
+	case <-conn.done:
+		return ErrSocketGone
+	default:
+	}
+	if conn.sock == nil {
+		return ErrSocketGone
+	}
+	err := conn.sock.Send(ctx, frame)
+	if err != nil && ctx.Err() == nil {
+		select {
+		case <-conn.sock.Done():
+			return ErrSocketGone
+		default:
+		}
+		if errors.Is(err, network.ErrClosed) {
+			return ErrSocketGone
+		}
+	}
+	return err
 }
 
 // drop records cause (the first one wins) and closes the socket. Close

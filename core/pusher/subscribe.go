@@ -191,6 +191,10 @@ func (c *Client) Unsubscribe(ctx context.Context, name string) error {
 }
 
 func (c *Client) unsubscribe(ctx context.Context, ch *Channel) error {
+	// Held until the frame is out: an attempt that decided to subscribe
+	// before the channel left the map sends first, not after.
+	ch.sendMu.Lock()
+	defer ch.sendMu.Unlock()
 	c.mu.Lock()
 	if c.channels[ch.name] != ch {
 		c.mu.Unlock()
@@ -203,7 +207,7 @@ func (c *Client) unsubscribe(ctx context.Context, ch *Channel) error {
 	if conn == nil {
 		return nil
 	}
-	if err := c.mgr.SendVolatile(ctx, encodeUnsubscribe(ch.name)); err != nil && ctx.Err() != nil {
+	if err := c.sendOn(ctx, conn, encodeUnsubscribe(ch.name)); err != nil && ctx.Err() != nil {
 		return err
 	}
 	// Any other failure means the socket is gone, and the subscription with it.
@@ -212,6 +216,8 @@ func (c *Client) unsubscribe(ctx context.Context, ch *Channel) error {
 
 // drop removes a channel that a failed Subscribe created.
 func (c *Client) drop(ch *Channel) {
+	ch.sendMu.Lock()
+	defer ch.sendMu.Unlock()
 	c.mu.Lock()
 	if c.channels[ch.name] != ch {
 		c.mu.Unlock()
@@ -225,7 +231,7 @@ func (c *Client) drop(ch *Channel) {
 		// The server may still confirm it: take it back.
 		ctx, cancel := context.WithTimeout(chanContext{conn.done}, 5*time.Second)
 		defer cancel()
-		_ = c.mgr.SendVolatile(ctx, encodeUnsubscribe(ch.name))
+		_ = c.sendOn(ctx, conn, encodeUnsubscribe(ch.name))
 	}
 }
 
@@ -262,9 +268,13 @@ func (c *Client) attempt(ch *Channel, conn *connection) {
 			return
 		}
 	}
+	// From the decision to subscribe until the frame is out: an Unsubscribe
+	// or a timeout's take-back is ordered before or after, never between.
+	ch.sendMu.Lock()
 	c.mu.Lock()
 	if c.conn != conn || c.channels[ch.name] != ch || ch.attemptSocket != conn.socketID {
 		c.mu.Unlock()
+		ch.sendMu.Unlock()
 		return
 	}
 	c.sendSeq++
@@ -279,6 +289,7 @@ func (c *Client) attempt(ch *Channel, conn *connection) {
 		if err != nil {
 			ch.sentSeq = 0
 			c.mu.Unlock()
+			ch.sendMu.Unlock()
 			c.fail(ch, conn, &SubscriptionError{Channel: ch.name, Type: "AuthError", Message: err.Error(), Err: ErrEncryptedChannel})
 			return
 		}
@@ -287,11 +298,14 @@ func (c *Client) attempt(ch *Channel, conn *connection) {
 	seq := ch.sentSeq
 	c.mu.Unlock()
 	// The timer starts before the frame goes out: the answer may come
-	// before SendVolatile returns.
+	// before the send returns.
 	expired := make(chan struct{})
 	stop := c.clock.AfterFunc(c.opts.SubscribeTimeout, func() { close(expired) })
 	defer stop()
-	if err := c.mgr.SendVolatile(ctx, encodeSubscribe(ch.name, auth)); err != nil {
+	// On conn's socket only: the signature is for its socket id.
+	err := c.sendOn(ctx, conn, encodeSubscribe(ch.name, auth))
+	ch.sendMu.Unlock()
+	if err != nil {
 		// The socket is going away; the next connection resubscribes.
 		c.log.Debug("pusher: subscribe not sent", "channel", ch.name, "err", err)
 		return
@@ -301,12 +315,14 @@ func (c *Client) attempt(ch *Channel, conn *connection) {
 
 // awaitAnswer waits for the server's answer to the subscribe frame seq and
 // fails the attempt when expired closes first (Options.SubscribeTimeout);
-// the subscription is then taken back, so a late confirmation is not
-// mistaken for a live one by the server.
+// the subscription is then taken back on the same socket, so a late
+// confirmation is not mistaken for a live one by the server. Whether the
+// answer came in time is decided under the lock the answer is taken in
+// under: an attempt is either subscribed or failed, never both.
 func (c *Client) awaitAnswer(ctx chanContext, ch *Channel, conn *connection, seq uint64, expired <-chan struct{}) {
 	for {
 		c.mu.Lock()
-		open := c.conn == conn && c.channels[ch.name] == ch && ch.state == ChannelSubscribing && ch.sentSeq == seq
+		open := c.awaitingLocked(ch, conn, seq)
 		changed := ch.changed
 		c.mu.Unlock()
 		if !open {
@@ -317,18 +333,32 @@ func (c *Client) awaitAnswer(ctx chanContext, ch *Channel, conn *connection, seq
 		case <-ctx.Done():
 			return
 		case <-expired:
+			// Held until the take-back is out: a new attempt's subscribe,
+			// started once the channel failed, must follow it.
+			ch.sendMu.Lock()
 			c.mu.Lock()
-			open := c.conn == conn && c.channels[ch.name] == ch && ch.state == ChannelSubscribing && ch.sentSeq == seq
-			c.mu.Unlock()
-			if !open {
+			if !c.awaitingLocked(ch, conn, seq) {
+				c.mu.Unlock() // answered (or ended) meanwhile
+				ch.sendMu.Unlock()
 				return
 			}
+			report := c.failLocked(ch, &SubscriptionError{Channel: ch.name, Type: "Timeout", Err: fmt.Errorf("%w after %v", ErrSubscribeTimeout, c.opts.SubscribeTimeout)})
+			c.mu.Unlock()
+			_ = c.sendOn(ctx, conn, encodeUnsubscribe(ch.name))
+			ch.sendMu.Unlock()
 			c.log.Debug("pusher: subscription unanswered", "channel", ch.name, "timeout", c.opts.SubscribeTimeout)
-			c.fail(ch, conn, &SubscriptionError{Channel: ch.name, Type: "Timeout", Err: fmt.Errorf("%w after %v", ErrSubscribeTimeout, c.opts.SubscribeTimeout)})
-			_ = c.mgr.SendVolatile(ctx, encodeUnsubscribe(ch.name))
+			if report != nil {
+				c.errs.Publish(report)
+			}
 			return
 		}
 	}
+}
+
+// awaitingLocked reports whether ch's subscribe frame seq on conn still
+// awaits its answer. The caller holds c.mu.
+func (c *Client) awaitingLocked(ch *Channel, conn *connection, seq uint64) bool {
+	return c.conn == conn && c.channels[ch.name] == ch && ch.state == ChannelSubscribing && ch.sentSeq == seq
 }
 
 // authFailure wraps an Authorizer's error.
@@ -350,15 +380,25 @@ func (c *Client) fail(ch *Channel, conn *connection, err *SubscriptionError) {
 		c.mu.Unlock()
 		return
 	}
+	report := c.failLocked(ch, err)
+	c.mu.Unlock()
+	if report != nil {
+		c.errs.Publish(report)
+	}
+}
+
+// failLocked marks ch failed with err and returns err if nobody waits for
+// ch (the caller then reports it, outside the lock), else nil. The caller
+// holds c.mu.
+func (c *Client) failLocked(ch *Channel, err *SubscriptionError) error {
 	ch.sentSeq = 0
 	ch.failSeq++
 	ch.failErr = err
 	ch.setStateLocked(ChannelFailed, err)
-	report := ch.waiters == 0
-	c.mu.Unlock()
-	if report {
-		c.errs.Publish(err)
+	if ch.waiters == 0 {
+		return err
 	}
+	return nil
 }
 
 // chanContext is a context that ends when done closes: it scopes work to

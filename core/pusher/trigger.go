@@ -12,7 +12,8 @@ import (
 // with encoding/json (pass json.RawMessage for ready JSON).
 //
 // Client events are never queued: Trigger fails with ErrNotSubscribed or
-// the manager's ErrNotConnected while offline, and with ErrRateLimited when
+// ErrSocketGone (which matches the manager's ErrNotConnected) while
+// offline or when the connection drops under it, and with ErrRateLimited when
 // more than Options.ClientEventsPerSecond were sent in the last second.
 func (c *Client) Trigger(ctx context.Context, channel, event string, data any) error {
 	if !isClientEvent(event) {
@@ -35,7 +36,8 @@ func (c *Client) Trigger(ctx context.Context, channel, event string, data any) e
 		return ErrClosed
 	}
 	ch, ok := c.channels[channel]
-	subscribed := ok && ch.state == ChannelSubscribed
+	subscribed := ok && ch.state == ChannelSubscribed && c.conn != nil
+	conn := c.conn
 	c.mu.Unlock()
 	if !subscribed {
 		return fmt.Errorf("pusher: trigger on %s: %w", channel, ErrNotSubscribed)
@@ -47,5 +49,7 @@ func (c *Client) Trigger(ctx context.Context, channel, event string, data any) e
 	if !c.limiter.Allow() {
 		return ErrRateLimited
 	}
-	return c.mgr.SendVolatile(ctx, b)
+	// On the socket the channel is subscribed on: on the next one, until
+	// it is subscribed again, the server would refuse it.
+	return c.sendOn(ctx, conn, b)
 }

@@ -44,6 +44,12 @@ type DataSource struct {
 	reader ReadMarker
 	hub    *streams.Hub // the typed streams and History
 
+	// subMu makes each Echo listener registration with the Keep of its
+	// channel, and each LeaveChannel with its Unsubscribe, one step: the
+	// client's subscriptions follow the listeners in the order they came.
+	// It is taken before mu.
+	subMu sync.Mutex
+
 	mu           sync.Mutex
 	state        domain.ConnectionState
 	stateChanged chan struct{}                // closed and replaced on every state change

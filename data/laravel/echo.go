@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/chatwire/chatwire/core/pusher"
@@ -174,23 +175,29 @@ func (p *PresenceChannel) Members() []pusher.Member {
 // Here returns the full member list after every (re)subscription (Echo's
 // here).
 func (p *PresenceChannel) Here(ctx context.Context) <-chan []pusher.Member {
-	l := p.s.listenersFor(p.name)
+	p.s.subMu.Lock()
+	defer p.s.subMu.Unlock()
+	st := p.s.listenersFor(p.name).here.Subscribe(ctx)
 	p.ensureInBackground()
-	return l.here.Subscribe(ctx)
+	return st
 }
 
 // Joining returns the members who join from now on (Echo's joining).
 func (p *PresenceChannel) Joining(ctx context.Context) <-chan pusher.Member {
-	l := p.s.listenersFor(p.name)
+	p.s.subMu.Lock()
+	defer p.s.subMu.Unlock()
+	st := p.s.listenersFor(p.name).joining.Subscribe(ctx)
 	p.ensureInBackground()
-	return l.joining.Subscribe(ctx)
+	return st
 }
 
 // Leaving returns the members who leave from now on (Echo's leaving).
 func (p *PresenceChannel) Leaving(ctx context.Context) <-chan pusher.Member {
-	l := p.s.listenersFor(p.name)
+	p.s.subMu.Lock()
+	defer p.s.subMu.Unlock()
+	st := p.s.listenersFor(p.name).leaving.Subscribe(ctx)
 	p.ensureInBackground()
-	return l.leaving.Subscribe(ctx)
+	return st
 }
 
 // LeaveChannel unsubscribes the channel name, and "private-"+name,
@@ -199,23 +206,34 @@ func (p *PresenceChannel) Leaving(ctx context.Context) <-chan pusher.Member {
 func (s *DataSource) LeaveChannel(ctx context.Context, name string) error {
 	var errs []error
 	for _, full := range []string{name, "private-" + name, "private-encrypted-" + name, "presence-" + name} {
-		s.mu.Lock()
-		_, wanted := s.wanted[full]
-		delete(s.wanted, full)
-		l := s.listeners[full]
-		delete(s.listeners, full)
-		s.mu.Unlock()
-		if l != nil {
-			l.close()
-		}
-		if !wanted {
-			continue
-		}
-		if err := s.client.Unsubscribe(ctx, full); err != nil && !errors.Is(err, pusher.ErrNotSubscribed) {
-			errs = append(errs, toDomainError(err))
+		if err := s.leave(ctx, full); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// leave closes the listeners of one channel and unsubscribes it, as one
+// step for listen and the presence listeners.
+func (s *DataSource) leave(ctx context.Context, full string) error {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	s.mu.Lock()
+	_, wanted := s.wanted[full]
+	delete(s.wanted, full)
+	l := s.listeners[full]
+	delete(s.listeners, full)
+	s.mu.Unlock()
+	if l != nil {
+		l.close()
+	}
+	if !wanted {
+		return nil
+	}
+	if err := s.client.Unsubscribe(ctx, full); err != nil && !errors.Is(err, pusher.ErrNotSubscribed) {
+		return toDomainError(err)
+	}
+	return nil
 }
 
 // anyEvent is the listener key of ListenToAll.
@@ -223,14 +241,15 @@ const anyEvent = "*"
 
 // channelListeners are the Echo listeners of one channel.
 type channelListeners struct {
-	events  map[string]*stream.Broadcaster[ChannelEvent] // by wire name, or anyEvent
+	byKey   map[string]*stream.Broadcaster[ChannelEvent]   // one per set of wire names Listen asked for
+	events  map[string][]*stream.Broadcaster[ChannelEvent] // by wire name, or anyEvent
 	here    *stream.Broadcaster[[]pusher.Member]
 	joining *stream.Broadcaster[pusher.Member]
 	leaving *stream.Broadcaster[pusher.Member]
 }
 
 func (l *channelListeners) close() {
-	for _, b := range l.events {
+	for _, b := range l.byKey {
 		b.Close()
 	}
 	l.here.Close()
@@ -242,11 +261,18 @@ func (l *channelListeners) close() {
 func (s *DataSource) listenersFor(channel string) *channelListeners {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.listenersForLocked(channel)
+}
+
+// listenersForLocked is listenersFor for a caller that holds s.mu: what it
+// registers on them is then in the set that LeaveChannel and Close close.
+func (s *DataSource) listenersForLocked(channel string) *channelListeners {
 	l := s.listeners[channel]
 	if l == nil {
 		o := stream.Options{Buffer: s.opts.StreamBuffer, OnEvict: s.evicted}
 		l = &channelListeners{
-			events:  map[string]*stream.Broadcaster[ChannelEvent]{},
+			byKey:   map[string]*stream.Broadcaster[ChannelEvent]{},
+			events:  map[string][]*stream.Broadcaster[ChannelEvent]{},
 			here:    stream.NewBroadcaster[[]pusher.Member](o),
 			joining: stream.NewBroadcaster[pusher.Member](o),
 			leaving: stream.NewBroadcaster[pusher.Member](o),
@@ -267,31 +293,34 @@ func (s *DataSource) evicted(error) {
 // listen registers a listener for the wire names and subscribes the
 // channel in the background.
 func (c *EchoChannel) listen(ctx context.Context, names ...string) <-chan ChannelEvent {
-	l := c.s.listenersFor(c.name)
+	c.s.subMu.Lock()
+	defer c.s.subMu.Unlock()
 	c.s.mu.Lock()
-	var b *stream.Broadcaster[ChannelEvent]
-	for _, n := range names {
-		if b = l.events[n]; b != nil {
-			break
-		}
-	}
+	l := c.s.listenersForLocked(c.name)
+	// Listeners of the same names share a broadcaster; one for other names
+	// (an Echo name and its dotted spelling) is added beside it, never in
+	// its place.
+	key := strings.Join(names, "\n")
+	b := l.byKey[key]
 	if b == nil {
 		b = stream.NewBroadcaster[ChannelEvent](stream.Options{Buffer: c.s.opts.StreamBuffer, OnEvict: c.s.evicted})
 		if c.s.closed {
 			b.Close()
 		}
-	}
-	for _, n := range names {
-		l.events[n] = b
+		l.byKey[key] = b
+		for _, n := range names {
+			l.events[n] = append(l.events[n], b)
+		}
 	}
 	c.s.mu.Unlock()
+	st := b.Subscribe(ctx)
 	c.ensureInBackground()
-	return b.Subscribe(ctx)
+	return st
 }
 
 // ensureInBackground keeps the channel subscribed without waiting: the
 // pusher client subscribes it now or on connect, and reports a refusal on
-// Errors.
+// Errors. The caller holds s.subMu.
 func (c *EchoChannel) ensureInBackground() {
 	s := c.s
 	if _, err := pusher.ChannelKind(c.name); err != nil {
@@ -311,23 +340,25 @@ func (c *EchoChannel) ensureInBackground() {
 func (s *DataSource) dispatch(f pusher.Frame, data json.RawMessage, typed domain.Event, now time.Time) {
 	s.mu.Lock()
 	l := s.listeners[f.Channel]
-	var named, all *stream.Broadcaster[ChannelEvent]
+	var named, all []*stream.Broadcaster[ChannelEvent] // appended to only: the elements read stay as they are
 	if l != nil {
 		named, all = l.events[f.Event], l.events[anyEvent]
 	}
 	s.mu.Unlock()
-	if named == nil && all == nil {
+	if len(named) == 0 && len(all) == 0 {
 		return
 	}
 	if data == nil {
 		data = payloadOf(f.Data)
 	}
 	ev := ChannelEvent{Channel: f.Channel, Event: f.Event, UserID: f.UserID, Data: data, Typed: typed, ReceivedAt: now}
-	if named != nil {
-		named.Publish(ev)
+	for _, b := range named {
+		b.Publish(ev)
 	}
-	if all != nil && all != named {
-		all.Publish(ev)
+	if f.Event != anyEvent {
+		for _, b := range all {
+			b.Publish(ev)
+		}
 	}
 }
 

@@ -51,8 +51,8 @@ type ChatWebSocketDataSource struct {
 	enqueue   sync.Mutex // SendMessage: held from storing a send to queueing it
 
 	// The pump's alone.
-	sess  session
-	cache *cache // nil without a store
+	sess session
+	rec  *recorder // nil without a store
 
 	// Between goroutines.
 	waiters       chan *readyWaiter // handshake → pump

@@ -27,11 +27,12 @@ func (s *ChatWebSocketDataSource) openStore(store Store) error {
 		return fmt.Errorf("chatwire: load the store: %w", err)
 	}
 	s.store = store
-	s.persist = newPersister(store, func(err error) { s.hub.Report(domain.ClassStorage, false, err) })
-	s.cache = &cache{p: s.persist, convs: make(map[string]domain.ConversationUpdate, len(convs))}
+	snapshots := make(map[string]domain.ConversationUpdate, len(convs))
 	for _, c := range convs {
-		s.cache.convs[c.ConversationID] = c
+		snapshots[c.ConversationID] = c
 	}
+	s.persist = newPersister(store, func(err error) { s.hub.Report(domain.ClassStorage, false, err) }, snapshots)
+	s.rec = &recorder{p: s.persist}
 	if s.opts.Resume.Seq <= 0 && (st.Position.Seq > 0 || st.Account.UserID != "") {
 		// A bound store's position is where its session stood, even 0 (a
 		// user with no history yet): the next connect catches up from it.
@@ -128,15 +129,15 @@ func (s *ChatWebSocketDataSource) checkStoreAccount(userID string) {
 		return
 	case "":
 		ss.storeUser = userID
-		account := Account{Server: s.opts.BaseURL, UserID: userID}
-		s.cache.pending.Account = &account // with the position the session starts at
+		// With the position the session starts at.
+		s.rec.bind(Account{Server: s.opts.BaseURL, UserID: userID})
 		return
 	}
 	err := fmt.Errorf("%w: it belongs to %s, the session is %s's; going on without it", ErrStoreAccount, ss.storeUser, userID)
 	s.storeDetached.Store(true)
 	s.persist.detach()
 	s.ledger.dropRecovered(err)
-	s.cache = nil
+	s.rec = nil
 	ss.storeUser = userID
 	if s.opts.Resume.Seq <= 0 {
 		// The stored position is another user's numbering.

@@ -14,6 +14,12 @@ import (
 // Events and the position they lead to go in one batch, so a crash loses
 // both or neither.
 //
+// The pump hands over the events the cache keeps as they are; flush folds
+// them into the batch (the messages, and the conversation snapshots they
+// move), so that bookkeeping runs on the writing goroutine, not the pump.
+// Flush reuses the buffers of the batch before: a Store does not keep a
+// batch's slices after Commit returns.
+//
 // A failed write is reported once (ClassStorage) and the session goes on
 // in memory; later writes are still tried.
 type persister struct {
@@ -21,18 +27,32 @@ type persister struct {
 	report func(error)
 
 	mu       sync.Mutex
-	pending  Batch
-	failing  bool // the last commit failed: not reported again until one succeeds
-	detached bool // the store belongs to another account: write nothing
+	pending  Batch           // its messages and snapshots come from events, in flush
+	events   []recorded      // the pump's events, in order, with pending
+	pos      domain.Position // pending.Position points here while pending
+	failing  bool            // the last commit failed: not reported again until one succeeds
+	detached bool            // the store belongs to another account: write nothing
 	started  bool
+
+	// flush's alone (one flush runs at a time).
+	convs       convCache
+	spareEvents []recorded       // emptied, for the next take
+	spareMsgs   []domain.Message // emptied, for the next batch
 
 	wake chan struct{} // cap 1: pending changed
 	stop chan struct{}
 	done chan struct{}
 }
 
-func newPersister(store Store, report func(error)) *persister {
-	return &persister{store: store, report: report,
+// recorded is an event the app received, for the cache, with the user it
+// was received as (whose own messages add no unread).
+type recorded struct {
+	ev domain.Event
+	me string
+}
+
+func newPersister(store Store, report func(error), convs map[string]domain.ConversationUpdate) *persister {
+	return &persister{store: store, report: report, convs: convCache{convs: convs},
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
@@ -57,6 +77,29 @@ func (p *persister) add(change func(*Batch)) {
 	}
 	change(&p.pending)
 	p.mu.Unlock()
+	p.notify()
+}
+
+// addFrame adds what one frame changed (see recorder) in one piece.
+func (p *persister) addFrame(events []recorded, pos *domain.Position, account *Account) {
+	p.mu.Lock()
+	if p.detached {
+		p.mu.Unlock()
+		return
+	}
+	p.events = append(p.events, events...)
+	if pos != nil {
+		p.pos = *pos
+		p.pending.Position = &p.pos
+	}
+	if account != nil {
+		p.pending.Account = account
+	}
+	p.mu.Unlock()
+	p.notify()
+}
+
+func (p *persister) notify() {
 	select {
 	case p.wake <- struct{}{}:
 	default:
@@ -67,6 +110,8 @@ func (p *persister) add(change func(*Batch)) {
 func (p *persister) detach() {
 	p.mu.Lock()
 	p.detached, p.pending = true, Batch{}
+	clear(p.events)
+	p.events = p.events[:0]
 	p.mu.Unlock()
 }
 
@@ -86,9 +131,24 @@ func (p *persister) run() {
 // flush commits what has gathered.
 func (p *persister) flush() {
 	p.mu.Lock()
-	b := p.pending
-	p.pending = Batch{}
+	b, events := p.pending, p.events
+	p.pending, p.events = Batch{}, p.spareEvents
+	if b.Position != nil {
+		pos := p.pos
+		b.Position = &pos
+	}
 	p.mu.Unlock()
+
+	b.Messages = p.spareMsgs
+	for _, e := range events {
+		p.convs.record(&b, e.ev, e.me)
+	}
+	clear(events)
+	p.spareEvents = events[:0]
+	defer func() {
+		clear(b.Messages)
+		p.spareMsgs = b.Messages[:0]
+	}()
 	if b.empty() {
 		return
 	}
@@ -115,55 +175,62 @@ func (p *persister) close() {
 	<-p.done
 }
 
-// cache is the pump's view of the conversations a store caches: the
-// latest snapshot of each, kept in step with the events the app receives
-// (a chat.message moves the last message and, from someone else, adds one
-// unread; a conversation.update replaces what it carries).
-//
-// What one frame changes (its events and the position they lead to)
-// gathers in pending and is handed to the persister in one piece after
-// the frame, so that no batch carries a position without its events.
-type cache struct {
+// recorder gathers on the pump what one frame changes for the store: the
+// events the cache keeps, the position they lead to, and the account a
+// first session binds the store to. handOver gives them to the persister
+// in one piece after the frame, so that no batch carries a position
+// without its events. A nil recorder (no store) records nothing.
+type recorder struct {
 	p       *persister
-	convs   map[string]domain.ConversationUpdate
-	pending Batch
+	events  []recorded
+	pos     *domain.Position // &at when set
+	at      domain.Position
+	account *Account
 }
 
-// position records the position the store may keep. A nil cache (no
-// store) records nothing.
-func (c *cache) position(pos domain.Position) {
-	if c != nil {
-		c.pending.Position = &pos
+// position records the position the store may keep.
+func (r *recorder) position(pos domain.Position) {
+	if r != nil {
+		r.at = pos
+		r.pos = &r.at
 	}
 }
 
-// handOver gives what the last frame changed to the persister. The merge
-// copies the changes, so pending keeps its slices for the next frame.
-func (c *cache) handOver() {
-	if c == nil || c.pending.empty() {
+// bind records the account a first session binds the store to.
+func (r *recorder) bind(a Account) {
+	if r != nil {
+		r.account = &a
+	}
+}
+
+// record adds a published event, if the cache keeps its kind.
+func (r *recorder) record(ev domain.Event, me string) {
+	if r == nil {
 		return
 	}
-	c.p.add(func(p *Batch) { p.merge(c.pending) })
-	c.pending = Batch{Messages: c.pending.Messages[:0], Conversations: c.pending.Conversations[:0],
-		DeletedConversations: c.pending.DeletedConversations[:0]}
+	switch ev.(type) {
+	case domain.Message, domain.ConversationUpdate:
+		r.events = append(r.events, recorded{ev, me})
+	}
 }
 
-// merge adds o's changes to b's, as if applied after them.
-func (b *Batch) merge(o Batch) {
-	if o.Account != nil {
-		b.Account = o.Account
+// handOver gives what the last frame changed to the persister, which
+// copies it.
+func (r *recorder) handOver() {
+	if r == nil || (len(r.events) == 0 && r.pos == nil && r.account == nil) {
+		return
 	}
-	if o.Position != nil {
-		b.Position = o.Position
-	}
-	b.EndedSends = append(b.EndedSends, o.EndedSends...)
-	b.Messages = append(b.Messages, o.Messages...)
-	for _, id := range o.DeletedConversations {
-		b.deleteConversation(id)
-	}
-	for _, cv := range o.Conversations {
-		b.putConversation(cv)
-	}
+	r.p.addFrame(r.events, r.pos, r.account)
+	clear(r.events)
+	r.events, r.pos, r.account = r.events[:0], nil, nil
+}
+
+// convCache is the persister's view of the conversations a store caches:
+// the latest snapshot of each, kept in step with the events the app
+// receives (a chat.message moves the last message and, from someone else,
+// adds one unread; a conversation.update replaces what it carries).
+type convCache struct {
+	convs map[string]domain.ConversationUpdate
 }
 
 // putConversation records cv as its conversation's latest snapshot: one
@@ -187,12 +254,8 @@ func (b *Batch) deleteConversation(id string) {
 	}
 }
 
-// record adds a published event to the cache. A nil cache (no store)
-// records nothing.
-func (c *cache) record(ev domain.Event, me string) {
-	if c == nil {
-		return
-	}
+// record folds a received event into the snapshots and into b.
+func (c *convCache) record(b *Batch, ev domain.Event, me string) {
 	switch e := ev.(type) {
 	case domain.Message:
 		cv := c.conv(e.ConversationID)
@@ -209,21 +272,21 @@ func (c *cache) record(ev domain.Event, me string) {
 			cv.UpdatedAt = e.CreatedAt
 		}
 		c.convs[e.ConversationID] = cv
-		c.pending.Messages = append(c.pending.Messages, e)
-		c.pending.putConversation(cv)
+		b.Messages = append(b.Messages, e)
+		b.putConversation(cv)
 	case domain.ConversationUpdate:
 		if e.Action == domain.ConversationDeleted {
 			delete(c.convs, e.ConversationID)
-			c.pending.deleteConversation(e.ConversationID)
+			b.deleteConversation(e.ConversationID)
 			return
 		}
 		cv := mergeConversation(c.conv(e.ConversationID), e)
 		c.convs[e.ConversationID] = cv
-		c.pending.putConversation(cv)
+		b.putConversation(cv)
 	}
 }
 
-func (c *cache) conv(id string) domain.ConversationUpdate {
+func (c *convCache) conv(id string) domain.ConversationUpdate {
 	if cv, ok := c.convs[id]; ok {
 		return cv
 	}

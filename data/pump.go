@@ -36,7 +36,7 @@ func (s *ChatWebSocketDataSource) pump(ctx context.Context, frames <-chan networ
 				continue
 			}
 			s.handleFrame(f)
-			s.cache.handOver()
+			s.rec.handOver()
 		case sc, ok := <-states:
 			if !ok {
 				states = nil
@@ -53,7 +53,7 @@ func (s *ChatWebSocketDataSource) pump(ctx context.Context, frames <-chan networ
 			s.sess.waiter = w
 		case round := <-s.syncExpired:
 			s.onSyncTimeout(round)
-			s.cache.handOver()
+			s.rec.handOver()
 		case <-ctx.Done():
 			return
 		}
@@ -264,14 +264,14 @@ func (s *ChatWebSocketDataSource) setState(change func(*domain.ConnectionState))
 }
 
 // setPosition publishes the session's position, and records in the store
-// what the app has received (with the frame's events: see cache).
+// what the app has received (with the frame's events: see recorder).
 func (s *ChatWebSocketDataSource) setPosition() {
 	s.pub.setPosition(s.sess.position())
-	s.cache.position(s.sess.durablePosition())
+	s.rec.position(s.sess.durablePosition())
 }
 
 // publish sends ev on its stream and records it in the store's cache.
 func (s *ChatWebSocketDataSource) publish(ev domain.Event) {
 	s.hub.Publish(ev)
-	s.cache.record(ev, s.sess.userID)
+	s.rec.record(ev, s.sess.userID)
 }

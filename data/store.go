@@ -25,7 +25,8 @@ type Store interface {
 	// when PutSend returns.
 	PutSend(ctx context.Context, s StoredSend) error
 	// Commit applies b atomically. It need not be durable when it returns:
-	// a crash may lose the latest batches, never part of one.
+	// a crash may lose the latest batches, never part of one. It must not
+	// keep b's slices after it returns: the data source reuses them.
 	Commit(ctx context.Context, b Batch) error
 	// Messages returns up to limit of a conversation's newest cached
 	// messages, oldest first.

@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"cmp"
 	"encoding/json"
-	"maps"
 	"slices"
 
 	"github.com/ncruces/go-sqlite3"
@@ -88,45 +87,62 @@ func (s *Store) room() (int64, error) {
 	return (pages[0] - pages[1] + pages[2]) * pages[3], nil
 }
 
-// droppedAtOnce marks the messages of ms that have at least
-// MessagesPerConversation strictly newer ones of their conversation in ms:
-// written, they would be trimmed in the same commit.
+// droppedAtOnce marks the messages of ms whose id's latest version in ms
+// has at least MessagesPerConversation strictly newer ones of its
+// conversation in ms (counting each id once, as its latest version):
+// written, they would be trimmed in the same commit. Every version of such
+// an id is marked: an earlier one, written, would outlive the latest.
 func (s *Store) droppedAtOnce(ms []domain.Message) []bool {
 	limit := s.opts.MessagesPerConversation
 	if len(ms) <= limit {
 		return nil
 	}
-	type key struct{ at, seq int64 }
-	byID := map[string]map[string]key{} // conversation → id → its latest version's key
-	for _, m := range ms {
-		if byID[m.ConversationID] == nil {
-			byID[m.ConversationID] = map[string]key{}
-		}
-		byID[m.ConversationID][m.ID] = key{orderKey(m.CreatedAt), m.Seq}
-	}
-	threshold := map[string]key{} // the limit-th newest of each crowded conversation
-	for conv, ids := range byID {
-		if len(ids) <= limit {
-			continue
-		}
-		ks := slices.Collect(maps.Values(ids))
-		slices.SortFunc(ks, func(a, b key) int { return cmp.Or(cmp.Compare(b.at, a.at), cmp.Compare(b.seq, a.seq)) })
-		threshold[conv] = ks[limit-1]
+	counts := map[string]int{}
+	for i := range ms {
+		counts[ms[i].ConversationID]++
 	}
 	var skip []bool
-	for i, m := range ms {
-		t, crowded := threshold[m.ConversationID]
-		if !crowded {
+	for conv, n := range counts {
+		if n <= limit {
 			continue
 		}
-		if k := (key{orderKey(m.CreatedAt), m.Seq}); k.at < t.at || k.at == t.at && k.seq < t.seq {
-			if skip == nil {
-				skip = make([]bool, len(ms))
+		// The latest version of each id, walking back: in a flood, newest
+		// first, which the sort below takes in one pass.
+		latest := make(map[string]orderKeys, n)
+		keys := make([]orderKeys, 0, n)
+		for i := len(ms) - 1; i >= 0; i-- {
+			m := &ms[i]
+			if m.ConversationID != conv {
+				continue
 			}
-			skip[i] = true
+			if _, seen := latest[m.ID]; !seen {
+				k := orderKeys{orderKey(m.CreatedAt), m.Seq}
+				latest[m.ID] = k
+				keys = append(keys, k)
+			}
+		}
+		if len(keys) <= limit {
+			continue
+		}
+		slices.SortFunc(keys, func(a, b orderKeys) int { return b.compare(a) })
+		threshold := keys[limit-1] // the limit-th newest
+		for i := range ms {
+			if ms[i].ConversationID == conv && latest[ms[i].ID].compare(threshold) < 0 {
+				if skip == nil {
+					skip = make([]bool, len(ms))
+				}
+				skip[i] = true
+			}
 		}
 	}
 	return skip
+}
+
+// orderKeys are a message's place in its conversation's order.
+type orderKeys struct{ at, seq int64 }
+
+func (k orderKeys) compare(o orderKeys) int {
+	return cmp.Or(cmp.Compare(k.at, o.at), cmp.Compare(k.seq, o.seq))
 }
 
 // deleteMessages runs a DELETE … RETURNING conversation_id, size and

@@ -92,3 +92,37 @@ func checkSize(t *testing.T, st *Store) {
 		t.Fatalf("recorded counts %q, the messages count %q (%v)", recorded, actual, err)
 	}
 }
+
+// A batch longer than the per-conversation limit, holding two versions of
+// one message of which the latest is among the oldest: the cache keeps the
+// limit newest of the batch's latest versions, never the earlier version
+// (a batch applies as a whole, then the limit).
+func TestBurstKeepsNoReplacedVersion(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(filepath.Join(t.TempDir(), "s.db"), Options{MessagesPerConversation: 2, CommitInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	base := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	mk := func(id, content string, sec int) domain.Message {
+		return domain.Message{ID: id, ConversationID: "c", SenderID: "bob", Content: content,
+			CreatedAt: base.Add(time.Duration(sec) * time.Second), Seq: int64(sec)}
+	}
+	batch := []domain.Message{mk("a", "a v1", 10), mk("b", "b", 5), mk("c", "c", 6), mk("a", "a v2", 1)}
+	if err := st.Commit(ctx, data.Batch{Messages: batch}); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := st.Messages(ctx, "c", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range ms {
+		got = append(got, m.Content)
+	}
+	if want := []string{"b", "c"}; !slices.Equal(got, want) {
+		t.Fatalf("cached %q, want %q", got, want)
+	}
+	checkSize(t, st)
+}

@@ -40,8 +40,10 @@ type scriptConn struct {
 	ws    *websocket.Conn
 	in    chan scriptFrame
 	pings atomic.Int32
-	mute  atomic.Bool
-	wmu   sync.Mutex
+	// pingAt receives the arrival time of each ping (the first 64).
+	pingAt chan time.Time
+	mute   atomic.Bool
+	wmu    sync.Mutex
 }
 
 type scriptFrame struct {
@@ -79,7 +81,7 @@ func (s *scriptServer) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.upgrades.Add(1)
-	c := &scriptConn{ws: ws, in: make(chan scriptFrame, 256)}
+	c := &scriptConn{ws: ws, in: make(chan scriptFrame, 256), pingAt: make(chan time.Time, 64)}
 	s.mu.Lock()
 	s.all = append(s.all, c)
 	s.mu.Unlock()
@@ -106,6 +108,10 @@ func (c *scriptConn) read() {
 		f.at = time.Now()
 		if f.Type == "ping" {
 			c.pings.Add(1)
+			select {
+			case c.pingAt <- f.at:
+			default:
+			}
 			if !c.mute.Load() {
 				_ = c.write(`{"type":"pong","payload":{}}`)
 			}

@@ -77,3 +77,30 @@ func TestStaleSessionReadyStartsNoCatchUp(t *testing.T) {
 	}
 	s.sess.sync.stop()
 }
+
+// A sync.done from an earlier connection (its frames still queued when the
+// next connection's round began) leaves the outstanding round open: only
+// the answer on the connection whose sync is outstanding ends it.
+func TestAnEarlierConnectionsSyncDoneLeavesTheRoundOpen(t *testing.T) {
+	s, err := New(Options{BaseURL: "ws://127.0.0.1:1", Resume: domain.Position{Seq: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	waiter := &readyWaiter{conn: 2, ctx: ctx, reply: make(chan sessionDecision, 1), wake: cancel}
+	s.sess.waiter = waiter
+	s.onSessionReady(2, &wireSessionReady{UserID: "alice", SessionID: "s", LastSeq: 9})
+	if d := <-waiter.reply; !d.sync {
+		t.Fatalf("decision %+v, want a sync", d)
+	}
+	s.onSyncDone(1, &wireSyncDone{Complete: true})
+	if s.sess.sync == nil || s.ConnectionState().Sync == domain.SyncComplete {
+		t.Fatal("an earlier connection's sync.done ended the outstanding round")
+	}
+	s.onSyncDone(2, &wireSyncDone{Complete: true})
+	if s.sess.sync != nil || s.ConnectionState().Sync != domain.SyncComplete {
+		t.Fatalf("the round's own sync.done left it open (sync state %v)", s.ConnectionState().Sync)
+	}
+}

@@ -19,7 +19,8 @@ import (
 //  2. it sends the sync the pump decided on, if any;
 //  3. it hands the connection to the send ledger, which fails sends over
 //     the announced max_frame_bytes and writes the others, oldest first,
-//     then writes new sends directly.
+//     then writes new sends directly; the manager checks the frames in its
+//     outbox against the same limit.
 func (s *ChatWebSocketDataSource) handshake(ctx context.Context, conn network.HandshakeConn) (network.HandshakeResult, error) {
 	d, err := s.awaitSession(ctx, conn)
 	if err != nil {
@@ -38,7 +39,9 @@ func (s *ChatWebSocketDataSource) handshake(ctx context.Context, conn network.Ha
 		return network.HandshakeResult{}, err
 	}
 	s.everConnected.Store(true)
-	var res network.HandshakeResult
+	// message.read and call.* frames queued in the manager's outbox
+	// before the limit was known are checked against it there.
+	res := network.HandshakeResult{MaxFrameBytes: s.ledger.maxFrameBytes()}
 	if d.heartbeat > 0 {
 		res.HeartbeatInterval = max(d.heartbeat, minHeartbeat)
 	}

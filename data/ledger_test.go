@@ -193,6 +193,36 @@ func TestAnnouncedFrameLimitIsCheckedBeforeWriting(t *testing.T) {
 	conn.silent(t, 100*time.Millisecond)
 }
 
+// message.read and call.* frames queued before the limit was announced
+// are checked against it too: the one over it fails with ErrFrameTooLarge
+// and is never written (a 4009 would fail an innocent chat message), the
+// one under it goes out.
+func TestQueuedReceiptOverTheAnnouncedLimitIsNeverWritten(t *testing.T) {
+	srv := newScriptServer(t)
+	src := scriptSource(t, srv)
+	bigID := strings.Repeat("m", 2000)
+	bigRes, smallRes := make(chan error, 1), make(chan error, 1)
+	go func() { bigRes <- src.MarkRead(context.Background(), "c1", bigID) }()
+	time.Sleep(20 * time.Millisecond) // queued in this order before the connect
+	go func() { smallRes <- src.MarkRead(context.Background(), "c1", "m-1") }()
+	time.Sleep(20 * time.Millisecond)
+
+	conn := connectScript(t, srv, src, 0, `"max_frame_bytes":1024`)
+	if err := recv(t, bigRes); !errors.Is(err, domain.ErrFrameTooLarge) {
+		t.Fatalf("queued receipt over the limit: %v, want ErrFrameTooLarge", err)
+	}
+	if f := conn.expect(t, "message.read"); strings.Contains(string(f.Payload), bigID) {
+		t.Fatal("the receipt over the limit was written")
+	}
+	if err := recv(t, smallRes); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.MarkRead(t.Context(), "c1", bigID); !errors.Is(err, domain.ErrFrameTooLarge) {
+		t.Fatalf("receipt over the limit while connected: %v, want ErrFrameTooLarge", err)
+	}
+	conn.silent(t, 100*time.Millisecond)
+}
+
 // A second session.ready on the same connection that lowers the limit is
 // obeyed from then on, like the first.
 func TestALaterSessionReadyChangesTheFrameLimit(t *testing.T) {

@@ -46,6 +46,7 @@ type ConnectionManager struct {
 	cancel   context.CancelFunc
 	closing  bool
 	client   WebSocketClient // the connected client, nil while not StateConnected
+	maxFrame int64           // the current connection's frame limit; 0: none
 	outbox   list.List       // of *outFrame, oldest first
 	frameSeq uint64          // ids for outFrame TTL timers
 }

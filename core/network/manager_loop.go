@@ -104,6 +104,7 @@ type session struct {
 	c        WebSocketClient
 	id       uint64        // Frame.Conn of its frames
 	interval time.Duration // heartbeat interval for this connection
+	maxFrame int64         // the server's frame limit; 0: unknown
 }
 
 // dial runs one attempt: Endpoint, NewClient, Connect and the Handshake,
@@ -147,6 +148,7 @@ func (m *ConnectionManager) dial(ctx context.Context) (*session, error) {
 	if res.HeartbeatInterval > 0 && res.HeartbeatInterval < s.interval {
 		s.interval = res.HeartbeatInterval
 	}
+	s.maxFrame = res.MaxFrameBytes
 	return s, nil
 }
 
@@ -166,7 +168,7 @@ func (m *ConnectionManager) serve(ctx context.Context, s *session) error {
 	// the moment the connection counts as up.
 	hb := newHeartbeat(m.opts.Clock, s.interval, m.opts.PongTimeout)
 	defer hb.close()
-	if err := m.flush(ctx, c); err != nil {
+	if err := m.flush(ctx, c, s.maxFrame); err != nil {
 		if ctx.Err() != nil {
 			closeClient(c, CloseNormal, "")
 			return ctx.Err()

@@ -40,6 +40,10 @@ type HandshakeResult struct {
 	// HeartbeatInterval, if positive and smaller than the configured one,
 	// replaces it for this connection (a server's activity timeout).
 	HeartbeatInterval time.Duration
+	// MaxFrameBytes, if positive, is the largest frame the server accepts
+	// on this connection. A frame over it, queued or sent directly, fails
+	// with an error matching ErrFrameTooLarge and is never written.
+	MaxFrameBytes int64
 }
 
 // Decision is what the manager does after a connection ends or an attempt fails.

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -53,9 +54,12 @@ func (m *ConnectionManager) Send(ctx context.Context, data []byte) error {
 			m.mu.Unlock()
 			return m.wait(f)
 		}
-		c := m.client
+		c, maxFrame := m.client, m.maxFrame
 		m.mu.Unlock()
 
+		if err := tooLarge(data, maxFrame); err != nil {
+			return err
+		}
 		err := c.Send(ctx, data)
 		if err == nil || ctx.Err() != nil || !dropped(c, err) {
 			return err
@@ -214,9 +218,13 @@ func (m *ConnectionManager) failOutboxLocked(err error) {
 }
 
 // flush writes the outbox in order on c and reports StateConnected once it
-// is empty, atomically, so that no new Send overtakes a queued frame. It
-// returns the write error that ended the connection, or ctx's error.
-func (m *ConnectionManager) flush(ctx context.Context, c WebSocketClient) error {
+// is empty, atomically, so that no new Send overtakes a queued frame.
+// Frames over maxFrame (if positive) fail instead. It returns the write
+// error that ended the connection, or ctx's error.
+func (m *ConnectionManager) flush(ctx context.Context, c WebSocketClient, maxFrame int64) error {
+	m.mu.Lock()
+	m.maxFrame = maxFrame
+	m.mu.Unlock()
 	for {
 		m.mu.Lock()
 		f := m.takeLocked()
@@ -225,6 +233,11 @@ func (m *ConnectionManager) flush(ctx context.Context, c WebSocketClient) error 
 			m.setStateLocked(StateChange{State: StateConnected})
 			m.mu.Unlock()
 			return nil
+		}
+		if err := tooLarge(f.data, maxFrame); err != nil {
+			m.deliver(f, err)
+			m.mu.Unlock()
+			continue
 		}
 		m.mu.Unlock()
 
@@ -261,4 +274,12 @@ func (m *ConnectionManager) write(ctx context.Context, c WebSocketClient, f *out
 		return ctx.Err()
 	}
 	return err
+}
+
+// tooLarge fails a frame over the connection's limit (0: none).
+func tooLarge(data []byte, maxFrame int64) error {
+	if maxFrame > 0 && int64(len(data)) > maxFrame {
+		return fmt.Errorf("%w: %d bytes, the server accepts %d", ErrFrameTooLarge, len(data), maxFrame)
+	}
+	return nil
 }

@@ -119,6 +119,7 @@ type Channel struct {
 	state         ChannelState
 	err           error
 	changed       chan struct{}        // closed and replaced on every state change
+	announcing    bool                 // the member events of a new subscription are being published
 	memberMap     map[string]Member    // presence: nil until the first member list
 	leaving       map[string]time.Time // presence: members in their grace period, and its end
 	refreshAt     time.Time            // presence: when the member list is fetched again; zero: never
@@ -241,6 +242,11 @@ func (ch *Channel) Unsubscribe(ctx context.Context) error {
 func (ch *Channel) setStateLocked(s ChannelState, err error) {
 	ch.state = s
 	ch.err = err
+	ch.notifyLocked()
+}
+
+// notifyLocked wakes whoever waits on ch.changed.
+func (ch *Channel) notifyLocked() {
 	close(ch.changed)
 	ch.changed = make(chan struct{})
 }

@@ -2,6 +2,8 @@ package pusher_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,6 +183,43 @@ func TestPresenceWithoutGrace(t *testing.T) {
 	fc.send(memberFrame(pusher.EventMemberRemoved, "x"))
 	if ev := recv(t, members, "removal"); ev.Kind != pusher.MemberRemoved || ev.Member.ID != "x" {
 		t.Fatalf("got %v %s", ev.Kind, ev.Member.ID)
+	}
+}
+
+// The member list a subscription brought is published before Subscribe
+// returns: a MemberEvents stream taken right after it starts with what
+// comes next, never with the join's MembersReplaced. Played many times,
+// since the old order lost the race only now and then.
+func TestMemberEventsTakenAfterSubscribeStartAfterTheJoin(t *testing.T) {
+	fs := newFakeServer(t)
+	clk := clock.NewFake(time.Now())
+	c := newClient(t, pusher.Options{Host: fs.host(), Key: "key", Authorizer: &signer{}, PresenceGrace: -1,
+		Manager: network.ManagerOptions{Clock: clk, HeartbeatInterval: time.Hour}})
+	done := make(chan error, 1)
+	go func() { done <- c.Connect(testCtx(t)) }()
+	fc := greet(t, fs, "1.1")
+	if err := recv(t, done, "connect"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		name := fmt.Sprintf("presence-room-%d", i)
+		joined := make(chan *pusher.Channel, 1)
+		go func() {
+			ch, _ := c.Subscribe(testCtx(t), name)
+			joined <- ch
+		}()
+		fc.expect(pusher.EventSubscribe)
+		fc.send(strings.Replace(memberList("presence-room", "me", "x"), "presence-room", name, 1))
+		ch := recv(t, joined, "join")
+		members := ch.MemberEvents(testCtx(t))
+		fc.send(strings.Replace(memberFrame(pusher.EventMemberAdded, "z"), "presence-room", name, 1))
+		if ev := recv(t, members, "z added"); ev.Kind != pusher.MemberAdded || ev.Member.ID != "z" {
+			t.Fatalf("round %d: first member event %v %s, want z added", i, ev.Kind, ev.Member.ID)
+		}
+		if err := ch.Unsubscribe(testCtx(t)); err != nil {
+			t.Fatal(err)
+		}
+		fc.expect(pusher.EventUnsubscribe)
 	}
 }
 

@@ -239,10 +239,12 @@ func (c *Client) onSubscribed(f *Frame) {
 		applyEarlyLocked(ch, fresh)
 		f.MemberEvents = c.membersArrivedLocked(ch, fresh, !refresh)
 	}
+	announce := !refresh && len(f.MemberEvents) > 0
 	if refresh {
 		ch.refreshing = false
 	} else {
 		ch.sentSeq = 0
+		ch.announcing = announce
 		ch.setStateLocked(ChannelSubscribed, nil)
 		if ch.kind == Presence {
 			c.refreshLaterLocked(ch)
@@ -251,6 +253,12 @@ func (c *Client) onSubscribed(f *Frame) {
 	c.mu.Unlock()
 	for _, ev := range f.MemberEvents {
 		ch.members.Publish(ev)
+	}
+	if announce {
+		c.mu.Lock()
+		ch.announcing = false
+		ch.notifyLocked()
+		c.mu.Unlock()
 	}
 }
 

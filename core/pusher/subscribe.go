@@ -127,6 +127,11 @@ func (c *Client) await(ctx context.Context, ws []*waiter) []error {
 			switch {
 			case ch.failSeq != w.failSeq:
 				errs[i] = ch.failErr
+			case ch.state == ChannelSubscribed && ch.announcing:
+				// What the subscription brought is published before
+				// Subscribe returns: a MemberEvents stream taken after it
+				// starts with what comes next.
+				changed = ch.changed
 			case ch.state == ChannelSubscribed:
 			case ch.state == ChannelUnsubscribed:
 				errs[i] = ch.err

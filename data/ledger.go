@@ -32,6 +32,9 @@ type ledger struct {
 	open     *ledgerConn  // the connection sends are written on directly; nil while none
 	lastConn uint64       // the connection entries were last written on
 	maxFrame int64        // the latest max_frame_bytes announced; 0: none
+	// otherFrame is the biggest frame other than a send (message.read,
+	// call.*) written on lastConn: a 4009 after it blames no smaller send.
+	otherFrame int
 	stopped  error        // set by stop: sends fail with it until restart
 	// restartedAt is the manager state Seq restart was called at: a stop
 	// for a failure at or before it is stale.
@@ -173,6 +176,7 @@ func (l *ledger) handLocked(e *sendEntry, conn uint64) {
 	e.conn = conn
 	e.writing++
 	l.lastConn = conn
+	l.otherFrame = 0
 }
 
 // write writes e on c and records the outcome.
@@ -273,9 +277,20 @@ func (l *ledger) endByID(clientID string, r sendResult) bool {
 	return e != nil && l.end(e, r)
 }
 
+// wroteOther records a frame other than a send written on the current
+// connection.
+func (l *ledger) wroteOther(size int) {
+	l.mu.Lock()
+	l.otherFrame = max(l.otherFrame, size)
+	l.mu.Unlock()
+}
+
 // failFrameTooLarge ends the culprit of a close 4009 from a server that
 // announced no limit: the biggest unacknowledged frame written on the
-// connection that got it. It is never resent.
+// connection that got it. It is never resent. When a frame other than a
+// send at least as big went out on that connection, it is the likelier
+// culprit (whatever limit the send broke, it broke too): no send is
+// failed, and the next 4009, if any, finds the send alone.
 func (l *ledger) failFrameTooLarge(cause error) {
 	l.mu.Lock()
 	var culprit *sendEntry
@@ -284,6 +299,9 @@ func (l *ledger) failFrameTooLarge(cause error) {
 			(culprit == nil || len(e.frame) > len(culprit.frame)) {
 			culprit = e
 		}
+	}
+	if culprit != nil && l.otherFrame >= len(culprit.frame) {
+		culprit = nil
 	}
 	l.mu.Unlock()
 	if culprit != nil {

@@ -278,6 +278,35 @@ func TestClose4009FailsTheCulpritAndNeverLoops(t *testing.T) {
 	}
 }
 
+// A 4009 right after a big call.* frame blames no smaller chat message:
+// whatever limit the message broke, the bigger frame broke too. The
+// message is resent on the next connection and confirmed there.
+func TestClose4009AfterABigCallFrameFailsNoSmallerMessage(t *testing.T) {
+	srv := newScriptServer(t)
+	src := scriptSource(t, srv)
+	conn := connectScript(t, srv, src, 0, "")
+
+	res := sendAsync(src, "small")
+	id := clientID(t, conn.expect(t, "chat.message"))
+	offer := domain.CallSignal{Kind: domain.SignalOffer, CallID: "call-1", To: "bob", Signal: []byte(`"` + strings.Repeat("s", 4000) + `"`)}
+	if err := src.SendCallSignal(t.Context(), offer); err != nil {
+		t.Fatal(err)
+	}
+	conn.expect(t, "call.offer")
+	conn.closeWith(4009, "frame too large")
+
+	conn2 := srv.accept(t)
+	conn2.ready(t, "s2", 0, "")
+	conn2.expect(t, "sync")
+	if got := clientID(t, conn2.expect(t, "chat.message")); got != id {
+		t.Fatalf("resent %q, want %q", got, id)
+	}
+	conn2.push(t, chatFrame(1, "m-1", id, "alice", "small"))
+	if r := recv(t, res); r.err != nil {
+		t.Fatalf("the small message ended with %v, want confirmed", r.err)
+	}
+}
+
 // Cancelling a send still waiting for its first connection guarantees it
 // is never written; the ledger forgets it.
 func TestSendCancelledWhileQueuedIsNeverWritten(t *testing.T) {

@@ -83,10 +83,7 @@ func (s *ChatWebSocketDataSource) MarkRead(ctx context.Context, conversationID, 
 	if err != nil {
 		return err
 	}
-	if err := s.checkFrameSize(frame); err != nil {
-		return err
-	}
-	return toDomainError(s.mgr.Send(ctx, frame))
+	return s.sendQueued(ctx, frame)
 }
 
 // SendCallSignal sends a call action or signalling payload. It waits in the
@@ -112,10 +109,7 @@ func (s *ChatWebSocketDataSource) SendCallSignal(ctx context.Context, sig domain
 	if err != nil {
 		return err
 	}
-	if err := s.checkFrameSize(frame); err != nil {
-		return err
-	}
-	return toDomainError(s.mgr.Send(ctx, frame))
+	return s.sendQueued(ctx, frame)
 }
 
 func (s *ChatWebSocketDataSource) encode(typ string, payload any) ([]byte, error) {
@@ -126,11 +120,16 @@ func (s *ChatWebSocketDataSource) encode(typ string, payload any) ([]byte, error
 	return frame, nil
 }
 
-// checkFrameSize fails a frame over the server's announced limit.
-func (s *ChatWebSocketDataSource) checkFrameSize(frame []byte) error {
+// sendQueued sends a frame other than a chat message through the manager's
+// outbox, after checking it against the announced limit.
+func (s *ChatWebSocketDataSource) sendQueued(ctx context.Context, frame []byte) error {
 	if max := s.ledger.maxFrameBytes(); max > 0 && int64(len(frame)) > max {
 		return tooLarge(len(frame), max)
 	}
+	if err := s.mgr.Send(ctx, frame); err != nil {
+		return toDomainError(err)
+	}
+	s.ledger.wroteOther(len(frame))
 	return nil
 }
 

@@ -194,7 +194,9 @@ func (ch *Channel) Events(ctx context.Context) <-chan Event { return ch.events.S
 
 // MemberEvents returns presence member changes from now on. A
 // MembersReplaced event follows every (re)subscription; it holds the
-// members in their grace period too (see Options.PresenceGrace). A
+// members in their grace period too (see Options.PresenceGrace). The one
+// of the subscription a Subscribe waited for is published before Subscribe
+// returns, so a stream taken after it starts with what comes next. A
 // refreshed list (Options.PresenceRefresh) shows as MemberAdded for whom
 // it adds, and later MemberRemoved for whom it lacks.
 func (ch *Channel) MemberEvents(ctx context.Context) <-chan MemberEvent {

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -20,11 +19,6 @@ const (
 	dave = "dave"
 	ops  = "ops"
 )
-
-// cliChildEnv makes a test binary run the chatwire command with the
-// arguments it holds (separated by \x1f): a demo run by `go test` starts
-// its `chatwire connect` processes through it (see TestMain).
-const cliChildEnv = "CHATWIRE_CLI_CHILD_ARGS"
 
 // crash shows a durable session surviving SIGKILL: dave runs
 // `chatwire connect --store FILE` in a process of its own, types three
@@ -123,17 +117,17 @@ type process struct {
 	changed chan struct{}
 }
 
+// commandOf is how this executable runs as `chatwire ARGS...`; a test
+// binary replaces it (its TestMain runs the command).
+var commandOf = exec.Command
+
 // startProcess runs this executable as `chatwire ARGS...`.
 func (d *demo) startProcess(args []string) (*process, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe, args...)
-	if testing.Testing() { // a test binary: its TestMain runs the command
-		cmd = exec.Command(exe, "-test.run=^$")
-		cmd.Env = append(os.Environ(), cliChildEnv+"="+strings.Join(args, "\x1f"))
-	}
+	cmd := commandOf(exe, args...)
 	p := &process{cmd: cmd, changed: make(chan struct{})}
 	if p.stdin, err = cmd.StdinPipe(); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -12,9 +13,19 @@ import (
 	"go.uber.org/goleak"
 )
 
+// cliChildEnv makes this test binary run the chatwire command with the
+// arguments it holds (separated by \x1f): the store tests and a demo run
+// by `go test` start their `chatwire connect` processes through it.
+const cliChildEnv = "CHATWIRE_CLI_CHILD_ARGS"
+
 func TestMain(m *testing.M) {
 	if args, ok := os.LookupEnv(cliChildEnv); ok { // the CLI in a child process (connect_store_test.go)
 		os.Exit(run(context.Background(), strings.Split(args, "\x1f"), os.Stdin, os.Stdout, os.Stderr))
+	}
+	commandOf = func(exe string, args ...string) *exec.Cmd {
+		cmd := exec.Command(exe, "-test.run=^$")
+		cmd.Env = append(os.Environ(), cliChildEnv+"="+strings.Join(args, "\x1f"))
+		return cmd
 	}
 	goleak.VerifyTestMain(m)
 }

@@ -35,7 +35,7 @@ type ledger struct {
 	// otherFrame is the biggest frame other than a send (message.read,
 	// call.*) written on lastConn: a 4009 after it blames no smaller send.
 	otherFrame int
-	stopped  error        // set by stop: sends fail with it until restart
+	stopped    error // set by stop: sends fail with it until restart
 	// restartedAt is the manager state Seq restart was called at: a stop
 	// for a failure at or before it is stale.
 	restartedAt uint64

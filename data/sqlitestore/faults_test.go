@@ -2,6 +2,7 @@ package sqlitestore_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/chatwire/chatwire/data"
+	"github.com/chatwire/chatwire/data/chattest"
 	"github.com/chatwire/chatwire/data/sqlitestore"
 	"github.com/chatwire/chatwire/domain"
 )
@@ -209,5 +211,92 @@ func TestFullFileLeavesOutWhatCannotFit(t *testing.T) {
 	s, _ := st.Load(t.Context())
 	if len(cached) != 1 || cached[0].ID != "small" || s.Position.Seq != 2 {
 		t.Fatalf("cached %d messages, position %d; want only the small one, and position 2", len(cached), s.Position.Seq)
+	}
+}
+
+// A file damaged under a live session (the database truncated and its
+// pages overwritten, the WAL cut, by another program): the session goes on
+// (events delivered, sends confirmed, nothing acknowledged lost), anything
+// the store reports is a non-fatal storage error, and reopening the file
+// later is refused as corrupt (or finds a usable store), never a silent
+// reset. SQLite, holding the file exclusively, works from its page cache
+// and WAL index meanwhile, so the damage shows at the next open.
+func TestFileDamagedUnderALiveSession(t *testing.T) {
+	srv := chattest.NewServer(chattest.Options{})
+	t.Cleanup(srv.Close)
+	if err := srv.CreateConversation("c1", "Team", "alice", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "alice.db")
+	store, err := sqlitestore.Open(path, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := newSource(t, srv, "alice", store)
+	errs, msgs := src.Errors(t.Context()), src.Messages(t.Context())
+	connect(t, src, srv, "alice")
+	for i := range 50 {
+		post(t, srv, "c1", "bob", fmt.Sprintf("before %d %s", i, strings.Repeat("x", 500)))
+		recv(t, msgs)
+	}
+	eventually(t, "the cache written", func() bool {
+		ms, _ := store.Messages(t.Context(), "c1", 0)
+		return len(ms) == 50
+	})
+
+	// Another program damages the file: half of it gone, the rest's
+	// page headers overwritten, the WAL cut after its header.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = b[:len(b)/2]
+	for i := 4096; i < len(b); i += 4096 {
+		copy(b[i:], bytes.Repeat([]byte{0xA5}, 16))
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil { // truncates the file in place
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path+"-wal", 100); err != nil {
+		t.Fatal(err)
+	}
+
+	for i := range 20 {
+		content := fmt.Sprintf("after %d %s", i, strings.Repeat("y", 500))
+		post(t, srv, "c1", "bob", content)
+		if m := recv(t, msgs); m.Content != content {
+			t.Fatalf("after the damage: %q", m.Content)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), waitFor)
+		sent, err := src.SendMessage(ctx, domain.MessageDraft{ConversationID: "c1", Content: fmt.Sprint("mine ", i)})
+		cancel()
+		if err != nil {
+			t.Fatalf("SendMessage after the damage: %v", err)
+		}
+		if m := recv(t, msgs); m.ID != sent.ID {
+			t.Fatalf("the echo of mine %d: %+v", i, m)
+		}
+	}
+	if st := src.ConnectionState(); st.Status != domain.Connected {
+		t.Fatalf("state %v after the damage", st.Status)
+	}
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for err := range errs { // closed by Close
+		var de *domain.Error
+		if !errors.As(err, &de) || de.Class != domain.ClassStorage || de.Fatal {
+			t.Errorf("Errors: %v, want only non-fatal storage errors", err)
+		}
+	}
+	_ = store.Close() // may fail on the damaged file; must return
+	if again, err := sqlitestore.Open(path, sqlitestore.Options{}); err == nil {
+		_ = again.Close()
+	} else if !errors.Is(err, data.ErrStoreCorrupt) {
+		t.Fatalf("reopening the damaged file: %v, want ErrStoreCorrupt or a usable store", err)
+	}
+	want := 20
+	if got := strings.Count(serverContents(t, srv, "c1"), "alice:mine "); got != want {
+		t.Fatalf("the server holds %d of alice's messages, want %d", got, want)
 	}
 }

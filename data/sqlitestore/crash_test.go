@@ -39,7 +39,10 @@ type crashRig struct {
 	queued []string // client ids
 	// position is the stored position when the last child died.
 	position int64
-	sends    int // content counter
+	// seqs holds the seq of every message some child delivered or found
+	// cached, by id.
+	seqs  map[string]int64
+	sends int // content counter
 }
 
 func newCrashRig(t *testing.T) *crashRig {
@@ -51,7 +54,7 @@ func newCrashRig(t *testing.T) *crashRig {
 	if err := srv.CreateConversation("c1", "Team", "alice", "bob"); err != nil {
 		t.Fatal(err)
 	}
-	return &crashRig{t: t, srv: srv, path: filepath.Join(t.TempDir(), "alice.db"), token: srv.IssueToken("alice"), up: true}
+	return &crashRig{t: t, srv: srv, path: filepath.Join(t.TempDir(), "alice.db"), token: srv.IssueToken("alice"), up: true, seqs: map[string]int64{}}
 }
 
 func (r *crashRig) start() *crashRun {
@@ -116,6 +119,9 @@ func (cr *crashRun) record(l string) {
 	case "msg":
 		seq, _ := strconv.ParseInt(f[2], 10, 64)
 		cr.msgs = append(cr.msgs, printed{f[1], seq})
+		if seq != 0 {
+			cr.rig.seqs[f[1]] = seq
+		}
 	case "storeerror":
 		cr.rig.t.Fatalf("the child could not store a send: %s", l)
 	case "sent":
@@ -232,6 +238,9 @@ func (cr *crashRun) drain() {
 //     delivered at or below the position is cached, unless newer ones
 //     have pushed it out (an event and the position it leads to are
 //     written together);
+//   - the stored position skips nothing: every message at the server
+//     between the run's start and the stored position was delivered by a
+//     child or is cached;
 //   - no acknowledged send is lost: each is still stored, or at the server.
 func (cr *crashRun) checkLeft() {
 	t := cr.rig.t
@@ -276,6 +285,7 @@ func (cr *crashRun) checkLeft() {
 				state.Position.Seq, m.id, m.seq)
 		}
 	}
+	cr.checkNoneSkipped(state.Position.Seq, cached)
 	atServer := serverClientIDs(t, cr.rig.srv)
 	for _, id := range cr.rig.queued {
 		stored := slices.ContainsFunc(state.Sends, func(s data.StoredSend) bool { return s.ClientID == id })
@@ -284,6 +294,50 @@ func (cr *crashRun) checkLeft() {
 				id, cr.since, strings.Join(cr.lines, "\n"), cr.c.stderr)
 		}
 	}
+}
+
+// checkNoneSkipped checks that the messages at the server from the run's
+// start position up to position were each delivered (by this child or an
+// earlier one) or are cached: the position a store keeps never runs ahead
+// of what the app has. The server's list is in seq order; seqs are known
+// for what children delivered or cached.
+func (cr *crashRun) checkNoneSkipped(position int64, cached []domain.Message) {
+	t := cr.rig.t
+	t.Helper()
+	in := map[string]bool{}
+	for _, m := range cached {
+		in[m.ID] = true
+		cr.rig.seqs[m.ID] = m.Seq
+	}
+	for _, m := range cr.msgs {
+		in[m.id] = true
+	}
+	ms, err := cr.rig.srv.Messages("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := -1, -1 // the last known at or below the start, and the position
+	for i, m := range ms {
+		seq := cr.rig.seqs[m.ID]
+		if seq != 0 && seq <= cr.since {
+			lo = i
+		}
+		if seq != 0 && seq <= position {
+			hi = i
+		}
+	}
+	for _, m := range ms[lo+1 : max(hi, lo)+1] {
+		if !in[m.ID] && !cr.rig.delivered(m.ID) {
+			t.Fatalf("stored position %d (from %d), but message %s %q was never delivered nor cached\n%s",
+				position, cr.since, m.ID, m.Content, strings.Join(cr.lines, "\n"))
+		}
+	}
+}
+
+// delivered reports whether some child delivered or cached the message id.
+func (r *crashRig) delivered(id string) bool {
+	_, ok := r.seqs[id]
+	return ok
 }
 
 // serverClientIDs counts alice's messages at the server by client id.

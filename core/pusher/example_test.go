@@ -22,9 +22,9 @@ func Example() {
 		Key:  "app-key",
 		Authorizer: pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{
 			Endpoint: "https://app.example/broadcasting/auth",
-			Token: func(ctx context.Context, stale string) (string, error) {
-				return "the user's token", nil // refresh it when stale != ""
-			},
+			// The token, and a domain.TokenSource that gives a fresh one
+			// when the endpoint refuses it (nil: never refreshed).
+			Tokens: pusher.NewTokens("the user's token", nil),
 		}),
 		Manager: network.ManagerOptions{ReconnectDelay: time.Second},
 	})

@@ -19,8 +19,9 @@ type node struct {
 	fs   *fakeServer
 	name string
 
-	mu    sync.Mutex
-	conns []*fakeConn
+	mu       sync.Mutex
+	conns    []*fakeConn
+	draining bool
 }
 
 func newNode(t *testing.T, name string) *node {
@@ -29,10 +30,19 @@ func newNode(t *testing.T, name string) *node {
 		for i := 0; ; i++ {
 			select {
 			case fc := <-n.fs.conns:
-				fc.send(`{"event":"pusher:connection_established","data":"{\"socket_id\":\"` + fmt.Sprintf("%s.%d", name, i) + `\",\"activity_timeout\":30}"}`)
+				// Known before it is greeted: a drain that follows a
+				// client's Connect must reach its connection.
 				n.mu.Lock()
-				n.conns = append(n.conns, fc)
+				draining := n.draining
+				if !draining {
+					n.conns = append(n.conns, fc)
+				}
 				n.mu.Unlock()
+				if draining {
+					refuseDraining(fc)
+					continue
+				}
+				fc.send(`{"event":"pusher:connection_established","data":"{\"socket_id\":\"` + fmt.Sprintf("%s.%d", name, i) + `\",\"activity_timeout\":30}"}`)
 			case <-t.Context().Done():
 				return
 			}
@@ -54,6 +64,7 @@ func (n *node) accepted() int {
 // on every open connection; new ones get the same at once.
 func (n *node) drain() {
 	n.mu.Lock()
+	n.draining = true
 	conns := n.conns
 	n.mu.Unlock()
 	for _, fc := range conns {
@@ -62,9 +73,15 @@ func (n *node) drain() {
 			continue
 		default:
 		}
-		fc.send(`{"event":"pusher:error","data":{"code":4200,"message":"Server closed. Please reconnect shortly."}}`)
-		fc.closeWith(4200, "")
+		refuseDraining(fc)
 	}
+}
+
+// refuseDraining sends what a draining Soketi sends: pusher:error 4200 and
+// a close with 4200.
+func refuseDraining(fc *fakeConn) {
+	fc.send(`{"event":"pusher:error","data":{"code":4200,"message":"Server closed. Please reconnect shortly."}}`)
+	fc.closeWith(4200, "")
 }
 
 // kill drops every connection without a close frame, as a crashed node.

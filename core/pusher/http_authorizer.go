@@ -15,12 +15,6 @@ import (
 	"github.com/chatwire/chatwire/core/clock"
 )
 
-// TokenSource returns the user's bearer token for the auth endpoint. stale
-// is "" on the first call of an authorization and the refused token after
-// the endpoint answered 401, 403 or 419: the source should then refresh it. It
-// must be safe for concurrent use and honour ctx.
-type TokenSource func(ctx context.Context, stale string) (string, error)
-
 // HTTPAuthorizerOptions configure an HTTPAuthorizer. They are copied by
 // NewHTTPAuthorizer; zero values take the documented defaults.
 type HTTPAuthorizerOptions struct {
@@ -31,8 +25,9 @@ type HTTPAuthorizerOptions struct {
 	// "https://app.example/broadcasting/user-auth". Required for
 	// AuthenticateUser.
 	UserEndpoint string
-	// Token supplies the bearer token; nil sends no Authorization header.
-	Token TokenSource
+	// Tokens supplies the bearer token and refreshes it once when the
+	// endpoint answers 401, 403 or 419; nil sends no Authorization header.
+	Tokens *Tokens
 	// Header holds extra request headers (cookies, CSRF token...).
 	Header http.Header
 	// HTTPClient sends the requests; nil means a client without its own
@@ -152,7 +147,7 @@ func (a *HTTPAuthorizer) post(ctx context.Context, endpoint string, form url.Val
 			return ctx.Err()
 		}
 		switch {
-		case (status == http.StatusUnauthorized || status == http.StatusForbidden || status == statusSessionExpired) && !refreshed && a.opts.Token != nil:
+		case (status == http.StatusUnauthorized || status == http.StatusForbidden || status == statusSessionExpired) && !refreshed && a.opts.Tokens != nil:
 			a.log.Debug("pusher: auth refused, refreshing token", "for", what, "status", status)
 			refreshed = true
 			if token, err = a.token(ctx, token); err != nil {
@@ -184,11 +179,12 @@ func retryable(status int, err error) bool {
 
 var errBadAnswer = errors.New("invalid answer")
 
-func (a *HTTPAuthorizer) token(ctx context.Context, stale string) (string, error) {
-	if a.opts.Token == nil {
+// token returns the bearer token to send; refused is "" on a first try.
+func (a *HTTPAuthorizer) token(ctx context.Context, refused string) (string, error) {
+	if a.opts.Tokens == nil {
 		return "", nil
 	}
-	t, err := a.opts.Token(ctx, stale)
+	t, err := a.opts.Tokens.Get(ctx, refused)
 	if err != nil {
 		return "", fmt.Errorf("pusher: token source: %w", err)
 	}

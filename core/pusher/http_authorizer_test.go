@@ -17,18 +17,18 @@ import (
 	"github.com/chatwire/chatwire/core/pusher/pushertest"
 )
 
-// tokens is a TokenSource that hands out tokens in order and records the
-// stale token of each call.
+// tokens is a token source that hands out tokens in order and counts the
+// calls.
 type tokens struct {
 	mu    sync.Mutex
 	next  []string
-	stale []string
+	asked int
 }
 
-func (s *tokens) source(_ context.Context, stale string) (string, error) {
+func (s *tokens) source(context.Context) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.stale = append(s.stale, stale)
+	s.asked++
 	if len(s.next) == 0 {
 		return "", errors.New("no more tokens")
 	}
@@ -45,7 +45,7 @@ func TestHTTPAuthorizer(t *testing.T) {
 	t.Run("private", func(t *testing.T) {
 		a := pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{
 			Endpoint: srv.Endpoint(),
-			Token:    func(context.Context, string) (string, error) { return "fresh", nil },
+			Tokens:   pusher.NewTokens("fresh", nil),
 		})
 		got, err := a.Authorize(ctx, "1.2", "private-a")
 		if err != nil {
@@ -59,7 +59,7 @@ func TestHTTPAuthorizer(t *testing.T) {
 	t.Run("presence", func(t *testing.T) {
 		a := pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{
 			Endpoint: srv.Endpoint(),
-			Token:    func(context.Context, string) (string, error) { return "fresh", nil },
+			Tokens:   pusher.NewTokens("fresh", nil),
 		})
 		got, err := a.Authorize(ctx, "1.2", "presence-a")
 		if err != nil {
@@ -72,7 +72,7 @@ func TestHTTPAuthorizer(t *testing.T) {
 
 	t.Run("401 refreshes the token once", func(t *testing.T) {
 		ts := &tokens{next: []string{"expired", "fresh"}}
-		a := pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{Endpoint: srv.Endpoint(), Token: ts.source})
+		a := pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{Endpoint: srv.Endpoint(), Tokens: pusher.NewTokens("", ts.source)})
 		before := srv.Requests()
 		if _, err := a.Authorize(ctx, "1.2", "private-a"); err != nil {
 			t.Fatalf("Authorize: %v", err)
@@ -80,14 +80,14 @@ func TestHTTPAuthorizer(t *testing.T) {
 		if n := srv.Requests() - before; n != 2 {
 			t.Fatalf("requests = %d, want 2", n)
 		}
-		if len(ts.stale) != 2 || ts.stale[0] != "" || ts.stale[1] != "expired" {
-			t.Fatalf("token source calls (stale tokens) = %q", ts.stale)
+		if ts.asked != 2 {
+			t.Fatalf("token source asked %d times, want 2 (the first token, then a fresh one)", ts.asked)
 		}
 	})
 
 	t.Run("still refused after the refresh", func(t *testing.T) {
 		ts := &tokens{next: []string{"expired-secret-token", "also-expired", "never-asked"}}
-		a := pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{Endpoint: srv.Endpoint(), Token: ts.source})
+		a := pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{Endpoint: srv.Endpoint(), Tokens: pusher.NewTokens("", ts.source)})
 		before := srv.Requests()
 		_, err := a.Authorize(ctx, "1.2", "private-a")
 		var ae *pusher.AuthError
@@ -106,7 +106,7 @@ func TestHTTPAuthorizer(t *testing.T) {
 		clk := clock.NewFake(time.Now())
 		a := pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{
 			Endpoint: srv.Endpoint(),
-			Token:    func(context.Context, string) (string, error) { return "fresh", nil },
+			Tokens:   pusher.NewTokens("fresh", nil),
 			Clock:    clk,
 			Backoff:  100 * time.Millisecond,
 		})
@@ -135,7 +135,7 @@ func TestHTTPAuthorizer(t *testing.T) {
 		clk := clock.NewFake(time.Now())
 		a := pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{
 			Endpoint: srv.Endpoint(),
-			Token:    func(context.Context, string) (string, error) { return "fresh", nil },
+			Tokens:   pusher.NewTokens("fresh", nil),
 			Clock:    clk,
 			Retries:  2,
 		})
@@ -204,7 +204,7 @@ func TestHTTPAuthorizer(t *testing.T) {
 		clk := clock.NewFake(time.Now())
 		a := pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{
 			Endpoint: srv.Endpoint(),
-			Token:    func(context.Context, string) (string, error) { return "fresh", nil },
+			Tokens:   pusher.NewTokens("fresh", nil),
 			Clock:    clk,
 		})
 		srv.FailNext(502)

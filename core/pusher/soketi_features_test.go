@@ -2,7 +2,6 @@ package pusher_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"testing"
 
@@ -129,7 +128,7 @@ func TestSoketiSignin(t *testing.T) {
 	ha := pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{
 		Endpoint:     auth.Endpoint(),
 		UserEndpoint: auth.UserEndpoint(),
-		Token:        func(context.Context, string) (string, error) { return "token-ann", nil },
+		Tokens:       pusher.NewTokens("token-ann", nil),
 	})
 	c := newClient(t, pusher.Options{Host: s.Host(), Key: s.Key, Authorizer: ha, UserAuthenticator: ha, Manager: fastManager()})
 	ctx := testCtx(t)

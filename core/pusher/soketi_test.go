@@ -38,7 +38,7 @@ func newSoketiEnv(t *testing.T) *soketiEnv {
 func (e *soketiEnv) authorizer(token string) *pusher.HTTPAuthorizer {
 	return pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{
 		Endpoint: e.auth.Endpoint(),
-		Token:    func(context.Context, string) (string, error) { return token, nil },
+		Tokens:   pusher.NewTokens(token, nil),
 	})
 }
 

@@ -39,7 +39,7 @@ type DataSource struct {
 	client *pusher.Client
 	clock  clock.Clock
 	log    *slog.Logger
-	tokens *tokenStore
+	tokens *pusher.Tokens
 	sender MessageSender
 	reader ReadMarker
 	hub    *streams.Hub // the typed streams and History
@@ -87,7 +87,7 @@ func New(opts Options) (*DataSource, error) {
 		events:       table,
 		clock:        o.Clock,
 		log:          o.Logger,
-		tokens:       &tokenStore{source: o.TokenSource},
+		tokens:       pusher.NewTokens("", o.TokenSource),
 		hub:          streams.New(streams.Options{Buffer: o.StreamBuffer, HistorySize: o.HistorySize}),
 		stateChanged: make(chan struct{}),
 		wanted:       map[string]bool{},
@@ -109,7 +109,7 @@ func New(opts Options) (*DataSource, error) {
 		ha := pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{
 			Endpoint:     o.AuthEndpoint,
 			UserEndpoint: o.UserAuthEndpoint,
-			Token:        s.tokens.get,
+			Tokens:       s.tokens,
 			Header:       o.Header,
 			Clock:        o.Clock,
 			Logger:       o.Logger,
@@ -128,8 +128,8 @@ func New(opts Options) (*DataSource, error) {
 	s.sender, s.reader = o.Sender, o.ReadMarker
 	if o.API.BaseURL != "" && (s.sender == nil || s.reader == nil) {
 		api := o.API
-		if api.Token == nil {
-			api.Token = s.tokens.get
+		if api.Tokens == nil {
+			api.Tokens = s.tokens
 		}
 		if api.SocketID == nil {
 			api.SocketID = s.client.SocketID
@@ -179,7 +179,7 @@ func (s *DataSource) Connect(ctx context.Context, accessToken string) error {
 		s.mu.Unlock()
 		return domain.ErrClosed
 	}
-	s.tokens.set(accessToken)
+	s.tokens.Set(accessToken)
 	if !s.started {
 		s.started = true
 		s.startPump()
@@ -342,49 +342,3 @@ func (s *DataSource) stateChangedLocked() {
 // History returns the most recent typed events (Options.HistorySize, 100
 // by default), oldest first. An event a subscriber has received is in it.
 func (s *DataSource) History() []domain.Event { return s.hub.History() }
-
-// tokenStore holds the session's bearer token for the authorizer and the
-// HTTP API. Safe for concurrent use; concurrent refreshes of the same
-// refused token ask the source once.
-type tokenStore struct {
-	source    domain.TokenSource
-	refreshMu sync.Mutex // serializes refreshes
-	mu        sync.Mutex
-	token     string
-}
-
-func (t *tokenStore) set(token string) {
-	t.mu.Lock()
-	t.token = token
-	t.mu.Unlock()
-}
-
-func (t *tokenStore) current() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.token
-}
-
-// get is a pusher.TokenSource: the current token, or, when stale is the
-// current token, a fresh one from the source.
-func (t *tokenStore) get(ctx context.Context, stale string) (string, error) {
-	if cur := t.current(); stale == "" || stale != cur || t.source == nil {
-		return cur, nil
-	}
-	t.refreshMu.Lock()
-	defer t.refreshMu.Unlock()
-	if cur := t.current(); cur != stale {
-		return cur, nil // refreshed meanwhile
-	}
-	fresh, err := t.source(ctx)
-	if err != nil {
-		return "", err
-	}
-	t.mu.Lock()
-	if t.token == stale {
-		t.token = fresh
-	}
-	cur := t.token
-	t.mu.Unlock()
-	return cur, nil
-}

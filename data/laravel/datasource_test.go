@@ -425,34 +425,3 @@ func TestOptionsAreValidated(t *testing.T) {
 		t.Fatal("events map not copied")
 	}
 }
-
-func TestTokenRefreshIsSharedByConcurrentRefusals(t *testing.T) {
-	var asked atomic.Int32
-	ts := &tokenStore{source: func(context.Context) (string, error) {
-		asked.Add(1)
-		return "fresh", nil
-	}}
-	ts.set("old")
-	ctx := testCtx(t)
-	done := make(chan string)
-	for range 8 {
-		go func() {
-			tok, _ := ts.get(ctx, "old")
-			done <- tok
-		}()
-	}
-	for range 8 {
-		if tok := <-done; tok != "fresh" {
-			t.Fatalf("token = %q", tok)
-		}
-	}
-	if n := asked.Load(); n != 1 {
-		t.Fatalf("source asked %d times", n)
-	}
-	if tok, _ := ts.get(ctx, ""); tok != "fresh" {
-		t.Fatalf("first try token = %q", tok)
-	}
-	if tok, _ := ts.get(ctx, "unrelated"); tok != "fresh" || asked.Load() != 1 {
-		t.Fatalf("a stale token that is not current refreshed: %q", tok)
-	}
-}

@@ -62,10 +62,10 @@ type HTTPBackendOptions struct {
 	MessagesPath string
 	// ReadPath receives POSTed read positions; empty means DefaultReadPath.
 	ReadPath string
-	// Token returns the bearer token; stale is "" on a first try and the
-	// refused token after a 401 or 403 (the request is retried once with a
-	// fresh one). Nil sends no Authorization header.
-	Token pusher.TokenSource
+	// Tokens supplies the bearer token; after a 401 or 403 the request is
+	// retried once with a fresh one. Nil sends no Authorization header (the
+	// DataSource passes its own).
+	Tokens *pusher.Tokens
 	// SocketID returns the current Pusher socket id, sent as X-Socket-ID so
 	// that Laravel's broadcast(...)->toOthers() skips this connection, as
 	// Echo does. Nil or "" sends none.
@@ -233,7 +233,7 @@ func (b *HTTPBackend) post(ctx context.Context, path string, v any) ([]byte, err
 		if err == nil {
 			return body, nil
 		}
-		if retried || b.opts.Token == nil || (status != http.StatusUnauthorized && status != http.StatusForbidden) {
+		if retried || b.opts.Tokens == nil || (status != http.StatusUnauthorized && status != http.StatusForbidden) {
 			return nil, err
 		}
 		if token, err = b.token(ctx, token); err != nil {
@@ -242,11 +242,12 @@ func (b *HTTPBackend) post(ctx context.Context, path string, v any) ([]byte, err
 	}
 }
 
-func (b *HTTPBackend) token(ctx context.Context, stale string) (string, error) {
-	if b.opts.Token == nil {
+// token returns the bearer token to send; refused is "" on a first try.
+func (b *HTTPBackend) token(ctx context.Context, refused string) (string, error) {
+	if b.opts.Tokens == nil {
 		return "", nil
 	}
-	t, err := b.opts.Token(ctx, stale)
+	t, err := b.opts.Tokens.Get(ctx, refused)
 	if err != nil {
 		return "", fmt.Errorf("laravel: token source: %w", err)
 	}

@@ -9,9 +9,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chatwire/chatwire/core/pusher"
 	"github.com/chatwire/chatwire/data/laravel"
 	"github.com/chatwire/chatwire/domain"
 )
@@ -81,7 +83,7 @@ func TestHTTPBackendPostsMessagesLikeEcho(t *testing.T) {
 	api.answer(http.StatusCreated, `{"data":{"id":77,"conversation_id":7,"user_id":1,"body":"hi there","created_at":"2026-05-01T10:00:00.000000Z"}}`)
 	b, err := laravel.NewHTTPBackend(laravel.HTTPBackendOptions{
 		BaseURL:  api.srv.URL + "/",
-		Token:    func(context.Context, string) (string, error) { return "tok-1", nil },
+		Tokens:   pusher.NewTokens("tok-1", nil),
 		SocketID: func() string { return "123.456" },
 		Header:   http.Header{"X-Requested-With": {"XMLHttpRequest"}},
 	})
@@ -127,19 +129,13 @@ func TestHTTPBackendRefreshesARefusedTokenOnce(t *testing.T) {
 	api := newFakeAPI(t)
 	api.answer(http.StatusUnauthorized, `{"message":"Unauthenticated."}`)
 	api.answer(http.StatusOK, `{}`)
-	var stales []string
-	var mu sync.Mutex
+	var asked atomic.Int32
 	b, err := laravel.NewHTTPBackend(laravel.HTTPBackendOptions{
 		BaseURL: api.srv.URL,
-		Token: func(_ context.Context, stale string) (string, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			stales = append(stales, stale)
-			if stale == "" {
-				return "old", nil
-			}
+		Tokens: pusher.NewTokens("old", func(context.Context) (string, error) {
+			asked.Add(1)
 			return "new", nil
-		},
+		}),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -151,8 +147,8 @@ func TestHTTPBackendRefreshesARefusedTokenOnce(t *testing.T) {
 	if r.URL.Path != "/api/conversations/7/read" || r.Header.Get("Authorization") != "Bearer new" || body != `{"message_id":"m9"}` {
 		t.Fatalf("retry: %s %q %s", r.URL.Path, r.Header.Get("Authorization"), body)
 	}
-	if len(stales) != 2 || stales[1] != "old" {
-		t.Fatalf("token source calls = %q", stales)
+	if n := asked.Load(); n != 1 {
+		t.Fatalf("token source asked %d times, want 1", n)
 	}
 
 	// Refused twice: a typed error, no third request.

@@ -21,7 +21,7 @@ func ExampleStartSoketi() {
 			Key:  s.Key,
 			Authorizer: pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{
 				Endpoint: auth.Endpoint(),
-				Token:    func(context.Context, string) (string, error) { return "token-ann", nil },
+				Tokens:   pusher.NewTokens("token-ann", nil),
 			}),
 		})
 		defer c.Close()

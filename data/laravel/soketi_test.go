@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -532,6 +533,51 @@ func TestSoketi(t *testing.T) {
 		eventually(t, "presence notifier", func() bool {
 			return func() bool { u, ok := ann.Presence.Value().Of("2"); return ok && u.Status == domain.StatusOnline }()
 		})
+	})
+
+	// Issue 12, defects 7 and 8 through a real server: a message is its
+	// id, never its client id alone;
+	// a raw frame is the bytes Soketi sent, not a re-encoding.
+	t.Run("client ids belong to their sender and raw frames keep their bytes", func(t *testing.T) {
+		ann := app.connect(t, "token-ann", nil)
+		ctx := testCtx(t)
+		msgs, raw := ann.Messages(ctx), ann.RawMessages(ctx)
+		sent := func(m map[string]any) {
+			app.trigger(t, "private-conversation.7", `App\Events\MessageSent`, map[string]any{"message": m})
+		}
+		sent(map[string]any{"id": "901", "client_id": "dup", "conversation_id": "7", "user_id": "2", "body": "from 2"})
+		sent(map[string]any{"id": "902", "client_id": "dup", "conversation_id": "7", "user_id": "3", "body": "from 3"})
+		// A backend that sets one client id for every message of a sender.
+		sent(map[string]any{"id": "903", "client_id": "web", "conversation_id": "7", "user_id": "2", "body": "web a"})
+		sent(map[string]any{"id": "904", "client_id": "web", "conversation_id": "7", "user_id": "2", "body": "web b"})
+		sent(map[string]any{"id": "901", "client_id": "dup", "conversation_id": "7", "user_id": "2", "body": "from 2"}) // a second copy
+		got := app.marker(t, msgs, "mk-identity")
+		var contents []string
+		for _, m := range got {
+			contents = append(contents, m.Content)
+		}
+		if want := []string{"from 2", "from 3", "web a", "web b"}; !slices.Equal(contents, want) {
+			t.Fatalf("messages %q, want %q (each once)", contents, want)
+		}
+
+		// Spacing, key order and escapes a re-encoding would change.
+		data := `{"b": 2,  "a":"caf\u00e9 <&>"}`
+		app.trigger(t, "private-conversation.7", `App\Events\Unrelated`, data)
+		f := recvUntil(t, raw, "the raw frame", func(f domain.RawFrame) bool { return f.Type == `App\Events\Unrelated` })
+		var frame struct {
+			Event, Channel, Data string
+		}
+		if err := json.Unmarshal(f.Data, &frame); err != nil {
+			t.Fatalf("raw frame %s: %v", f.Data, err)
+		}
+		if frame.Event != `App\Events\Unrelated` || frame.Channel != "private-conversation.7" || frame.Data != data {
+			t.Fatalf("raw frame %s: data %q, want %q as triggered", f.Data, frame.Data, data)
+		}
+		// Soketi (JSON.stringify) leaves <&> as they are; Go's encoder
+		// would have escaped them: the frame was not encoded again.
+		if !strings.Contains(string(f.Data), "<&>") {
+			t.Fatalf("raw frame %s is not the bytes Soketi sent", f.Data)
+		}
 	})
 
 	t.Run("soketi restart duplicates nothing", func(t *testing.T) {

@@ -85,7 +85,7 @@ func TestCodedErrorWithoutClose(t *testing.T) {
 				if code, _ := pusher.ErrorCode(sc.Err); code != 4100 || sc.Delay <= 0 {
 					t.Fatalf("reconnecting after %v in %v, want a backoff after 4100", sc.Err, sc.Delay)
 				}
-				clk.Advance(sc.Delay)
+				advanceUntil(t, clk, sc.Delay, "the reconnect", func() bool { return len(fs.conns) > 0 })
 				break
 			}
 		}

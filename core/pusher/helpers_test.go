@@ -96,6 +96,24 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// advanceUntil moves clk on by step, whenever a timer falls due within it,
+// until cond holds. A state change is reported before the timer it
+// announces is armed: a single Advance right after it may come first and
+// leave the timer waiting forever.
+func advanceUntil(t *testing.T, clk *clock.Fake, step time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, wait)
+		}
+		if d, ok := clk.NextDeadline(); ok && d <= step {
+			clk.Advance(step)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func jsonField(t *testing.T, raw json.RawMessage, field string) string {
 	t.Helper()
 	var m map[string]any

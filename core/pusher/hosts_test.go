@@ -213,8 +213,7 @@ func TestLostNodeBacksOffThenMovesOn(t *testing.T) {
 	if other.accepted() != 0 {
 		t.Fatal("dialled the next node before the backoff")
 	}
-	clk.Advance(sc.Delay)
-	eventually(t, "connected to the other node", func() bool { return c.Host() == other.host() })
+	advanceUntil(t, clk, sc.Delay, "connected to the other node", func() bool { return c.Host() == other.host() })
 	other.mu.Lock()
 	fc2 := other.conns[0]
 	other.mu.Unlock()

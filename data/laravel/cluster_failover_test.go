@@ -124,6 +124,10 @@ func (f *failover) checkPresence(t *testing.T, failed time.Time) time.Duration {
 		})
 	}
 	took := time.Since(failed)
+	if bound := ghostBound(); took > bound {
+		t.Errorf("the ghost left the watchers' lists %v after the failure, past the bound %v (docs/pusher.md, \"Presence across a node failure\")",
+			took.Round(time.Millisecond), bound)
+	}
 	for _, w := range f.watchers {
 		for _, m := range f.movers {
 			if st := w.statusesOf(m.id); slices.Contains(st, domain.StatusOffline) {
@@ -135,6 +139,20 @@ func (f *failover) checkPresence(t *testing.T, failed time.Time) time.Duration {
 		}
 	}
 	return took
+}
+
+// ghostBound is how soon a member of a failed node who does not come back
+// must leave the other clients' lists (docs/pusher.md, "Presence across a
+// node failure"): the first mover's reconnect delay (1.25 × RD), the
+// fresh list it triggers (within min(2 × RD, grace/2)), then the grace
+// period, plus 8s for the handshakes, the subscriptions and this shared
+// machine's load. Without the triggered refresh the ghost would stay
+// until the periodic one (PresenceRefresh, 60s, plus up to 25%) and its
+// grace: far past it.
+func ghostBound() time.Duration {
+	rd := clusterConnection.ReconnectDelay
+	grace := rd*5/4 + 10*time.Second // the default HandshakeTimeout
+	return rd*5/4 + min(2*rd, grace/2) + grace + 8*time.Second
 }
 
 // moverReconnects returns, for each mover, the delay its client chose

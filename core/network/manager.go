@@ -19,10 +19,12 @@ import (
 // when their ctx ends or the manager closes. After Close returns, no stream
 // receives anything more.
 //
-// Goroutines: while running, the manager owns one loop goroutine (dial,
-// handshake, outbox flush, read and heartbeat), plus short-lived ones: one
-// per heartbeat in flight and one closing each connection that died or
-// failed its handshake, on top of whatever the current WebSocketClient runs.
+// Goroutines: while running, the manager owns one loop goroutine (outbox
+// flush, read and heartbeat; reconnect decisions), plus short-lived ones:
+// one per attempt running the dial and the Handshake while the loop waits
+// for it (so that the loop's long-lived stack stays small), one per
+// heartbeat in flight and one closing each connection that died or failed
+// its handshake, on top of whatever the current WebSocketClient runs.
 // Close waits for all of them.
 // Send and SendVolatile write on the caller's goroutine.
 type ConnectionManager struct {

@@ -23,7 +23,7 @@ func (m *ConnectionManager) run(ctx context.Context) {
 	for {
 		log := m.opts.Logger.With(slog.Int("attempt", attempt))
 		log.Debug("network: connecting")
-		s, err := m.dial(ctx)
+		s, err := m.dialApart(ctx)
 		if ctx.Err() != nil {
 			if s != nil {
 				closeClient(s.c, CloseNormal, "")
@@ -97,6 +97,23 @@ func (m *ConnectionManager) sleep(ctx context.Context, d time.Duration) bool {
 		stop()
 		return false
 	}
+}
+
+// dialApart runs dial on a goroutine of its own and waits for it: the
+// dial and the handshake grow a stack of several KiB, which the loop
+// goroutine, alive as long as the connection, would keep.
+func (m *ConnectionManager) dialApart(ctx context.Context) (*session, error) {
+	type result struct {
+		s   *session
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		s, err := m.dial(ctx)
+		done <- result{s, err}
+	}()
+	r := <-done
+	return r.s, r.err
 }
 
 // session is one open connection.
@@ -230,9 +247,10 @@ func endErr(c WebSocketClient) error {
 // closeInBackground closes a dead connection without holding up the
 // reconnect: its peer will not answer the close handshake, and waiting for
 // it (up to the client's close timeout) would delay the next attempt far
-// past heartbeat + pong timeout (or handshake timeout). It runs on the loop
-// goroutine only (m.wg is then above zero, so Add cannot race Close's
-// Wait); Close waits for the closing goroutine through m.wg.
+// past heartbeat + pong timeout (or handshake timeout). It runs only while
+// the loop goroutine lives (on it, or on the dial goroutine it waits for):
+// m.wg is then above zero, so Add cannot race Close's Wait; Close waits for
+// the closing goroutine through m.wg.
 func (m *ConnectionManager) closeInBackground(c WebSocketClient, code int, reason string) {
 	m.wg.Add(1)
 	go func() {

@@ -334,6 +334,16 @@ func TestManagerConcurrentSendsAcrossReconnects(t *testing.T) {
 			t.Fatal("senders stuck")
 		}
 	}
+	// A client announced as the senders finished may not have been taken
+	// yet (select picks among ready cases at random): it holds frames too.
+	for more := true; more; {
+		select {
+		case c := <-h.srv.connected:
+			clients = append(clients, c)
+		default:
+			more = false
+		}
+	}
 	seen := map[string]int{}
 	last := map[int]int{}
 	for _, c := range clients {

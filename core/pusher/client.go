@@ -428,7 +428,7 @@ func (c *Client) classify(err error) network.Decision {
 }
 
 // handshake waits for pusher:connection_established and records the socket
-// id. It runs on the manager's goroutine.
+// id. It runs on the manager's dial goroutine.
 func (c *Client) handshake(ctx context.Context, conn network.HandshakeConn) (network.HandshakeResult, error) {
 	for {
 		b, err := conn.Read(ctx)

@@ -30,19 +30,18 @@ func newNode(t *testing.T, name string) *node {
 		for i := 0; ; i++ {
 			select {
 			case fc := <-n.fs.conns:
-				// Known before it is greeted: a drain that follows a
-				// client's Connect must reach its connection.
+				// Listed and greeted in one step: a drain that follows a
+				// client's Connect reaches its connection, and never
+				// closes it between the two.
 				n.mu.Lock()
-				draining := n.draining
-				if !draining {
-					n.conns = append(n.conns, fc)
-				}
-				n.mu.Unlock()
-				if draining {
+				if n.draining {
+					n.mu.Unlock()
 					refuseDraining(fc)
 					continue
 				}
+				n.conns = append(n.conns, fc)
 				fc.send(`{"event":"pusher:connection_established","data":"{\"socket_id\":\"` + fmt.Sprintf("%s.%d", name, i) + `\",\"activity_timeout\":30}"}`)
+				n.mu.Unlock()
 			case <-t.Context().Done():
 				return
 			}
@@ -53,7 +52,7 @@ func newNode(t *testing.T, name string) *node {
 
 func (n *node) host() string { return n.fs.host() }
 
-// accepted returns how many connections the node has greeted.
+// accepted returns how many connections the node has taken and greeted.
 func (n *node) accepted() int {
 	n.mu.Lock()
 	defer n.mu.Unlock()

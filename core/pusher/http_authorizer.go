@@ -150,9 +150,14 @@ func (a *HTTPAuthorizer) post(ctx context.Context, endpoint string, form url.Val
 		case (status == http.StatusUnauthorized || status == http.StatusForbidden || status == statusSessionExpired) && !refreshed && a.opts.Tokens != nil:
 			a.log.Debug("pusher: auth refused, refreshing token", "for", what, "status", status)
 			refreshed = true
-			if token, err = a.token(ctx, token); err != nil {
-				return err
+			fresh, terr := a.token(ctx, token)
+			if terr != nil {
+				return terr
 			}
+			if fresh == token {
+				return err // nothing fresher to try: the refusal stands
+			}
+			token = fresh
 			continue
 		case retryable(status, err) && retries < a.opts.Retries:
 			retries++

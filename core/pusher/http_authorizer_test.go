@@ -85,6 +85,19 @@ func TestHTTPAuthorizer(t *testing.T) {
 		}
 	})
 
+	t.Run("refused with nothing fresher is not asked again", func(t *testing.T) {
+		a := pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{Endpoint: srv.Endpoint(), Tokens: pusher.NewTokens("stale", nil)})
+		before := srv.Requests()
+		_, err := a.Authorize(ctx, "1.2", "private-a")
+		var ae *pusher.AuthError
+		if !errors.As(err, &ae) || ae.StatusCode != 401 {
+			t.Fatalf("Authorize = %v, want AuthError 401", err)
+		}
+		if n := srv.Requests() - before; n != 1 {
+			t.Fatalf("requests = %d, want 1 (the same token again would be refused again)", n)
+		}
+	})
+
 	t.Run("still refused after the refresh", func(t *testing.T) {
 		ts := &tokens{next: []string{"expired-secret-token", "also-expired", "never-asked"}}
 		a := pusher.NewHTTPAuthorizer(pusher.HTTPAuthorizerOptions{Endpoint: srv.Endpoint(), Tokens: pusher.NewTokens("", ts.source)})

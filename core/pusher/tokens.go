@@ -8,15 +8,24 @@ import (
 // Tokens holds a session's bearer token for the auth endpoint (and for an
 // HTTP API beside it): the current token, replaced by a fresh one from
 // refresh when a server refuses it. Concurrent refusals of the same token
-// ask refresh once. It is safe for concurrent use.
+// share one refresh and its result. It is safe for concurrent use.
 //
 // refresh has the shape of domain.TokenSource, the SDK's one token type;
 // pass one as it is.
 type Tokens struct {
-	refresh   func(context.Context) (string, error)
-	refreshMu sync.Mutex // serializes refreshes
-	mu        sync.Mutex
-	token     string
+	refresh func(context.Context) (string, error)
+
+	mu       sync.Mutex
+	token    string
+	inFlight *tokenRefresh // the refresh under way, if any
+}
+
+// tokenRefresh is one call of refresh, shared by every caller that needs
+// it; token and err are set before done closes.
+type tokenRefresh struct {
+	done  chan struct{}
+	token string
+	err   error
 }
 
 // NewTokens returns Tokens holding token. refresh is asked for a fresh
@@ -42,27 +51,46 @@ func (t *Tokens) Current() string {
 
 // Get returns the token to send. refused is "" on a first try and the
 // token a server refused (401, 403 or 419) on a retry: if that is still the
-// current token, refresh is asked for a fresh one; if another caller has
-// refreshed it meanwhile, that fresh token is returned. An empty current
-// token is refreshed too.
+// current token (or there is none yet), refresh is asked for a fresh one.
+// Callers that need a refresh while one is under way wait for it and share
+// its token or error; each stops waiting when its own ctx ends.
 func (t *Tokens) Get(ctx context.Context, refused string) (string, error) {
-	cur := t.Current()
+	t.mu.Lock()
+	cur := t.token
 	if t.refresh == nil || (cur != "" && refused != cur) {
+		t.mu.Unlock()
 		return cur, nil
 	}
-	t.refreshMu.Lock()
-	defer t.refreshMu.Unlock()
-	if cur = t.Current(); cur != "" && cur != refused {
-		return cur, nil // refreshed meanwhile
+	r := t.inFlight
+	if r == nil {
+		r = &tokenRefresh{done: make(chan struct{})}
+		t.inFlight = r
+		t.mu.Unlock()
+		t.run(ctx, r, cur)
+	} else {
+		t.mu.Unlock()
 	}
+	select {
+	case <-r.done:
+		return r.token, r.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// run asks refresh on behalf of every caller of r. A token Set meanwhile
+// is kept: it is newer than the refusal.
+func (t *Tokens) run(ctx context.Context, r *tokenRefresh, refused string) {
 	fresh, err := t.refresh(ctx)
-	if err != nil {
-		return "", err
-	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.token == cur { // not Set meanwhile
+	if err == nil && t.token == refused {
 		t.token = fresh
 	}
-	return t.token, nil
+	r.token, r.err = t.token, err
+	if err != nil {
+		r.token = ""
+	}
+	t.inFlight = nil
+	close(r.done)
 }

@@ -150,8 +150,11 @@ func (f *failover) checkPresence(t *testing.T, failed time.Time) time.Duration {
 // until the periodic one (PresenceRefresh, 60s, plus up to 25%) and its
 // grace: far past it.
 func ghostBound() time.Duration {
-	rd := clusterConnection.ReconnectDelay
-	grace := rd*5/4 + 10*time.Second // the default HandshakeTimeout
+	rd, handshake := clusterConnection.ReconnectDelay, clusterConnection.HandshakeTimeout
+	if handshake == 0 {
+		handshake = 10 * time.Second // the default
+	}
+	grace := rd*5/4 + handshake
 	return rd*5/4 + min(2*rd, grace/2) + grace + 8*time.Second
 }
 

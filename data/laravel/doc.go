@@ -49,7 +49,8 @@
 // dispatched with broadcast(new MessageSent($message))->toOthers() from the
 // controller behind POST /api/conversations/{id}/messages. The access token is sent as "Authorization: Bearer" to the auth
 // endpoint and the HTTP API; Options.TokenSource (a domain.TokenSource)
-// refreshes it after a 401, 403 or 419. Options.Connection holds the
+// refreshes it after a 401, 403 or 419 (and gives the first one when
+// Connect is given ""). Options.Connection holds the
 // knobs of the connection (heartbeat, pong timeout, reconnect delays,
 // attempts, subscription timeout, read limit).
 //

@@ -62,8 +62,8 @@ type HTTPBackendOptions struct {
 	MessagesPath string
 	// ReadPath receives POSTed read positions; empty means DefaultReadPath.
 	ReadPath string
-	// Tokens supplies the bearer token; after a 401 or 403 the request is
-	// retried once with a fresh one. Nil sends no Authorization header (the
+	// Tokens supplies the bearer token; after a 401, 403 or 419 the request
+	// is retried once with a fresh one, if there is one. Nil sends no Authorization header (the
 	// DataSource passes its own).
 	Tokens *pusher.Tokens
 	// SocketID returns the current Pusher socket id, sent as X-Socket-ID so
@@ -130,7 +130,8 @@ func NewHTTPBackend(opts HTTPBackendOptions) (*HTTPBackend, error) {
 }
 
 // HTTPError is a refusal from the app's HTTP API. It matches
-// domain.ErrUnauthorized for 401 and 403 and domain.ErrInvalidDraft for 422.
+// domain.ErrUnauthorized for 401, 403 and 419 and domain.ErrInvalidDraft
+// for 422.
 type HTTPError struct {
 	Method, Path string
 	StatusCode   int
@@ -150,7 +151,7 @@ func (e *HTTPError) Error() string {
 func (e *HTTPError) Is(target error) bool {
 	switch target {
 	case domain.ErrUnauthorized:
-		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
+		return refusedToken(e.StatusCode)
 	case domain.ErrInvalidDraft:
 		return e.StatusCode == http.StatusUnprocessableEntity
 	}
@@ -217,8 +218,8 @@ func pathFor(pattern, id string) string {
 // maxAnswer bounds an answer body.
 const maxAnswer = 1 << 20
 
-// post sends v as JSON to path, refreshing the token once after a 401 or
-// 403, and returns the 2xx answer's body.
+// post sends v as JSON to path, retrying once with a fresh token after a
+// 401, 403 or 419, and returns the 2xx answer's body.
 func (b *HTTPBackend) post(ctx context.Context, path string, v any) ([]byte, error) {
 	payload, err := json.Marshal(v)
 	if err != nil {
@@ -233,13 +234,24 @@ func (b *HTTPBackend) post(ctx context.Context, path string, v any) ([]byte, err
 		if err == nil {
 			return body, nil
 		}
-		if retried || b.opts.Tokens == nil || (status != http.StatusUnauthorized && status != http.StatusForbidden) {
+		if retried || b.opts.Tokens == nil || !refusedToken(status) {
 			return nil, err
 		}
-		if token, err = b.token(ctx, token); err != nil {
-			return nil, err
+		fresh, terr := b.token(ctx, token)
+		if terr != nil {
+			return nil, terr
 		}
+		if fresh == token {
+			return nil, err // nothing fresher to try: the refusal stands
+		}
+		token = fresh
 	}
+}
+
+// refusedToken reports whether an answer's status refuses the bearer
+// token: 401, 403, or Laravel's 419 (session or CSRF token expired).
+func refusedToken(status int) bool {
+	return status == http.StatusUnauthorized || status == http.StatusForbidden || status == 419
 }
 
 // token returns the bearer token to send; refused is "" on a first try.

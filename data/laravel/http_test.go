@@ -133,8 +133,10 @@ func TestHTTPBackendRefreshesARefusedTokenOnce(t *testing.T) {
 	b, err := laravel.NewHTTPBackend(laravel.HTTPBackendOptions{
 		BaseURL: api.srv.URL,
 		Tokens: pusher.NewTokens("old", func(context.Context) (string, error) {
-			asked.Add(1)
-			return "new", nil
+			if asked.Add(1) == 1 {
+				return "new", nil
+			}
+			return "newer", nil
 		}),
 	})
 	if err != nil {
@@ -161,6 +163,16 @@ func TestHTTPBackendRefreshesARefusedTokenOnce(t *testing.T) {
 	}
 	if api.count() != 4 {
 		t.Fatalf("%d requests, want 4", api.count())
+	}
+	if r, _ := api.request(3); r.Header.Get("Authorization") != "Bearer newer" {
+		t.Fatalf("retry sent %q, want the fresher token", r.Header.Get("Authorization"))
+	}
+
+	// Refused with nothing fresher (the source gives the same token): no
+	// second request.
+	api.answer(http.StatusUnauthorized, `{"message":"Unauthenticated."}`)
+	if err := b.MarkRead(ctxFor(t), "7", "m9"); !errors.Is(err, domain.ErrUnauthorized) || api.count() != 5 {
+		t.Fatalf("err = %v after %d requests, want ErrUnauthorized after 5", err, api.count())
 	}
 	if strings.Contains(err.Error(), "new") || strings.Contains(err.Error(), "old") {
 		t.Fatalf("error leaks the token: %v", err)
@@ -198,5 +210,26 @@ func TestHTTPBackendFailures(t *testing.T) {
 
 	if _, err := laravel.NewHTTPBackend(laravel.HTTPBackendOptions{BaseURL: "app.example"}); err == nil {
 		t.Fatal("a base url without scheme was accepted")
+	}
+}
+
+// Laravel's 419 (session or CSRF token expired) refuses the token like 401
+// and 403: the request is retried once with a fresh one.
+func TestHTTPBackendRefreshesAfter419(t *testing.T) {
+	api := newFakeAPI(t)
+	api.answer(419, `{"message":"CSRF token mismatch."}`)
+	api.answer(http.StatusOK, `{}`)
+	b, err := laravel.NewHTTPBackend(laravel.HTTPBackendOptions{
+		BaseURL: api.srv.URL,
+		Tokens:  pusher.NewTokens("old", func(context.Context) (string, error) { return "new", nil }),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.MarkRead(ctxFor(t), "7", "m9"); err != nil {
+		t.Fatalf("MarkRead: %v", err)
+	}
+	if r, _ := api.request(1); api.count() != 2 || r.Header.Get("Authorization") != "Bearer new" {
+		t.Fatalf("%d requests, retry with %q; want one retry with the fresh token", api.count(), r.Header.Get("Authorization"))
 	}
 }

@@ -72,8 +72,8 @@ type Options struct {
 	// AuthEndpoint (for a backend that is not reached over HTTP).
 	Authorizer pusher.Authorizer
 	// TokenSource refreshes the bearer token after a 401, 403 or 419 from
-	// the auth endpoint or the HTTP API; nil keeps the token given to
-	// Connect.
+	// the auth endpoint or the HTTP API, and gives the first one when
+	// Connect is given ""; nil keeps the token given to Connect.
 	TokenSource domain.TokenSource
 
 	// Connection tunes heartbeat, reconnects, subscriptions and the read

@@ -1,6 +1,7 @@
 package laravel_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/chatwire/chatwire/core/clock"
 	"github.com/chatwire/chatwire/core/pusher"
@@ -536,8 +539,8 @@ func TestSoketi(t *testing.T) {
 	})
 
 	// Issue 12, defects 7 and 8 through a real server: a message is its
-	// id, never its client id alone;
-	// a raw frame is the bytes Soketi sent, not a re-encoding.
+	// id, never its client id alone; a raw frame is the bytes Soketi sent,
+	// not a re-encoding.
 	t.Run("client ids belong to their sender and raw frames keep their bytes", func(t *testing.T) {
 		ann := app.connect(t, "token-ann", nil)
 		ctx := testCtx(t)
@@ -560,23 +563,17 @@ func TestSoketi(t *testing.T) {
 			t.Fatalf("messages %q, want %q (each once)", contents, want)
 		}
 
-		// Spacing, key order and escapes a re-encoding would change.
-		data := `{"b": 2,  "a":"caf\u00e9 <&>"}`
-		app.trigger(t, "private-conversation.7", `App\Events\Unrelated`, data)
-		f := recvUntil(t, raw, "the raw frame", func(f domain.RawFrame) bool { return f.Type == `App\Events\Unrelated` })
-		var frame struct {
-			Event, Channel, Data string
+		// A raw frame is byte for byte what a plain gorilla client on the
+		// same channel reads from Soketi.
+		if err := ann.Channel("raw-check").Subscribe(ctx); err != nil {
+			t.Fatalf("Subscribe: %v", err)
 		}
-		if err := json.Unmarshal(f.Data, &frame); err != nil {
-			t.Fatalf("raw frame %s: %v", f.Data, err)
-		}
-		if frame.Event != `App\Events\Unrelated` || frame.Channel != "private-conversation.7" || frame.Data != data {
-			t.Fatalf("raw frame %s: data %q, want %q as triggered", f.Data, frame.Data, data)
-		}
-		// Soketi (JSON.stringify) leaves <&> as they are; Go's encoder
-		// would have escaped them: the frame was not encoded again.
-		if !strings.Contains(string(f.Data), "<&>") {
-			t.Fatalf("raw frame %s is not the bytes Soketi sent", f.Data)
+		plain := plainSubscriber(t, app.s, "raw-check")
+		data := `{"b": 2,  "a":"caf\u00e9 <&> \u2028"}`
+		app.trigger(t, "raw-check", "raw-event", data)
+		f := recvUntil(t, raw, "the raw frame", func(f domain.RawFrame) bool { return f.Type == "raw-event" })
+		if want := plain.next(t, "raw-event"); !bytes.Equal(f.Data, want) {
+			t.Fatalf("raw frame\n%s\nwant Soketi's bytes\n%s", f.Data, want)
 		}
 	})
 
@@ -668,4 +665,40 @@ func (a *laravelApp) onNewServer(t *testing.T, msgs <-chan domain.Message, who s
 		}
 	}
 	t.Fatalf("%s: not subscribed on the restarted server within %v", who, wait)
+}
+
+// plainConn is a bare gorilla client of Soketi: what the server sends, as
+// it sends it.
+type plainConn struct{ ws *websocket.Conn }
+
+// plainSubscriber connects to s and subscribes the public channel.
+func plainSubscriber(t *testing.T, s *pushertest.Soketi, channel string) *plainConn {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.DialContext(testCtx(t), "ws://"+s.Host()+"/app/"+s.Key+"?protocol=7", nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { _ = ws.Close() })
+	c := &plainConn{ws: ws}
+	c.next(t, pusher.EventConnectionEstablished)
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"event":"pusher:subscribe","data":{"channel":"`+channel+`"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	c.next(t, pusher.EventSubscriptionSucceeded)
+	return c
+}
+
+// next returns the next frame whose event is event, skipping others.
+func (c *plainConn) next(t *testing.T, event string) []byte {
+	t.Helper()
+	_ = c.ws.SetReadDeadline(time.Now().Add(wait))
+	for {
+		_, b, err := c.ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", event, err)
+		}
+		if f, err := pusher.DecodeFrame(b); err == nil && f.Event == event {
+			return b
+		}
+	}
 }

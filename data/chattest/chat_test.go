@@ -1,6 +1,7 @@
 package chattest
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -152,5 +153,26 @@ func TestSeqIncreasesAcrossConnections(t *testing.T) {
 	}
 	if last := srv.LastSeq("alice"); last != got[0][4].Seq {
 		t.Errorf("LastSeq %d, want %d", last, got[0][4].Seq)
+	}
+	// History holds the same events, message ids included.
+	var hist []Replayable
+	for _, r := range srv.History("alice") {
+		if r.Seq >= got[0][0].Seq {
+			hist = append(hist, r)
+		}
+	}
+	if len(hist) != 5 {
+		t.Fatalf("History has %d of the 5 events: %+v", len(hist), hist)
+	}
+	for i, r := range hist {
+		var p struct{ ID string }
+		_ = json.Unmarshal(got[0][i].Payload, &p)
+		wantID := ""
+		if got[0][i].Type == TypeChatMessage {
+			wantID = p.ID
+		}
+		if r.Seq != got[0][i].Seq || r.Type != got[0][i].Type || r.MessageID != wantID || (r.Type == TypeChatMessage && wantID == "") {
+			t.Errorf("History[%d] = %+v, want seq %d %s id %q", i, r, got[0][i].Seq, got[0][i].Type, wantID)
+		}
 	}
 }

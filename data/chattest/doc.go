@@ -8,7 +8,7 @@
 // state in memory: conversations and their members, messages, read markers,
 // calls, and a bounded per-user history of replayable events for sync.
 // Tests shape that state with CreateConversation, AddMember, Post... and
-// read it back with Messages, UnreadCount and LastSeq.
+// read it back with Messages, UnreadCount, LastSeq and History.
 //
 // Fault injection lets a test play a bad network or a bad backend:
 // DropAll (TCP closed without a close frame), CloseAll (a close frame with a

@@ -63,8 +63,8 @@ type HTTPBackendOptions struct {
 	// ReadPath receives POSTed read positions; empty means DefaultReadPath.
 	ReadPath string
 	// Tokens supplies the bearer token; after a 401, 403 or 419 the request
-	// is retried once with a fresh one, if there is one. Nil sends no Authorization header (the
-	// DataSource passes its own).
+	// is retried once with a fresh one, if there is one. Nil sends no
+	// Authorization header (the DataSource passes its own).
 	Tokens *pusher.Tokens
 	// SocketID returns the current Pusher socket id, sent as X-Socket-ID so
 	// that Laravel's broadcast(...)->toOthers() skips this connection, as

@@ -26,12 +26,23 @@ type ledger struct {
 	ttl   time.Duration
 	size  int
 
-	mu       sync.Mutex
-	hooks    ledgerHooks
-	entries  []*sendEntry // not ended, oldest first
-	open     *ledgerConn  // the connection sends are written on directly; nil while none
-	lastConn uint64       // the connection entries were last written on
-	maxFrame int64        // the latest max_frame_bytes announced; 0: none
+	mu      sync.Mutex
+	hooks   ledgerHooks
+	entries []*sendEntry // not ended, oldest first
+	// backlog holds the sends recovered from a store beyond the outbox's
+	// size, oldest first: each takes the place of the next send that ends
+	// (new sends are refused while it is not empty, so that the older ones
+	// go first). Their TTL starts when they are taken.
+	backlog []*sendEntry
+	// toWrite holds backlog sends taken while a connection was open, oldest
+	// first, for the one backlog writer goroutine (writing while set);
+	// close waits for it through writer.
+	toWrite  []*sendEntry
+	writing  bool
+	writer   sync.WaitGroup
+	open     *ledgerConn // the connection sends are written on directly; nil while none
+	lastConn uint64      // the connection entries were last written on
+	maxFrame int64       // the latest max_frame_bytes announced; 0: none
 	// otherFrame is the biggest frame other than a send (message.read,
 	// call.*) written on lastConn: a 4009 after it blames no smaller send.
 	otherFrame int
@@ -101,9 +112,16 @@ func (l *ledger) add(clientID string, frame []byte) (*sendEntry, error) {
 }
 
 // recover records a send an earlier process left unfinished. Its TTL
-// starts now.
+// starts now, or, beyond the outbox's size, when it leaves the backlog.
 func (l *ledger) recover(draft domain.MessageDraft, frame []byte) error {
-	_, err := l.addEntry(&sendEntry{clientID: draft.ClientID, frame: frame, draft: &draft, done: make(chan sendResult, 1)})
+	e := &sendEntry{clientID: draft.ClientID, frame: frame, draft: &draft, done: make(chan sendResult, 1)}
+	_, err := l.addEntry(e)
+	if errors.Is(err, domain.ErrOutboxFull) {
+		l.mu.Lock()
+		l.backlog = append(l.backlog, e)
+		l.mu.Unlock()
+		return nil
+	}
 	return err
 }
 
@@ -118,17 +136,72 @@ func (l *ledger) addEntry(e *sendEntry) (*sendEntry, error) {
 		return nil, l.stopped
 	case l.maxFrame > 0 && int64(len(frame)) > l.maxFrame:
 		return nil, tooLarge(len(frame), l.maxFrame)
-	case len(l.entries) >= l.size:
+	case len(l.entries) >= l.size || len(l.backlog) > 0 || l.writing:
+		// Full, or older sends from the store still go first.
 		return nil, domain.ErrOutboxFull
 	}
 	if l.hasLocked(clientID) {
 		return nil, inFlightError(clientID)
 	}
+	l.takeLocked(e)
+	return e, nil
+}
+
+// takeLocked puts e in the ledger and arms its TTL. The caller holds mu.
+func (l *ledger) takeLocked(e *sendEntry) {
 	l.entries = append(l.entries, e)
 	e.stopTTL = l.clock.AfterFunc(l.ttl, func() {
 		l.end(e, sendResult{err: fmt.Errorf("%w: not confirmed within %v", domain.ErrSendExpired, l.ttl)})
 	})
-	return e, nil
+}
+
+// takeBacklogLocked moves backlog sends into the room the ledger has. Those
+// taken while a connection is open are written by the backlog writer, one
+// after the other; it reports whether that writer must be started (the
+// caller does so with startWriter after releasing mu). The caller holds mu.
+func (l *ledger) takeBacklogLocked() (startWriter bool) {
+	for len(l.backlog) > 0 && len(l.entries) < l.size && l.closed == nil && l.stopped == nil {
+		e := l.backlog[0]
+		l.backlog[0] = nil
+		l.backlog = l.backlog[1:]
+		l.takeLocked(e)
+		if l.open != nil {
+			l.toWrite = append(l.toWrite, e)
+		}
+	}
+	if len(l.toWrite) == 0 || l.writing {
+		return false
+	}
+	// Counted under mu, where close marks the ledger closed before it
+	// waits: no Add can follow its Wait.
+	l.writing = true
+	l.writer.Add(1)
+	return true
+}
+
+// startWriter runs the backlog writer: it writes the taken sends in order
+// on the open connection (a send's end stops its write) until none is
+// left.
+func (l *ledger) startWriter(start bool) {
+	if !start {
+		return
+	}
+	go func() {
+		defer l.writer.Done()
+		for {
+			l.mu.Lock()
+			if len(l.toWrite) == 0 {
+				l.writing = false
+				l.mu.Unlock()
+				return
+			}
+			e := l.toWrite[0]
+			l.toWrite[0] = nil
+			l.toWrite = l.toWrite[1:]
+			l.mu.Unlock()
+			l.writeIfOpen(context.Background(), e)
+		}
+	}()
 }
 
 func inFlightError(clientID string) error {
@@ -143,7 +216,8 @@ func (l *ledger) has(clientID string) bool {
 }
 
 func (l *ledger) hasLocked(clientID string) bool {
-	return slices.ContainsFunc(l.entries, func(e *sendEntry) bool { return e.clientID == clientID })
+	is := func(e *sendEntry) bool { return e.clientID == clientID }
+	return slices.ContainsFunc(l.entries, is) || slices.ContainsFunc(l.backlog, is)
 }
 
 func tooLarge(n int, limit int64) error {
@@ -319,7 +393,9 @@ func (l *ledger) cancel(e *sendEntry) (r sendResult, ended, maybeSent bool) {
 	maybeSent = e.written || e.writing > 0
 	mine := l.endLocked(e)
 	hooks := l.hooks
+	start := l.takeBacklogLocked()
 	l.mu.Unlock()
+	l.startWriter(start)
 	if !mine {
 		return <-e.done, true, maybeSent
 	}
@@ -333,7 +409,9 @@ func (l *ledger) end(e *sendEntry, r sendResult) bool {
 	l.mu.Lock()
 	mine := l.endLocked(e)
 	hooks := l.hooks
+	start := l.takeBacklogLocked()
 	l.mu.Unlock()
+	l.startWriter(start)
 	if mine {
 		hooks.deliver(e, r)
 	}
@@ -360,7 +438,9 @@ func (l *ledger) endLocked(e *sendEntry) bool {
 // deliver hands the result of the send e, just ended, to whoever waits for
 // it.
 func (h ledgerHooks) deliver(e *sendEntry, r sendResult) {
-	e.stopTTL()
+	if e.stopTTL != nil { // nil for a send that never left the backlog
+		e.stopTTL()
+	}
 	if h.ended != nil {
 		h.ended(e.clientID)
 	}
@@ -375,7 +455,7 @@ func (l *ledger) pendingDrafts() []domain.MessageDraft {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []domain.MessageDraft
-	for _, e := range l.entries {
+	for _, e := range append(slices.Clone(l.entries), l.backlog...) {
 		if e.draft != nil {
 			out = append(out, *e.draft)
 		}
@@ -393,7 +473,16 @@ func (l *ledger) dropRecovered(err error) {
 			drop = append(drop, e)
 		}
 	}
+	backlog := l.backlog
+	l.backlog = nil
+	for _, e := range backlog {
+		e.ended = true
+	}
+	hooks := l.hooks
 	l.mu.Unlock()
+	for _, e := range backlog {
+		hooks.deliver(e, sendResult{err: err})
+	}
 	for _, e := range drop {
 		l.end(e, sendResult{err: err})
 	}
@@ -430,6 +519,7 @@ func (l *ledger) close(err error) {
 	l.hooks = ledgerHooks{}
 	l.mu.Unlock()
 	l.endAll(err)
+	l.writer.Wait()
 }
 
 func (l *ledger) endAll(err error) {

@@ -2,6 +2,7 @@ package data
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -102,5 +103,68 @@ func TestAnEarlierConnectionsSyncDoneLeavesTheRoundOpen(t *testing.T) {
 	s.onSyncDone(2, &wireSyncDone{Complete: true})
 	if s.sess.sync != nil || s.ConnectionState().Sync != domain.SyncComplete {
 		t.Fatalf("the round's own sync.done left it open (sync state %v)", s.ConnectionState().Sync)
+	}
+}
+
+// Sends recovered beyond the ledger's size wait in order; new sends are
+// refused while they do; each ended send makes room for the next, written
+// on the open connection in order; dropping the recovered sends drops the
+// waiting ones too, each reported once.
+func TestLedgerBacklog(t *testing.T) {
+	l := newLedger(clock.Real(), 2, time.Hour)
+	var mu sync.Mutex
+	var reported, written []string
+	l.hooks = ledgerHooks{recovered: func(r domain.SendResult) {
+		mu.Lock()
+		reported = append(reported, r.ClientID)
+		mu.Unlock()
+	}}
+	for _, id := range []string{"a", "b", "c", "d", "e"} {
+		if err := l.recover(domain.MessageDraft{ClientID: id, ConversationID: "c1", Content: id}, []byte(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(l.pendingDrafts()); n != 5 {
+		t.Fatalf("%d pending, want 5", n)
+	}
+	if _, err := l.add("new", []byte("new")); err == nil {
+		t.Fatal("a new send went ahead of the stored ones")
+	}
+	if _, err := l.add("d", []byte("d")); err == nil {
+		t.Fatal("a client id waiting in the backlog was accepted again")
+	}
+	send := func(_ context.Context, f []byte) error {
+		mu.Lock()
+		written = append(written, string(f))
+		mu.Unlock()
+		return nil
+	}
+	if err := l.connect(context.Background(), 1, send); err != nil {
+		t.Fatal(err)
+	}
+	l.confirm("a", domain.Message{ID: "1", ClientID: "a"}) // c takes its place
+	l.confirm("b", domain.Message{ID: "2", ClientID: "b"}) // d
+	waitUntil := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(written)
+		mu.Unlock()
+		if n == 4 || time.Now().After(waitUntil) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	l.dropRecovered(domain.ErrUnauthorized) // c, d in the ledger; e waiting
+	l.close(domain.ErrClosed)
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"a", "b", "c", "d"}; !slices.Equal(written, want) {
+		t.Fatalf("written %v, want %v", written, want)
+	}
+	if len(reported) != 5 {
+		t.Fatalf("reported %v, want each of the five once", reported)
+	}
+	if n := len(l.pendingDrafts()); n != 0 {
+		t.Fatalf("%d still pending", n)
 	}
 }

@@ -2,7 +2,6 @@ package data
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/chatwire/chatwire/domain"
@@ -54,12 +53,9 @@ func (s *ChatWebSocketDataSource) openStore(store Store) error {
 		}
 		frame, err := s.encode(typeChatMessage, out)
 		if err == nil {
+			// Beyond the outbox's size it waits in the ledger's backlog,
+			// and is sent as the older ones end.
 			err = s.ledger.recover(sent.Draft, frame)
-		}
-		if errors.Is(err, domain.ErrOutboxFull) {
-			// More than the outbox holds: the rest stay in the store for
-			// the next start, not forgotten.
-			break
 		}
 		if err != nil {
 			s.persist.add(func(b *Batch) { b.EndedSends = append(b.EndedSends, sent.ClientID) })

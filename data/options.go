@@ -106,7 +106,9 @@ type ConnectionOptions struct {
 	// row (the state becomes Failed); zero means retry forever.
 	MaxAttempts int
 	// OutboxSize bounds the sends waiting for a connection or for their
-	// acknowledgement; zero means 256.
+	// acknowledgement; zero means 256. Sends recovered from a Store beyond
+	// it wait in the store's order and go out as earlier ones end; until
+	// they have, new sends fail with domain.ErrOutboxFull.
 	OutboxSize int
 	// OutboxTTL bounds every send: it is confirmed or fails within OutboxTTL
 	// of the SendMessage call; zero means 2m.

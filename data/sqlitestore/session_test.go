@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -251,24 +252,69 @@ func TestResumeFromAPositionOfZero(t *testing.T) {
 }
 
 // More unfinished sends than the outbox holds: the first start takes what
-// fits, and the rest stay in the store for a later one, not forgotten.
+// fits, the rest wait in order, and each goes out as an earlier one ends,
+// on the connection already open; all are sent, once and in order, and
+// reported on RecoveredSends. New sends wait behind them.
 func TestMoreStoredSendsThanTheOutboxHolds(t *testing.T) {
 	srv := chattest.NewServer(chattest.Options{})
 	t.Cleanup(srv.Close)
+	if err := srv.CreateConversation("c1", "", "alice", "bob"); err != nil {
+		t.Fatal(err)
+	}
 	store := openStore(t, filepath.Join(t.TempDir(), "alice.db"), sqlitestore.Options{})
 	if err := store.Commit(t.Context(), data.Batch{Account: &data.Account{Server: srv.URL, UserID: "alice"}}); err != nil {
 		t.Fatal(err)
 	}
-	for i := range 300 {
-		putSend(t, store, fmt.Sprintf("s%03d", i), fmt.Sprint("queued ", i))
+	const stored, outbox = 40, 4
+	var want []string
+	for i := range stored {
+		id := fmt.Sprintf("s%03d", i)
+		putSend(t, store, id, fmt.Sprint("queued ", i))
+		want = append(want, id)
 	}
-	src := newSource(t, srv, "alice", store) // the default outbox: 256
-	pending, _ := src.PendingSends(t.Context())
-	if err := src.Close(); err != nil {
+	src, err := data.New(data.Options{
+		BaseURL:     srv.URL,
+		TokenSource: func(context.Context) (string, error) { return srv.IssueToken("alice"), nil },
+		Connection:  data.ConnectionOptions{OutboxSize: outbox},
+		Store:       store,
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	st, _ := store.Load(t.Context())
-	if len(pending) != 256 || len(st.Sends) != 300 {
-		t.Fatalf("%d sends taken, %d still stored; want 256 and all 300", len(pending), len(st.Sends))
+	t.Cleanup(func() { _ = src.Close() })
+	if pending, _ := src.PendingSends(t.Context()); len(pending) != stored {
+		t.Fatalf("%d sends pending, want all %d", len(pending), stored)
+	}
+	if _, err := src.SendMessage(t.Context(), domain.MessageDraft{ConversationID: "c1", Content: "new"}); !errors.Is(err, domain.ErrOutboxFull) {
+		t.Fatalf("a new send ahead of the stored ones: %v, want ErrOutboxFull", err)
+	}
+	recovered := src.RecoveredSends(t.Context())
+	connect(t, src, srv, "alice")
+	for range stored {
+		select {
+		case r := <-recovered:
+			if r.Err != nil {
+				t.Fatalf("recovered send %s: %v", r.ClientID, r.Err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the recovered sends did not all end")
+		}
+	}
+	var got []string
+	ms, _ := srv.Messages("c1")
+	for _, m := range ms {
+		got = append(got, m.ClientID)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("the server holds %v, want %v", got, want)
+	}
+	if _, err := src.SendMessage(t.Context(), domain.MessageDraft{ConversationID: "c1", Content: "new"}); err != nil {
+		t.Fatalf("a new send after them: %v", err)
+	}
+	if err := src.Close(); err != nil { // flushes the store
+		t.Fatal(err)
+	}
+	if st, _ := store.Load(t.Context()); len(st.Sends) != 0 {
+		t.Fatalf("%d sends still stored", len(st.Sends))
 	}
 }

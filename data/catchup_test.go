@@ -156,6 +156,51 @@ func TestNewEpochSyncsEverythingItHoldsOnce(t *testing.T) {
 	}
 }
 
+// A new epoch may come from a store that was reset and hands out message
+// ids again ("1", "2"... meant other messages before): every message the
+// new history holds is delivered, including one whose id the old epoch
+// used, and still only once within the new epoch.
+func TestNewEpochMayReuseMessageIDs(t *testing.T) {
+	srv := newScriptServer(t)
+	src := scriptSource(t, srv)
+	msgs := src.Messages(t.Context())
+	conn := connectScript(t, srv, src, 40, `"epoch":"e1"`)
+	conn.push(t, chatFrame(41, "1", "", "bob", "old epoch's 1"))
+	recv(t, msgs)
+	conn.drop()
+
+	conn2 := srv.accept(t)
+	conn2.ready(t, "s2", 1, `"epoch":"e2"`)
+	conn2.expect(t, "sync")
+	conn2.push(t, chatFrame(1, "1", "", "bob", "new epoch's 1"))
+	conn2.push(t, `{"type":"sync.done","payload":{"replayed":1,"complete":true}}`)
+	conn2.push(t, chatFrame(1, "1", "", "bob", "new epoch's 1")) // a repeat
+	conn2.push(t, chatFrame(2, "2", "", "bob", "new epoch's 2"))
+	for _, want := range []string{"new epoch's 1", "new epoch's 2"} {
+		if m := recv(t, msgs); m.Content != want {
+			t.Fatalf("got %q, want %q", m.Content, want)
+		}
+	}
+	quiet(t, msgs, "message")
+}
+
+// Likewise for a server without epochs whose numbering went backwards.
+func TestLostHistoryWithoutEpochMayReuseMessageIDs(t *testing.T) {
+	srv := newScriptServer(t)
+	src := scriptSource(t, srv)
+	msgs := src.Messages(t.Context())
+	conn := connectScript(t, srv, src, 40, "")
+	conn.push(t, chatFrame(41, "1", "", "bob", "old 1"))
+	recv(t, msgs)
+	conn.drop()
+	conn2 := srv.accept(t)
+	conn2.ready(t, "s2", 0, "")
+	conn2.push(t, chatFrame(1, "1", "", "bob", "new 1"))
+	if m := recv(t, msgs); m.Content != "new 1" {
+		t.Fatalf("got %q, want the new numbering's message 1", m.Content)
+	}
+}
+
 // A server that sends no epoch keeps the last_seq rule: a last_seq below
 // what was processed means lost history, SyncIncomplete, no sync, and the
 // server's new numbering is followed.

@@ -80,6 +80,7 @@ func (ss *session) begin(conn uint64, r *wireSessionReady) (d sessionDecision, s
 		// the new history holds. Its old tail may be gone for good.
 		release = ss.endSync()
 		ss.resetPosition(r.Epoch, 0)
+		ss.forgetMessageIDs()
 		ss.sync = newCatchup(0)
 		ss.sync.incomplete = true
 	case r.LastSeq < ss.high:
@@ -91,6 +92,7 @@ func (ss *session) begin(conn uint64, r *wireSessionReady) (d sessionDecision, s
 			epoch = r.Epoch
 		}
 		ss.resetPosition(epoch, r.LastSeq)
+		ss.forgetMessageIDs()
 		return d, domain.SyncIncomplete, release
 	default:
 		if ss.epoch == "" {
@@ -186,6 +188,14 @@ func (ss *session) catchupFromGaps() *catchup {
 // as missing means nothing now.
 func (ss *session) resetPosition(epoch string, high int64) {
 	ss.epoch, ss.high, ss.gaps = epoch, high, nil
+}
+
+// forgetMessageIDs starts the message ids over: the server's history was
+// lost, and a server whose store was reset may hand out ids again that
+// meant other messages before (ids restarting at 1). Every message the new
+// history holds is delivered, once.
+func (ss *session) forgetMessageIDs() {
+	ss.ids = recent.New(recentMessageIDs)
 }
 
 // plausible reports whether seq may be recorded: not absurdly far ahead of

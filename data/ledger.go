@@ -285,6 +285,8 @@ func (l *ledger) connect(ctx context.Context, conn uint64, send func(context.Con
 	var over []*sendEntry
 	l.mu.Lock()
 	l.open = nil
+	// Room a stop left (it ended every send) goes to the backlog first.
+	start := l.takeBacklogLocked()
 	maxFrame := l.maxFrame
 	for _, e := range l.entries {
 		if maxFrame > 0 && int64(len(e.frame)) > maxFrame {
@@ -292,6 +294,7 @@ func (l *ledger) connect(ctx context.Context, conn uint64, send func(context.Con
 		}
 	}
 	l.mu.Unlock()
+	l.startWriter(start)
 	for _, e := range over {
 		l.end(e, sendResult{err: tooLarge(len(e.frame), maxFrame)})
 	}
@@ -508,7 +511,9 @@ func (l *ledger) stop(err error, seq uint64) {
 func (l *ledger) restart(seq uint64) {
 	l.mu.Lock()
 	l.stopped, l.restartedAt = nil, seq
+	start := l.takeBacklogLocked() // the room stop left
 	l.mu.Unlock()
+	l.startWriter(start)
 }
 
 // close ends every send with err, and fails new ones with it for good. A

@@ -168,3 +168,45 @@ func TestLedgerBacklog(t *testing.T) {
 		t.Fatalf("%d still pending", n)
 	}
 }
+
+// A stop ends every send in the ledger, with none left to make room for
+// the backlog: a restart takes the backlog into the room, so it is sent on
+// the next connection and new sends are not refused behind it forever.
+func TestLedgerBacklogAfterAStop(t *testing.T) {
+	l := newLedger(clock.Real(), 1, time.Hour)
+	for _, id := range []string{"a", "b", "c"} {
+		if err := l.recover(domain.MessageDraft{ClientID: id, ConversationID: "c1", Content: id}, []byte(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.stop(domain.ErrUnauthorized, 1) // ends a; b and c wait
+	l.restart(2)
+	var mu sync.Mutex
+	var written []string
+	send := func(_ context.Context, f []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		written = append(written, string(f))
+		return nil
+	}
+	if err := l.connect(context.Background(), 1, send); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if !slices.Equal(written, []string{"b"}) {
+		t.Fatalf("written %v after the restart, want b", written)
+	}
+	mu.Unlock()
+	l.confirm("b", domain.Message{ID: "2", ClientID: "b"}) // c takes its place
+	l.writer.Wait()                                        // the backlog writer wrote c
+	mu.Lock()
+	if !slices.Equal(written, []string{"b", "c"}) {
+		t.Fatalf("written %v, want b then c", written)
+	}
+	mu.Unlock()
+	l.confirm("c", domain.Message{ID: "3", ClientID: "c"})
+	if _, err := l.add("new", []byte("new")); err != nil {
+		t.Fatalf("a new send after the backlog: %v", err)
+	}
+	l.close(domain.ErrClosed)
+}

@@ -134,14 +134,21 @@ type Client struct {
 	mu          sync.Mutex
 	channels    map[string]*Channel
 	greeted     string         // socket id of the latest handshake
+	greetedConn uint64         // the manager's number for the latest handshake's connection
 	dialing     string         // host of the attempt under way
 	greetedHost string         // host of the latest handshake
 	greetedSock *trackedSocket // socket of the latest handshake
-	frameSocket string         // socket id of the connection route is reading frames of
-	conn        *connection    // the connection subscriptions run on; nil when offline
-	connChanged chan struct{}  // closed and replaced whenever conn changes
-	user        signin         // the user's sign-in
-	sendSeq     uint64         // orders subscribe frames, for code-less pusher:error
+	// frameConn is the manager's number for the connection route is
+	// reading frames of (network.Frame.Conn): not its socket id, which a
+	// server may hand out again on a new connection.
+	frameConn uint64
+	// routedConn is route's own copy of frameConn, to take c.mu only when
+	// the connection changes. Only route uses it.
+	routedConn  uint64
+	conn        *connection   // the connection subscriptions run on; nil when offline
+	connChanged chan struct{} // closed and replaced whenever conn changes
+	user        signin        // the user's sign-in
+	sendSeq     uint64        // orders subscribe frames, for code-less pusher:error
 	started     bool
 	closed      bool
 	stopRouting context.CancelFunc
@@ -155,6 +162,7 @@ type Client struct {
 
 // connection is one established socket as the Client sees it.
 type connection struct {
+	id       uint64 // the manager's number for it (network.Frame.Conn)
 	socketID string
 	host     string
 	sock     *trackedSocket
@@ -450,7 +458,8 @@ func (c *Client) handshake(ctx context.Context, conn network.HandshakeConn) (net
 			}
 			c.mu.Lock()
 			// The manager opened this socket last: it is the one being greeted.
-			c.greeted, c.greetedHost, c.greetedSock = d.SocketID, c.dialing, c.sock.current()
+			c.greeted, c.greetedConn = d.SocketID, conn.Conn()
+			c.greetedHost, c.greetedSock = c.dialing, c.sock.current()
 			c.mu.Unlock()
 			c.log.Debug("pusher: connection established", "socket_id", d.SocketID, "activity_timeout", d.ActivityTimeout)
 			return network.HandshakeResult{HeartbeatInterval: time.Duration(d.ActivityTimeout) * time.Second}, nil

@@ -234,6 +234,34 @@ func TestResubscribeAfterServerReconnectCode(t *testing.T) {
 	}
 }
 
+// A server that hands a new connection the socket id of the old one: the
+// subscription follows to the new connection all the same, and its events
+// flow.
+func TestResubscribeWhenTheServerReusesTheSocketID(t *testing.T) {
+	fs := newFakeServer(t)
+	auth := &signer{}
+	c, fc, _ := connectFake(t, fs, auth)
+	ch := subscribeFake(t, c, fc, "private-a")
+	events := ch.Events(testCtx(t))
+
+	fc.closeWith(4200, "server restarting")
+	fc2 := fs.accept("1.1") // the same socket id again
+	if d := subscribeData(t, fc2.expect(pusher.EventSubscribe)); d.Channel != "private-a" {
+		t.Fatalf("resubscribe %+v", d)
+	}
+	fc2.send(`{"event":"pusher_internal:subscription_succeeded","channel":"private-a","data":"{}"}`)
+	if err := ch.Wait(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	fc2.send(`{"event":"e","channel":"private-a","data":"{\"n\":2}"}`)
+	if ev := recv(t, events, "event"); ev.Event != "e" || string(ev.Data) != `{"n":2}` {
+		t.Fatalf("event after reconnect: %+v", ev)
+	}
+	if id := c.SocketID(); id != "1.1" {
+		t.Fatalf("SocketID() = %q", id)
+	}
+}
+
 func TestBackoffCodeOnHandshake(t *testing.T) {
 	fs := newFakeServer(t)
 	clk := clock.NewFake(time.Now())

@@ -27,7 +27,7 @@ func (c *Client) route(ctx context.Context, frames <-chan network.Frame, states 
 				frames = nil
 				continue
 			}
-			c.onFrame(ctx, &dec, f.Data)
+			c.onFrame(ctx, &dec, f)
 		case sc, ok := <-states:
 			if !ok {
 				states = nil
@@ -73,11 +73,11 @@ func (c *Client) onState(sc network.StateChange) {
 		return
 	}
 	sid := c.greeted
-	if sid == "" || (c.conn != nil && c.conn.socketID == sid) {
+	if sid == "" || (c.conn != nil && c.conn.id == c.greetedConn) {
 		return
 	}
 	c.dropConnLocked()
-	c.conn = &connection{socketID: sid, host: c.greetedHost, sock: c.greetedSock, done: make(chan struct{})}
+	c.conn = &connection{id: c.greetedConn, socketID: sid, host: c.greetedHost, sock: c.greetedSock, done: make(chan struct{})}
 	c.connChangedLocked()
 	c.limiter.reset()
 	c.log.Debug("pusher: connected, subscribing", "socket_id", sid, "channels", len(c.channels))
@@ -87,9 +87,17 @@ func (c *Client) onState(sc network.StateChange) {
 	c.startSigninLocked()
 }
 
-// onFrame routes one inbound frame, then publishes it on Frames.
-func (c *Client) onFrame(ctx context.Context, dec *frameDecoder, b []byte) {
-	f, err := dec.decode(b)
+// onFrame routes one inbound frame, then publishes it on Frames. It runs
+// on route only.
+func (c *Client) onFrame(ctx context.Context, dec *frameDecoder, nf network.Frame) {
+	if nf.Conn != c.routedConn {
+		// Where the frames of a new connection start (see fromCurrentLocked).
+		c.routedConn = nf.Conn
+		c.mu.Lock()
+		c.frameConn = nf.Conn
+		c.mu.Unlock()
+	}
+	f, err := dec.decode(nf.Data)
 	if err != nil {
 		c.errs.Publish(err)
 		return
@@ -103,14 +111,7 @@ func (c *Client) onFrame(ctx context.Context, dec *frameDecoder, b []byte) {
 func (c *Client) act(ctx context.Context, f *Frame) {
 	switch f.Event {
 	case EventConnectionEstablished:
-		// The handshake acted on it; here it marks where the frames of a
-		// new connection start (see fromCurrentLocked).
-		var d connectionEstablished
-		if decodeData(*f, &d) == nil {
-			c.mu.Lock()
-			c.frameSocket = d.SocketID
-			c.mu.Unlock()
-		}
+		// The handshake acted on it.
 	case EventPong:
 		// Any frame is liveness for the manager.
 	case EventPing:
@@ -205,7 +206,7 @@ func (c *Client) onSubscriptionCount(f Frame) {
 // a subscription answer among them must not settle those attempts. The
 // caller holds c.mu.
 func (c *Client) fromCurrentLocked() bool {
-	return c.conn != nil && c.conn.socketID == c.frameSocket
+	return c.conn != nil && c.conn.id == c.frameConn
 }
 
 // onSubscribed settles a subscription, or takes in the answer to a

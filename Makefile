@@ -1,6 +1,9 @@
 # chatwire: the two commands a newcomer needs are `make demo` and `make test`.
 GO        ?= go
-FUZZTIME  ?= 10s
+# A count of executions, not a duration: with a duration, Go's fuzzing
+# coordinator can fail a target with "context deadline exceeded" at the
+# deadline on a loaded machine (a toolchain race, no failing input).
+FUZZTIME  ?= 60000x
 SOKETI    := .ci/soketi/node_modules/.bin/soketi
 STATICCHECK_VERSION := v0.8.2
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
@@ -44,7 +47,7 @@ bench:
 	cd data/chaos && $(GO) run ./cmd/peerbench -bin $(CURDIR)/bin/peer -rounds $(PEER_ROUNDS) -out $(CURDIR)/peer.out
 	$(GO) run $(BENCHSTAT) -col /client peer.out
 
-## fuzz: each fuzz target for FUZZTIME
+## fuzz: each fuzz target for FUZZTIME executions
 fuzz:
 	@$(GO) list ./... | while read pkg; do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \

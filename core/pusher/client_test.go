@@ -208,57 +208,35 @@ func TestSubscriptionErrorStringData(t *testing.T) {
 }
 
 func TestResubscribeAfterServerReconnectCode(t *testing.T) {
-	fs := newFakeServer(t)
-	auth := &signer{}
-	c, fc, _ := connectFake(t, fs, auth)
-	ch := subscribeFake(t, c, fc, "private-a")
-	events := ch.Events(testCtx(t))
+	// The new connection's socket id is its own, or (a server that hands
+	// ids out again) the old one's.
+	for _, second := range []string{"2.2", "1.1"} {
+		t.Run("socket "+second, func(t *testing.T) {
+			fs := newFakeServer(t)
+			auth := &signer{}
+			c, fc, _ := connectFake(t, fs, auth)
+			ch := subscribeFake(t, c, fc, "private-a")
+			events := ch.Events(testCtx(t))
 
-	fc.closeWith(4200, "server restarting") // reconnect at once: no clock needed
-	fc2 := fs.accept("2.2")
-	f := fc2.expect(pusher.EventSubscribe)
-	d := subscribeData(t, f)
-	if d.Channel != "private-a" || d.Auth != pusher.SignChannel("key", "secret", "2.2", "private-a", "") {
-		t.Fatalf("resubscribe %+v not signed for the new socket", d)
-	}
-	if got := auth.signed(); len(got) != 2 || got[0] != "1.1" || got[1] != "2.2" {
-		t.Fatalf("signed for %v, want [1.1 2.2]", got)
-	}
-	fc2.send(`{"event":"pusher_internal:subscription_succeeded","channel":"private-a","data":"{}"}`)
-	if err := ch.Wait(testCtx(t)); err != nil {
-		t.Fatal(err)
-	}
-	fc2.send(`{"event":"e","channel":"private-a","data":"{\"n\":2}"}`)
-	if ev := recv(t, events, "event"); ev.Event != "e" || string(ev.Data) != `{"n":2}` {
-		t.Fatalf("event after reconnect: %+v", ev)
-	}
-}
-
-// A server that hands a new connection the socket id of the old one: the
-// subscription follows to the new connection all the same, and its events
-// flow.
-func TestResubscribeWhenTheServerReusesTheSocketID(t *testing.T) {
-	fs := newFakeServer(t)
-	auth := &signer{}
-	c, fc, _ := connectFake(t, fs, auth)
-	ch := subscribeFake(t, c, fc, "private-a")
-	events := ch.Events(testCtx(t))
-
-	fc.closeWith(4200, "server restarting")
-	fc2 := fs.accept("1.1") // the same socket id again
-	if d := subscribeData(t, fc2.expect(pusher.EventSubscribe)); d.Channel != "private-a" {
-		t.Fatalf("resubscribe %+v", d)
-	}
-	fc2.send(`{"event":"pusher_internal:subscription_succeeded","channel":"private-a","data":"{}"}`)
-	if err := ch.Wait(testCtx(t)); err != nil {
-		t.Fatal(err)
-	}
-	fc2.send(`{"event":"e","channel":"private-a","data":"{\"n\":2}"}`)
-	if ev := recv(t, events, "event"); ev.Event != "e" || string(ev.Data) != `{"n":2}` {
-		t.Fatalf("event after reconnect: %+v", ev)
-	}
-	if id := c.SocketID(); id != "1.1" {
-		t.Fatalf("SocketID() = %q", id)
+			fc.closeWith(4200, "server restarting") // reconnect at once: no clock needed
+			fc2 := fs.accept(second)
+			f := fc2.expect(pusher.EventSubscribe)
+			d := subscribeData(t, f)
+			if d.Channel != "private-a" || d.Auth != pusher.SignChannel("key", "secret", second, "private-a", "") {
+				t.Fatalf("resubscribe %+v not signed for the new socket", d)
+			}
+			if got := auth.signed(); len(got) != 2 || got[0] != "1.1" || got[1] != second {
+				t.Fatalf("signed for %v, want [1.1 %s]", got, second)
+			}
+			fc2.send(`{"event":"pusher_internal:subscription_succeeded","channel":"private-a","data":"{}"}`)
+			if err := ch.Wait(testCtx(t)); err != nil {
+				t.Fatal(err)
+			}
+			fc2.send(`{"event":"e","channel":"private-a","data":"{\"n\":2}"}`)
+			if ev := recv(t, events, "event"); ev.Event != "e" || string(ev.Data) != `{"n":2}` {
+				t.Fatalf("event after reconnect: %+v", ev)
+			}
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package chattest_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -8,13 +9,61 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/chatwire/chatwire/data"
 	"github.com/chatwire/chatwire/data/chattest"
+	"github.com/chatwire/chatwire/domain"
 )
 
 // A consumer's integration test starts the server, seeds a conversation,
-// hands its client a token and the URL, and checks what arrives. Here a raw
-// gorilla connection stands in for the client under test.
+// connects the SDK to it over a real socket on loopback, and checks what
+// arrives and what the server stored.
 func Example() {
+	srv := chattest.NewServer(chattest.Options{})
+	defer srv.Close()
+	if err := srv.CreateConversation("general", "General", "alice", "bob"); err != nil {
+		panic(err)
+	}
+	alice, err := data.New(data.Options{
+		BaseURL:     srv.URL,
+		TokenSource: func(context.Context) (string, error) { return srv.IssueToken("alice"), nil },
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer alice.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	inbox := alice.Messages(ctx)
+	if err := alice.Connect(ctx, ""); err != nil {
+		panic(err)
+	}
+
+	// Another member posts through the server; alice's app receives it.
+	if _, err := srv.Post(chattest.Message{ConversationID: "general", SenderID: "bob", Content: "hello alice"}); err != nil {
+		panic(err)
+	}
+	m := <-inbox
+	fmt.Println(m.SenderID+":", m.Content)
+
+	// Alice sends; SendMessage returns once the server's echo confirmed it.
+	sent, err := alice.SendMessage(ctx, domain.MessageDraft{ConversationID: "general", Content: "hi bob"})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("confirmed:", sent.Content, sent.ID != "")
+
+	// The server's state is there to assert on.
+	n, _ := srv.UnreadCount("general", "bob")
+	fmt.Println("bob has", n, "unread")
+	// Output:
+	// bob: hello alice
+	// confirmed: hi bob true
+	// bob has 1 unread
+}
+
+// The wire protocol as a client in another language sees it: a raw gorilla
+// connection stands in for the client under test.
+func Example_rawProtocol() {
 	srv := chattest.NewServer(chattest.Options{})
 	defer srv.Close()
 	if err := srv.CreateConversation("general", "General", "alice", "bob"); err != nil {
@@ -77,53 +126,43 @@ func read(ws *websocket.Conn) chattest.Frame {
 	return f
 }
 
-// A chaos test takes the server down while the client is connected, lets the
-// backend carry on, and brings it back on the same address; the client's
-// sync after reconnecting fetches what it missed.
+// A chaos test takes the server down while the SDK is connected, lets the
+// backend carry on, and brings it back on the same address: the SDK
+// reconnects by itself and its sync fetches what it missed.
 func ExampleServer_Stop() {
-	srv := chattest.NewServer(chattest.Options{Authenticate: chattest.DevAuthenticate})
+	srv := chattest.NewServer(chattest.Options{})
 	defer srv.Close()
 	_ = srv.CreateConversation("general", "", "alice", "bob")
-	url := srv.URL + "/chat?token=alice" // DevAuthenticate: the token is the user id
-
-	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	alice, err := data.New(data.Options{
+		BaseURL:     srv.URL,
+		TokenSource: func(context.Context) (string, error) { return srv.IssueToken("alice"), nil },
+		Connection:  data.ConnectionOptions{ReconnectDelay: 50 * time.Millisecond, MaxReconnectDelay: 200 * time.Millisecond},
+	})
 	if err != nil {
 		panic(err)
 	}
-	ready := read(ws)
-	var s struct {
-		LastSeq int64 `json:"last_seq"`
+	defer alice.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	inbox, states := alice.Messages(ctx), alice.ConnectionStates(ctx)
+	if err := alice.Connect(ctx, ""); err != nil {
+		panic(err)
 	}
-	_ = json.Unmarshal(ready.Payload, &s)
 
-	srv.Stop() // the client sees its connection drop, then "connection refused"
-	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, _, err = ws.ReadMessage()
-	fmt.Println("connection dropped:", err != nil)
-	_ = ws.Close()
-	_, _, err = websocket.DefaultDialer.Dial(url, nil)
-	fmt.Println("dial while down fails:", err != nil)
-
+	srv.Stop() // the SDK sees its connection drop, then "connection refused"
+	for st := range states {
+		if st.Status == domain.Reconnecting {
+			fmt.Println("the SDK is reconnecting")
+			break
+		}
+	}
 	_, _ = srv.Post(chattest.Message{ConversationID: "general", SenderID: "bob", Content: "you missed this"})
-
 	if err := srv.Start(); err != nil {
 		panic(err)
 	}
-	ws, _, err = websocket.DefaultDialer.Dial(url, nil)
-	if err != nil {
-		panic(err)
-	}
-	defer ws.Close()
-	read(ws) // session.ready
-	_ = ws.WriteJSON(map[string]any{"type": "sync", "payload": map[string]any{"since": s.LastSeq}})
-	missed, done := read(ws), read(ws)
-	var m chattest.Message
-	_ = json.Unmarshal(missed.Payload, &m)
-	fmt.Println(missed.Type, m.Content)
-	fmt.Println(done.Type, string(done.Payload))
+	m := <-inbox
+	fmt.Println("after the restart:", m.Content)
 	// Output:
-	// connection dropped: true
-	// dial while down fails: true
-	// chat.message you missed this
-	// sync.done {"replayed":1,"complete":true}
+	// the SDK is reconnecting
+	// after the restart: you missed this
 }

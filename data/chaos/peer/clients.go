@@ -27,9 +27,12 @@ type Client struct {
 // Clients are the Go clients of the harness by name: "raw" (gorilla
 // ReadMessage, the baseline), "envelope" (data.New → Messages), "laravel"
 // (data/laravel → Messages over the Pusher protocol), "centrifuge"
-// (centrifuge-go with encoding/json).
+// (centrifuge-go with encoding/json), and the hand-off floors "handoff1"
+// and "handoff2" (handoff.go).
 var Clients = map[string]Client{
 	"raw":        {receiveRaw, openRaw},
+	"handoff1":   {receiveHandoff(1), openHandoff(1)},
+	"handoff2":   {receiveHandoff(2), openHandoff(2)},
 	"envelope":   {receiveEnvelope, openEnvelope},
 	"laravel":    {receiveLaravel, openLaravel},
 	"centrifuge": {receiveCentrifuge, openCentrifuge},
@@ -55,15 +58,26 @@ func dialRaw(ctx context.Context, addr string, run string) (*websocket.Conn, err
 	return c, err
 }
 
-func receiveRaw(ctx context.Context, addr string, run Run, m *Meter) error {
+// dialRun dials the envelope server for run and reads its session.ready:
+// the frames after it are the run's.
+func dialRun(ctx context.Context, addr string, run Run) (*websocket.Conn, error) {
 	c, err := dialRaw(ctx, addr, run.Name())
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := c.ReadMessage(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func receiveRaw(ctx context.Context, addr string, run Run, m *Meter) error {
+	c, err := dialRun(ctx, addr, run)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if _, _, err := c.ReadMessage(); err != nil { // session.ready
-		return err
-	}
 	latency := run.Gap > 0
 	for range run.N {
 		_, b, err := c.ReadMessage()

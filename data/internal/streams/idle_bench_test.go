@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -12,8 +13,10 @@ import (
 	"github.com/chatwire/chatwire/core/network"
 	"github.com/chatwire/chatwire/core/network/networktest"
 	"github.com/chatwire/chatwire/core/pusher"
+	"github.com/chatwire/chatwire/core/stream"
 	"github.com/chatwire/chatwire/data"
 	"github.com/chatwire/chatwire/data/laravel"
+	"github.com/chatwire/chatwire/domain"
 )
 
 // What an idle connection costs the application's process: live heap and
@@ -123,6 +126,38 @@ func BenchmarkIdleConnection(b *testing.B) {
 				return nil, err
 			}
 			return func() { c.Close(network.CloseNormal, "") }, nil
+		}},
+		{"Floor/GorillaClient+owner+9channels", func() (func(), error) {
+			// What any design pays that keeps the concurrency rules (a reader
+			// and a writer goroutine per socket, the session owned by a
+			// goroutine of its own) and hands the nine streams to the
+			// application on channels of ChannelSlots values: nothing else.
+			c := network.NewGorillaClient(network.GorillaOptions{})
+			if err := c.Connect(ctx, "ws://"+addr+"/chat", nil); err != nil {
+				return nil, err
+			}
+			owned := make(chan struct{})
+			go func() { // the owner
+				defer close(owned)
+				for range c.Frames() {
+				}
+			}()
+			channels := []any{
+				make(chan domain.Message, stream.ChannelSlots),
+				make(chan domain.TypingIndicator, stream.ChannelSlots),
+				make(chan domain.UserStatusUpdate, stream.ChannelSlots),
+				make(chan domain.ConversationUpdate, stream.ChannelSlots),
+				make(chan domain.ReadReceipt, stream.ChannelSlots),
+				make(chan domain.CallEvent, stream.ChannelSlots),
+				make(chan domain.RawFrame, stream.ChannelSlots),
+				make(chan domain.ConnectionState, stream.ChannelSlots),
+				make(chan error, stream.ChannelSlots),
+			}
+			return func() {
+				c.Close(network.CloseNormal, "")
+				<-owned
+				runtime.KeepAlive(channels)
+			}, nil
 		}},
 		{"Envelope/subscribers=0", func() (func(), error) {
 			src, err := data.New(data.Options{BaseURL: "ws://" + addr})

@@ -8,7 +8,8 @@
 // It writes every measurement in the Go benchmark format to -out, for
 // benchstat (medians with confidence intervals), and prints a table of
 // medians with their spread (min–max over the rounds), and the latency
-// each client adds at the median over raw gorilla.
+// each client adds at the median over raw gorilla and over handoff2, the
+// floor of a design with a socket reader and a session owner of its own.
 //
 //	go build -o /tmp/peer/ ./cmd/peerserver ./cmd/peerclient
 //	go run ./cmd/peerbench -bin /tmp/peer -out /tmp/peer.txt
@@ -35,7 +36,7 @@ import (
 func main() {
 	bin := flag.String("bin", "", "directory holding the peerserver and peerclient binaries")
 	pusherJS := flag.String("pusherjs", "peer/pusherjs", "directory of the pusher-js client (npm ci done); empty skips it")
-	clients := flag.String("clients", "raw,envelope,laravel,centrifuge,pusher-js", "clients, comma-separated")
+	clients := flag.String("clients", "raw,handoff1,handoff2,envelope,laravel,centrifuge,pusher-js", "clients, comma-separated")
 	rounds := flag.Int("rounds", 5, "interleaved rounds")
 	floodN := flag.Int("n", 200_000, "messages per flood")
 	latN := flag.Int("lat-n", 2_000, "messages per latency run")
@@ -174,27 +175,35 @@ func report(w io.Writer, names []string, all map[string][]peer.Result, rounds, f
 		m, lo, hi := stat(rs, get)
 		return fmt.Sprintf("%.*f [%.*f–%.*f]", prec, m, prec, lo, prec, hi)
 	}
-	rawP50, _, _ := stat(all["raw/latency"], func(r peer.Result) float64 { return r.P50Micros })
+	p50 := func(r peer.Result) float64 { return r.P50Micros }
+	rawP50, _, _ := stat(all["raw/latency"], p50)
+	// The floor of the SDK's design: a reader goroutine and a session
+	// owner apart from it, then the application's channel (peer/handoff.go).
+	floor := all["handoff2/latency"]
+	floorP50, _, _ := stat(floor, p50)
 	fmt.Fprintf(w, "\nPeer comparison: %d interleaved rounds; flood of %d messages, latency run of %d at one per %v; median [min–max]\n\n", rounds, floodN, latN, gap)
-	fmt.Fprintln(w, "| client | CPU µs/msg | allocs/msg | B/msg | msgs/s (k) | p50 µs | added p50 µs vs raw | p99 µs | idle KiB/conn | goroutines/conn |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| client | CPU µs/msg | allocs/msg | B/msg | msgs/s (k) | p50 µs | added p50 µs vs raw | above handoff2 µs | p99 µs | idle KiB/conn | goroutines/conn |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, n := range names {
 		fl, la, id := all[n+"/flood"], all[n+"/latency"], all[n+"/idle"]
-		added := "–"
-		if p50, _, _ := stat(la, func(r peer.Result) float64 { return r.P50Micros }); len(la) > 0 && n != "raw" {
-			added = fmt.Sprintf("%.0f", p50-rawP50)
+		added, above := "–", "–"
+		if med, _, _ := stat(la, p50); len(la) > 0 && n != "raw" {
+			added = fmt.Sprintf("%.0f", med-rawP50)
+			if len(floor) > 0 && n != "handoff2" {
+				above = fmt.Sprintf("%.0f", med-floorP50)
+			}
 		}
 		allocs, bytes := "–", "–"
 		if n != "pusher-js" {
 			allocs = f(fl, func(r peer.Result) float64 { return r.AllocsPerMsg }, 1)
 			bytes = f(fl, func(r peer.Result) float64 { return r.BytesPerMsg }, 0)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", n,
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", n,
 			f(fl, func(r peer.Result) float64 { return r.CPUMicrosPerMsg }, 2),
 			allocs, bytes,
 			f(fl, func(r peer.Result) float64 { return r.MsgsPerSec / 1e3 }, 0),
-			f(la, func(r peer.Result) float64 { return r.P50Micros }, 0),
-			added,
+			f(la, p50, 0),
+			added, above,
 			f(la, func(r peer.Result) float64 { return r.P99Micros }, 0),
 			f(id, func(r peer.Result) float64 { return (r.HeapBytesPerConn + r.StackBytesPerConn) / 1024 }, 1),
 			f(id, func(r peer.Result) float64 { return r.GoroutinesPerConn }, 1))

@@ -4,8 +4,10 @@
 //	peerclient -client envelope -addr 127.0.0.1:PORT -run flood-200000
 //	peerclient -client envelope -addr 127.0.0.1:PORT -run latency-2000-1000
 //	peerclient -client envelope -addr 127.0.0.1:PORT -idle 200
+//	peerclient -client envelope -addr 127.0.0.1:PORT -run latency-2000-1000 -trace /tmp/envelope.trace
 //
-// Clients: raw, envelope, laravel, centrifuge (see peer.Clients).
+// Clients: raw, handoff1, handoff2, envelope, laravel, centrifuge (see
+// peer.Clients).
 package main
 
 import (
@@ -15,17 +17,19 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"runtime/trace"
 	"time"
 
 	"github.com/chatwire/chatwire/data/chaos/peer"
 )
 
 func main() {
-	name := flag.String("client", "envelope", "client: raw, envelope, laravel, centrifuge")
+	name := flag.String("client", "envelope", "client: raw, handoff1, handoff2, envelope, laravel, centrifuge")
 	addr := flag.String("addr", "", "peerserver host:port")
 	runName := flag.String("run", "flood-100000", "flood-N or latency-N-GAPµs")
 	idle := flag.Int("idle", 0, "instead of a run: open this many quiet connections and measure memory per connection")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up after")
+	traceFile := flag.String("trace", "", "write a runtime/trace of the run to this file (go tool trace)")
 	flag.Parse()
 	c, ok := peer.Clients[*name]
 	if !ok || *addr == "" {
@@ -47,6 +51,13 @@ func main() {
 		if err != nil || run.N == 0 {
 			log.Fatalf("bad -run %q", *runName)
 		}
+		if *traceFile != "" {
+			stop, err := startTrace(*traceFile)
+			if err != nil {
+				log.Fatal(err)
+			}
+			defer stop()
+		}
 		m := peer.NewMeter(run)
 		if err := c.Receive(ctx, *addr, run, m); err != nil {
 			log.Fatalf("%s: %v", *name, err)
@@ -56,4 +67,17 @@ func main() {
 	res.Client = *name
 	b, _ := json.Marshal(res)
 	fmt.Println(string(b))
+}
+
+// startTrace starts a runtime/trace into path and returns what stops it.
+func startTrace(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { trace.Stop(); f.Close() }, nil
 }

@@ -23,7 +23,7 @@ import (
 //     frames, a bare gorilla client reads them with ReadMessage (the
 //     baseline every other figure is compared with);
 //   - BenchmarkPipelineChatMessage: the same server and frames through the
-//     whole SDK (GorillaClient → ConnectionManager → pump → decode → route →
+//     whole SDK (GorillaClient → ConnectionManager loop: decode → route →
 //     one Messages subscriber), per codec;
 //   - BenchmarkDecodeChatMessage: decodeFrame alone, per codec;
 //   - BenchmarkRawGorillaLatency and BenchmarkPipelineLatency: one frame at a
@@ -166,7 +166,7 @@ func BenchmarkRawGorillaReadMessage(b *testing.B) {
 // connectPipeline returns a connected data source on s and the server end
 // of its connection.
 func connectPipeline(b *testing.B, s *benchServer, c Codec) (*ChatWebSocketDataSource, *websocket.Conn) {
-	// A flood keeps the pump busy for whole scheduler time slices, during
+	// A flood keeps the loop busy for whole scheduler time slices, during
 	// which a subscriber on a 2-core machine may not run at all: the
 	// default 256-entry buffer would evict it (ErrSlowConsumer) however
 	// fast it drains. The buffer is sized for 10 ms of frames.

@@ -20,7 +20,7 @@ import (
 // a late replay is still merged and de-duplicated, and the status stays
 // SyncIncomplete for that round whatever the late sync.done says.
 //
-// Only the pump goroutine uses it.
+// Only the session's owner, the manager's loop goroutine, uses it.
 type catchup struct {
 	since      int64
 	seen       map[int64]struct{} // seqs above since processed while open

@@ -37,9 +37,9 @@ func TestConnectReturnsWithTheStateVisible(t *testing.T) {
 }
 
 // Connect never returns nil before the state it returns on is visible,
-// even when the pump is held up by a subscriber that does not read: the
+// even when the loop is held up by a subscriber that does not read: the
 // server sends messages right after session.ready, which may fill the only
-// raw-frame subscriber's buffer before the pump reaches the Connected
+// raw-frame subscriber's buffer before the loop reaches the Connected
 // change. Connect then ends with its ctx, not with a nil that the state
 // contradicts. Played several times: which comes first is the scheduler's.
 func TestConnectWithAStalledSubscriberNeverReturnsNilEarly(t *testing.T) {
@@ -71,7 +71,7 @@ func TestConnectWithAStalledSubscriberNeverReturnsNilEarly(t *testing.T) {
 	}
 }
 
-// A failure the pump reaches only after Connect has started again (here
+// A failure the data source takes in only after Connect has started again (here
 // held up by a ConnectionStates subscriber that does not read) is stale:
 // the sends of the new connection work.
 func TestAStaleFailureDoesNotStopTheNextConnection(t *testing.T) {

@@ -25,12 +25,12 @@ var _ domain.ChatWebSocketDataSource = (*ChatWebSocketDataSource)(nil)
 // streams, acknowledges sends by their echo, de-duplicates, and catches up
 // with a sync after every reconnect.
 //
-// Concurrency: every method is safe for concurrent use. One pump goroutine
-// (started by the first Connect) owns the session: it decodes every inbound
-// frame, off the socket reader, and decides every catch-up; the manager's
-// handshake asks it and waits. The send ledger keeps every SendMessage
-// until it ends. Close waits for the pump, and nothing is sent on any
-// stream after Close returns.
+// Concurrency: every method is safe for concurrent use. The connection
+// manager's loop goroutine owns the session: it decodes every inbound
+// frame, off the socket reader, runs the handshake and decides every
+// catch-up (see owner); the data source starts no goroutine of its own for
+// it. The send ledger keeps every SendMessage until it ends. Close waits
+// for the loop, and nothing is sent on any stream after Close returns.
 type ChatWebSocketDataSource struct {
 	// Configuration, fixed by New.
 	opts        Options
@@ -44,23 +44,20 @@ type ChatWebSocketDataSource struct {
 	nodes     *nodes  // BaseURL and Options.Nodes
 	ledger    *ledger // every SendMessage until it ends
 	hub       *streams.Hub
-	pub       *publishedState // what the pump made of the session, for readers
+	pub       *publishedState // what the loop made of the session, for readers
 	recovered *stream.Broadcaster[domain.SendResult]
 	store     Store      // nil without Options.Store
 	persist   *persister // nil without a store
 	enqueue   sync.Mutex // SendMessage: held from storing a send to queueing it
 
-	// The pump's alone.
+	// The manager's loop goroutine's alone (see owner).
 	sess session
 	rec  *recorder // nil without a store
 
 	// Between goroutines.
-	waiters       chan *readyWaiter // handshake → pump
-	syncExpired   chan uint64       // a sync round's timeout fired → pump
-	pumpStopped   chan struct{}     // closed when the pump has returned
-	everConnected atomic.Bool       // a handshake has succeeded
-	storeDetached atomic.Bool       // the store belongs to another user than the session's
-	closing       atomic.Bool
+	stopped       chan struct{} // closed once Close has stopped the manager
+	everConnected atomic.Bool   // a handshake has succeeded
+	storeDetached atomic.Bool   // the store belongs to another user than the session's
 	// permanentInARow counts attempts answered for good in a row before a
 	// first connection; only classify (the manager's goroutine) uses it.
 	permanentInARow int
@@ -69,7 +66,6 @@ type ChatWebSocketDataSource struct {
 	token      string     // the token given to Connect
 	tokenFresh bool       // the next attempt uses token without asking TokenSource
 	started    bool
-	stopPump   context.CancelFunc // set by startPump
 	closed     bool
 	closeOnce  sync.Once
 	closeErr   error
@@ -93,9 +89,7 @@ func New(opts Options) (*ChatWebSocketDataSource, error) {
 		pub:         newPublishedState(),
 		syncTimeout: opts.SyncTimeout,
 		sess:        newSession(opts.Resume),
-		waiters:     make(chan *readyWaiter),
-		syncExpired: make(chan uint64),
-		pumpStopped: make(chan struct{}),
+		stopped:     make(chan struct{}),
 	}
 	if s.syncTimeout <= 0 {
 		s.syncTimeout = defaultSyncTimeout
@@ -128,6 +122,7 @@ func New(opts Options) (*ChatWebSocketDataSource, error) {
 	}
 	mo.Endpoint = s.endpoint
 	mo.Handshake = s.handshake
+	mo.Receiver = owner{s}
 	mo.Classify = s.classify
 	mo.HeartbeatFrame = pingFrame
 	mo.Clock = s.clock
@@ -155,7 +150,6 @@ func (s *ChatWebSocketDataSource) Connect(ctx context.Context, accessToken strin
 	s.ledger.restart(s.mgr.State().Seq)
 	if !s.started {
 		s.started = true
-		s.startPump()
 		if s.persist != nil {
 			s.persist.start()
 		}
@@ -164,7 +158,7 @@ func (s *ChatWebSocketDataSource) Connect(ctx context.Context, accessToken strin
 	err := s.mgr.Connect(ctx)
 	// What Connect waited for is visible when it returns: nil only once
 	// ConnectionState says Connected.
-	applied := s.pub.await(ctx, s.mgr.State().Seq, s.pumpStopped)
+	applied := s.pub.await(ctx, s.mgr.State().Seq, s.stopped)
 	if err != nil {
 		return toDomainError(err)
 	}
@@ -178,25 +172,18 @@ func (s *ChatWebSocketDataSource) Connect(ctx context.Context, accessToken strin
 // for the first. It does not close Options.Store.
 func (s *ChatWebSocketDataSource) Close() error {
 	s.closeOnce.Do(func() {
-		s.closing.Store(true)
-		s.hub.StopWaiting() // a pump held up by a stalled subscriber goes on
+		s.hub.StopWaiting() // a loop held up by a stalled subscriber goes on
 		s.mu.Lock()
 		s.closed = true
-		started := s.started
 		s.mu.Unlock()
 
 		// The manager first: until its loop has stopped it may be
-		// publishing a frame to the pump (lossless, so blocking) or have a
-		// handshake waiting on the pump.
+		// publishing an event (lossless, so blocking). Then the session is
+		// no goroutine's but this one's.
 		s.closeErr = s.mgr.Close()
-		if started {
-			s.stopPump()
-			<-s.pumpStopped
-			if c := s.sess.sync; c != nil {
-				c.stop()
-			}
-		} else {
-			close(s.pumpStopped)
+		close(s.stopped)
+		if c := s.sess.sync; c != nil {
+			c.stop()
 		}
 		closed := domain.ErrClosed
 		if s.store != nil {
@@ -213,8 +200,8 @@ func (s *ChatWebSocketDataSource) Close() error {
 	return s.closeErr
 }
 
-// closeState makes the state Closed, which the pump may not have seen (or
-// never will, when Connect was never called), and publishes the change.
+// closeState makes the state Closed, which the manager does not pass on
+// (and never makes when Connect was never called), and publishes it.
 func (s *ChatWebSocketDataSource) closeState() {
 	changed := false
 	var st domain.ConnectionState

@@ -12,11 +12,11 @@ import (
 
 // handshake opens the session on a new connection, before the manager
 // flushes its outbox and reports it connected. It runs on the manager's
-// goroutine:
-//  1. it asks the pump for its decision on this connection's
-//     session.ready, reading frames (which reach the pump) until the answer
-//     comes, so no chat frame is written before session.ready;
-//  2. it sends the sync the pump decided on, if any;
+// loop goroutine, which owns the session (see owner):
+//  1. it reads frames until this connection's session.ready has been
+//     decided on (each frame reaches handleFrame before Read returns), so
+//     no chat frame is written before session.ready;
+//  2. it sends the sync decided on, if any;
 //  3. it hands the connection to the send ledger, which fails sends over
 //     the announced max_frame_bytes and writes the others, oldest first,
 //     then writes new sends directly; the manager checks the frames in its
@@ -48,21 +48,18 @@ func (s *ChatWebSocketDataSource) handshake(ctx context.Context, conn network.Ha
 	return res, nil
 }
 
-// awaitSession registers with the pump for conn's session.ready before
-// reading any of its frames, then reads until the pump answers.
+// awaitSession reads conn's frames until its session.ready has been
+// decided on: onSessionReady answers the waiter it finds in the session.
 func (s *ChatWebSocketDataSource) awaitSession(ctx context.Context, conn network.HandshakeConn) (sessionDecision, error) {
-	rctx, wake := context.WithCancel(ctx)
-	defer wake()
-	w := &readyWaiter{conn: conn.Conn(), ctx: rctx, reply: make(chan sessionDecision, 1), wake: wake}
-	select {
-	case s.waiters <- w:
-	case <-ctx.Done():
-		return sessionDecision{}, context.Cause(ctx)
-	case <-s.pumpStopped:
-		return sessionDecision{}, network.ErrClosed
-	}
+	w := &readyWaiter{conn: conn.Conn(), reply: make(chan sessionDecision, 1)}
+	s.sess.waiter = w
+	defer func() {
+		if s.sess.waiter == w {
+			s.sess.waiter = nil
+		}
+	}()
 	for {
-		_, err := conn.Read(rctx)
+		_, err := conn.Read(ctx)
 		select {
 		case d := <-w.reply:
 			return d, nil

@@ -744,7 +744,7 @@ func TestIndependentServerEveryFrameType(t *testing.T) {
 	}
 
 	// Barrier: once a last frame is on the raw stream, every typed event of
-	// the frames before it has been published (one pump, in order), so the
+	// the frames before it has been published (one owner, in order), so the
 	// typed streams must hold nothing more: unknown types went to raw only.
 	const marker = `{"type":"test.barrier","payload":{}}`
 	conn.push(t, marker)

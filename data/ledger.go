@@ -493,8 +493,8 @@ func (l *ledger) dropRecovered(err error) {
 
 // stop ends every send with err, and fails new ones with it until restart:
 // the connection manager has given up, in its state change seq. A failure
-// from before the latest restart is stale and changes nothing: the pump may
-// reach it after Connect has started the manager again.
+// from before the latest restart is stale and changes nothing: it may
+// arrive after Connect has started the manager again.
 func (l *ledger) stop(err error, seq uint64) {
 	l.mu.Lock()
 	if seq <= l.restartedAt {

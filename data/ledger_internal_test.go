@@ -52,21 +52,13 @@ func TestStaleSessionReadyStartsNoCatchUp(t *testing.T) {
 	}
 	defer s.Close()
 	ready := &wireSessionReady{UserID: "alice", SessionID: "s", LastSeq: 9}
-	waiter := func(conn uint64) (*readyWaiter, context.CancelFunc) {
-		ctx, cancel := context.WithCancel(context.Background())
-		return &readyWaiter{conn: conn, ctx: ctx, reply: make(chan sessionDecision, 1), wake: cancel}, cancel
-	}
 
-	gaveUp, cancel := waiter(1)
-	cancel()
-	s.sess.waiter = gaveUp
-	s.onSessionReady(1, ready)
-	if s.sess.sync != nil || len(gaveUp.reply) != 0 {
+	s.onSessionReady(1, ready) // its handshake gave up and took its waiter away
+	if s.sess.sync != nil {
 		t.Fatal("a session.ready whose handshake gave up started a catch-up")
 	}
 
-	live, cancel := waiter(3)
-	defer cancel()
+	live := &readyWaiter{conn: 3, reply: make(chan sessionDecision, 1)}
 	s.sess.waiter = live
 	s.onSessionReady(2, ready) // late, from a connection before the live one
 	if s.sess.sync != nil || len(live.reply) != 0 || s.sess.waiter != live {
@@ -88,9 +80,7 @@ func TestAnEarlierConnectionsSyncDoneLeavesTheRoundOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	waiter := &readyWaiter{conn: 2, ctx: ctx, reply: make(chan sessionDecision, 1), wake: cancel}
+	waiter := &readyWaiter{conn: 2, reply: make(chan sessionDecision, 1)}
 	s.sess.waiter = waiter
 	s.onSessionReady(2, &wireSessionReady{UserID: "alice", SessionID: "s", LastSeq: 9})
 	if d := <-waiter.reply; !d.sync {

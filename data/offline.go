@@ -114,7 +114,7 @@ func (s *ChatWebSocketDataSource) RecoveredSends(ctx context.Context) <-chan dom
 
 // checkStoreAccount binds the store to the session's user on its first
 // session, or, when it belongs to another user, stops using it: its
-// position and unfinished sends are not this user's. It runs on the pump.
+// position and unfinished sends are not this user's. It runs on the loop.
 func (s *ChatWebSocketDataSource) checkStoreAccount(userID string) {
 	if s.store == nil {
 		return

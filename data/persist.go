@@ -8,15 +8,15 @@ import (
 	"github.com/chatwire/chatwire/domain"
 )
 
-// persister writes the session's changes to the Store off the pump: the
-// pump and the ledger add changes to a pending batch, and one goroutine
+// persister writes the session's changes to the Store off the loop: the
+// loop and the ledger add changes to a pending batch, and one goroutine
 // commits what has gathered, so inbound events never wait for the disk.
 // Events and the position they lead to go in one batch, so a crash loses
 // both or neither.
 //
-// The pump hands over the events the cache keeps as they are; flush folds
+// The loop hands over the events the cache keeps as they are; flush folds
 // them into the batch (the messages, and the conversation snapshots they
-// move), so that bookkeeping runs on the writing goroutine, not the pump.
+// move), so that bookkeeping runs on the writing goroutine, not the loop.
 // Flush reuses the buffers of the batch before: a Store does not keep a
 // batch's slices after Commit returns.
 //
@@ -28,7 +28,7 @@ type persister struct {
 
 	mu       sync.Mutex
 	pending  Batch           // its messages and snapshots come from events, in flush
-	events   []recorded      // the pump's events, in order, with pending
+	events   []recorded      // the loop's events, in order, with pending
 	pos      domain.Position // pending.Position points here while pending
 	failing  bool            // the last commit failed: not reported again until one succeeds
 	detached bool            // the store belongs to another account: write nothing
@@ -175,7 +175,7 @@ func (p *persister) close() {
 	<-p.done
 }
 
-// recorder gathers on the pump what one frame changes for the store: the
+// recorder gathers on the loop what one frame changes for the store: the
 // events the cache keeps, the position they lead to, and the account a
 // first session binds the store to. handOver gives them to the persister
 // in one piece after the frame, so that no batch carries a position

@@ -7,9 +7,9 @@ import (
 	"github.com/chatwire/chatwire/domain"
 )
 
-// publishedState is what the pump has made of the session so far, for
+// publishedState is what the loop has made of the session so far, for
 // readers on other goroutines: ConnectionState, Position, and Connect
-// waiting until the state it returns on has been applied. Only the pump
+// waiting until the state it returns on has been applied. Only the loop
 // and Close write it.
 type publishedState struct {
 	mu       sync.Mutex

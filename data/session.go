@@ -1,7 +1,6 @@
 package data
 
 import (
-	"context"
 	"time"
 
 	"github.com/chatwire/chatwire/domain"
@@ -10,9 +9,9 @@ import (
 
 // session is the chat session's state: who the server says we are, the
 // position (epoch and highest seq processed), the outstanding catch-up and
-// the message ids recently delivered. It belongs to the pump goroutine
-// alone; the handshake asks the pump for a decision (readyWaiter) and
-// waits for the answer.
+// the message ids recently delivered. It belongs to the manager's loop
+// goroutine alone (see owner), on which the handshake runs too: it leaves
+// a readyWaiter and reads frames until the decision is in it.
 type session struct {
 	userID    string
 	sessionID string
@@ -32,13 +31,11 @@ type session struct {
 }
 
 // readyWaiter is a handshake waiting for the decision on its connection's
-// session.ready. The pump answers once, on reply, then calls wake. ctx ends
-// when the handshake stops waiting.
+// session.ready; onSessionReady answers once, on reply. The handshake
+// removes it when it stops waiting.
 type readyWaiter struct {
 	conn  uint64
-	ctx   context.Context
 	reply chan sessionDecision // buffered
-	wake  func()
 }
 
 // sessionDecision is what the handshake does on a new connection.

@@ -68,7 +68,7 @@ func TestResumeFromSeqBeyondTheServerFollowsTheServer(t *testing.T) {
 	}
 }
 
-// After Close the latest state is Closed, whatever the pump had processed.
+// After Close the latest state is Closed, whatever the loop had processed.
 func TestConnectionStateIsClosedAfterClose(t *testing.T) {
 	srv := newServer(t, chattest.Options{})
 	alice := dial(t, srv, "alice")

@@ -20,11 +20,13 @@ import (
 // receives anything more.
 //
 // Goroutines: while running, the manager owns one loop goroutine (outbox
-// flush, read and heartbeat; reconnect decisions), plus short-lived ones:
-// one per attempt running the dial and the Handshake while the loop waits
-// for it (so that the loop's long-lived stack stays small), one per
-// heartbeat in flight and one closing each connection that died or failed
-// its handshake, on top of whatever the current WebSocketClient runs.
+// flush, read and heartbeat; the Receiver; reconnect decisions), plus
+// short-lived ones: one per attempt opening the socket, and running the
+// Handshake unless there is a Receiver, while the loop waits for it (so
+// that the loop's long-lived stack does not keep what a TCP, TLS and HTTP
+// dial grows), one per heartbeat in flight and one closing each connection
+// that died or failed its handshake, on top of whatever the current
+// WebSocketClient runs.
 // Close waits for all of them.
 // Send and SendVolatile write on the caller's goroutine.
 type ConnectionManager struct {
@@ -45,6 +47,8 @@ type ConnectionManager struct {
 	conns    uint64        // sockets opened so far; the latest one's Frame.Conn
 	stateSeq uint64        // state changes so far
 	running  bool          // a loop goroutine is running
+	loopDone chan struct{} // closed when the latest loop has returned; nil before the first
+	posts    chan func()   // Post → the loop
 	cancel   context.CancelFunc
 	closing  bool
 	client   WebSocketClient // the connected client, nil while not StateConnected
@@ -66,6 +70,7 @@ func NewConnectionManager(opts ManagerOptions) *ConnectionManager {
 		errs:    stream.NewBroadcaster[error](stream.Options{}),
 		closed:  make(chan struct{}),
 		changed: make(chan struct{}),
+		posts:   make(chan func()),
 	}
 	m.states = stream.NewBroadcaster[StateChange](stream.Options{
 		OnEvict: func(err error) { m.errs.Publish(err) },
@@ -92,9 +97,11 @@ func (m *ConnectionManager) Connect(ctx context.Context) error {
 		}
 		loopCtx, cancel := context.WithCancel(context.Background())
 		m.cancel = cancel
-		m.setStateLocked(StateChange{State: StateConnecting, Attempt: 1})
+		first := m.setStateLocked(StateChange{State: StateConnecting, Attempt: 1})
+		prev := m.loopDone
+		m.loopDone = make(chan struct{})
 		m.wg.Add(1)
-		go m.run(loopCtx)
+		go m.run(loopCtx, first, prev, m.loopDone)
 	}
 	m.mu.Unlock()
 
@@ -191,10 +198,11 @@ func (m *ConnectionManager) Close() error {
 	return nil
 }
 
-// setStateLocked records and publishes a state change. The caller holds
-// m.mu; publishing never blocks (States subscribers use stream.Evict), and
-// holding the lock keeps the published order equal to the recorded one.
-func (m *ConnectionManager) setStateLocked(sc StateChange) {
+// setStateLocked records and publishes a state change and returns it as
+// recorded. The caller holds m.mu; publishing never blocks (States
+// subscribers use stream.Evict), and holding the lock keeps the published
+// order equal to the recorded one.
+func (m *ConnectionManager) setStateLocked(sc StateChange) StateChange {
 	sc.At = m.opts.Clock.Now()
 	sc.Conn = m.conns
 	m.stateSeq++
@@ -206,13 +214,14 @@ func (m *ConnectionManager) setStateLocked(sc StateChange) {
 	close(m.changed)
 	m.changed = make(chan struct{})
 	m.states.Publish(sc)
+	return sc
 }
 
 // setState is setStateLocked for callers that do not hold m.mu.
-func (m *ConnectionManager) setState(sc StateChange) {
+func (m *ConnectionManager) setState(sc StateChange) StateChange {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.setStateLocked(sc)
+	return m.setStateLocked(sc)
 }
 
 // report publishes an asynchronous error.

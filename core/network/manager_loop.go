@@ -11,9 +11,18 @@ import (
 )
 
 // run is the loop goroutine: attempt, serve, decide, wait, again, until
-// ctx ends (Close) or the manager fails.
-func (m *ConnectionManager) run(ctx context.Context) {
+// ctx ends (Close) or the manager fails. first is the StateConnecting that
+// started it; done closes when it returns. It begins once the loop before
+// it (prev, nil for the first) has returned: a failed loop may still be
+// passing StateFailed on while Connect starts the next one, and the two
+// must not overlap for the Receiver.
+func (m *ConnectionManager) run(ctx context.Context, first StateChange, prev <-chan struct{}, done chan struct{}) {
 	defer m.wg.Done()
+	defer close(done)
+	if prev != nil {
+		<-prev
+	}
+	m.notify(first)
 	p := policy{backoff: backoff{
 		base: m.opts.ReconnectDelay,
 		max:  m.opts.MaxReconnectDelay,
@@ -23,7 +32,7 @@ func (m *ConnectionManager) run(ctx context.Context) {
 	for {
 		log := m.opts.Logger.With(slog.Int("attempt", attempt))
 		log.Debug("network: connecting")
-		s, err := m.dialApart(ctx)
+		s, err := m.dial(ctx)
 		if ctx.Err() != nil {
 			if s != nil {
 				closeClient(s.c, CloseNormal, "")
@@ -65,7 +74,7 @@ func (m *ConnectionManager) run(ctx context.Context) {
 			attempt++
 		}
 		m.opts.Logger.Debug("network: reconnecting", slog.Int("attempt", attempt), slog.Duration("delay", delay))
-		m.setState(StateChange{State: StateReconnecting, Attempt: attempt, Delay: delay, Err: cause})
+		m.notify(m.setState(StateChange{State: StateReconnecting, Attempt: attempt, Delay: delay, Err: cause}))
 		if !m.sleep(ctx, delay) {
 			return
 		}
@@ -77,43 +86,69 @@ func (m *ConnectionManager) run(ctx context.Context) {
 func (m *ConnectionManager) fail(cause error) {
 	m.opts.Logger.Debug("network: giving up", slog.Any("err", cause))
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.running = false
 	m.failOutboxLocked(cause)
-	m.setStateLocked(StateChange{State: StateFailed, Err: cause})
+	sc := m.setStateLocked(StateChange{State: StateFailed, Err: cause})
+	m.mu.Unlock()
+	m.notify(sc)
 }
 
-// sleep waits d on the manager's clock and reports whether ctx is still live.
+// sleep waits d on the manager's clock, running posted calls meanwhile,
+// and reports whether ctx is still live.
 func (m *ConnectionManager) sleep(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
 	fired := make(chan struct{})
 	stop := m.opts.Clock.AfterFunc(d, func() { close(fired) })
-	select {
-	case <-fired:
-		return true
-	case <-ctx.Done():
-		stop()
-		return false
+	for {
+		select {
+		case <-fired:
+			return true
+		case f := <-m.posts:
+			f()
+		case <-ctx.Done():
+			stop()
+			return false
+		}
 	}
 }
 
-// dialApart runs dial on a goroutine of its own and waits for it: the
-// dial and the handshake grow a stack of several KiB, which the loop
+// apart runs f on a goroutine of its own and waits for it, running posted
+// calls meanwhile: a TCP, TLS and HTTP dial (and a handshake that asks an
+// authorization endpoint) grows a stack of several KiB, which the loop
 // goroutine, alive as long as the connection, would keep.
-func (m *ConnectionManager) dialApart(ctx context.Context) (*session, error) {
+func apart[T any](m *ConnectionManager, f func() (T, error)) (T, error) {
 	type result struct {
-		s   *session
+		v   T
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		s, err := m.dial(ctx)
-		done <- result{s, err}
+		v, err := f()
+		done <- result{v, err}
 	}()
-	r := <-done
-	return r.s, r.err
+	for {
+		select {
+		case r := <-done:
+			return r.v, r.err
+		case f := <-m.posts:
+			f()
+		}
+	}
+}
+
+// open asks the Endpoint for this attempt's URL and opens a new client on it.
+func (m *ConnectionManager) open(ctx context.Context) (WebSocketClient, error) {
+	rawURL, header, err := m.opts.Endpoint(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("network: endpoint: %w", err)
+	}
+	c := m.opts.NewClient()
+	if err := c.Connect(ctx, rawURL, header); err != nil {
+		return nil, redact(err, rawURL)
+	}
+	return c, nil
 }
 
 // session is one open connection.
@@ -124,8 +159,10 @@ type session struct {
 	maxFrame int64         // the server's frame limit; 0: unknown
 }
 
-// dial runs one attempt: Endpoint, NewClient, Connect and the Handshake,
-// all within HandshakeTimeout. Frames the handshake reads are published.
+// dial runs one attempt, all within HandshakeTimeout: Endpoint, NewClient
+// and Connect apart from the loop; the Handshake on the loop when there
+// is a Receiver (the two share its state), apart too otherwise. Frames
+// the handshake reads are delivered.
 func (m *ConnectionManager) dial(ctx context.Context) (*session, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -133,21 +170,32 @@ func (m *ConnectionManager) dial(ctx context.Context) (*session, error) {
 		m.opts.HandshakeTimeout, context.DeadlineExceeded)
 	stop := m.opts.Clock.AfterFunc(m.opts.HandshakeTimeout, func() { cancel(timeout) })
 	defer stop()
-	failed := func(err error) error {
-		if context.Cause(actx) == timeout && ctx.Err() == nil {
-			return timeout
-		}
-		return err
-	}
 
-	rawURL, header, err := m.opts.Endpoint(actx)
-	if err != nil {
-		return nil, failed(fmt.Errorf("network: endpoint: %w", err))
+	var s *session
+	var err error
+	if m.opts.Receiver != nil {
+		var c WebSocketClient
+		if c, err = apart(m, func() (WebSocketClient, error) { return m.open(actx) }); err == nil {
+			s, err = m.greet(actx, c, true)
+		}
+	} else {
+		s, err = apart(m, func() (*session, error) {
+			c, err := m.open(actx)
+			if err != nil {
+				return nil, err
+			}
+			return m.greet(actx, c, false)
+		})
 	}
-	c := m.opts.NewClient()
-	if err := c.Connect(actx, rawURL, header); err != nil {
-		return nil, failed(redact(err, rawURL))
+	if err != nil && context.Cause(actx) == timeout && ctx.Err() == nil {
+		return nil, timeout
 	}
+	return s, err
+}
+
+// greet numbers the new connection c and runs the Handshake on it, on the
+// loop goroutine or not (onLoop).
+func (m *ConnectionManager) greet(ctx context.Context, c WebSocketClient, onLoop bool) (*session, error) {
 	m.mu.Lock()
 	m.conns++
 	s := &session{c: c, id: m.conns, interval: m.opts.HeartbeatInterval}
@@ -155,12 +203,12 @@ func (m *ConnectionManager) dial(ctx context.Context) (*session, error) {
 	if m.opts.Handshake == nil {
 		return s, nil
 	}
-	res, err := m.opts.Handshake(actx, handshakeConn{m: m, c: c, id: s.id, attempt: actx})
+	res, err := m.opts.Handshake(ctx, handshakeConn{m: m, c: c, id: s.id, attempt: ctx, onLoop: onLoop})
 	if err != nil {
 		// A handshake that timed out has an unresponsive peer: its close
 		// handshake must not hold up the next attempt either.
 		m.closeInBackground(c, CloseNormal, "handshake failed")
-		return nil, failed(fmt.Errorf("network: handshake: %w", err))
+		return nil, fmt.Errorf("network: handshake: %w", err)
 	}
 	if res.HeartbeatInterval > 0 && res.HeartbeatInterval < s.interval {
 		s.interval = res.HeartbeatInterval
@@ -207,7 +255,9 @@ func (m *ConnectionManager) serve(ctx context.Context, s *session) error {
 				return endErr(c)
 			}
 			hb.alive()
-			m.frames.Publish(Frame{Conn: s.id, Data: f})
+			m.receive(Frame{Conn: s.id, Data: f})
+		case f := <-m.posts:
+			f()
 		case <-hb.tick:
 			send, dead := hb.due()
 			if dead {
@@ -248,7 +298,7 @@ func endErr(c WebSocketClient) error {
 // reconnect: its peer will not answer the close handshake, and waiting for
 // it (up to the client's close timeout) would delay the next attempt far
 // past heartbeat + pong timeout (or handshake timeout). It runs only while
-// the loop goroutine lives (on it, or on the dial goroutine it waits for):
+// the loop goroutine lives (on it, or on a goroutine it waits for):
 // m.wg is then above zero, so Add cannot race Close's Wait; Close waits for
 // the closing goroutine through m.wg.
 func (m *ConnectionManager) closeInBackground(c WebSocketClient, code int, reason string) {
@@ -305,21 +355,31 @@ type handshakeConn struct {
 	c       WebSocketClient
 	id      uint64
 	attempt context.Context // ends with the attempt (timeout, Close)
+	onLoop  bool            // the Handshake runs on the loop goroutine
 }
 
+// Read runs posted calls while it waits, if it runs on the loop.
 func (h handshakeConn) Read(ctx context.Context) ([]byte, error) {
-	select {
-	case f, ok := <-h.c.Frames():
-		if !ok {
-			<-h.c.Done()
-			return nil, endErr(h.c)
+	var posts chan func()
+	if h.onLoop {
+		posts = h.m.posts
+	}
+	for {
+		select {
+		case f, ok := <-h.c.Frames():
+			if !ok {
+				<-h.c.Done()
+				return nil, endErr(h.c)
+			}
+			h.m.receive(Frame{Conn: h.id, Data: f})
+			return append([]byte(nil), f...), nil
+		case f := <-posts:
+			f()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-h.attempt.Done():
+			return nil, context.Cause(h.attempt)
 		}
-		h.m.frames.Publish(Frame{Conn: h.id, Data: f})
-		return append([]byte(nil), f...), nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-h.attempt.Done():
-		return nil, context.Cause(h.attempt)
 	}
 }
 

@@ -25,7 +25,8 @@ type Handshake func(ctx context.Context, conn HandshakeConn) (HandshakeResult, e
 // HandshakeConn is the new connection as a Handshake sees it.
 type HandshakeConn interface {
 	// Read returns the next inbound frame; every frame it returns is also
-	// delivered on Frames, in order, before any later frame.
+	// delivered on Frames (or, before Read returns, to the Receiver), in
+	// order, before any later frame.
 	Read(ctx context.Context) ([]byte, error)
 	// Send writes a frame on this connection, ahead of the outbox. It may
 	// be kept and called after the handshake, from any goroutine, for as
@@ -80,8 +81,15 @@ type ManagerOptions struct {
 	NewClient func() WebSocketClient
 	// Endpoint is called before each attempt. Required.
 	Endpoint Endpoint
-	// Handshake, if set, runs after each socket opens.
+	// Handshake, if set, runs after each socket opens: on the loop
+	// goroutine when there is a Receiver, else on a goroutine the loop
+	// waits for.
 	Handshake Handshake
+	// Receiver, if set, takes every inbound frame and every state change
+	// of the loop on the loop goroutine, in order, instead of Frames
+	// (which then carries nothing): an owner that decides on each frame
+	// with no goroutine of its own. See Receiver.
+	Receiver Receiver
 	// HandshakeTimeout bounds the dial plus the handshake; zero means 10s.
 	HandshakeTimeout time.Duration
 

@@ -230,8 +230,9 @@ func (m *ConnectionManager) flush(ctx context.Context, c WebSocketClient, maxFra
 		f := m.takeLocked()
 		if f == nil {
 			m.client = c
-			m.setStateLocked(StateChange{State: StateConnected})
+			sc := m.setStateLocked(StateChange{State: StateConnected})
 			m.mu.Unlock()
+			m.notify(sc)
 			return nil
 		}
 		if err := tooLarge(f.data, maxFrame); err != nil {

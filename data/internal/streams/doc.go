@@ -4,17 +4,18 @@
 // the bounded event history, asynchronous error reporting, and the mapping
 // of core errors onto domain sentinels.
 //
-// A data source owns one Hub. Its pump routes decoded events with Publish,
-// frames with PublishRaw, state changes with PublishState and failures with
-// Report; its subscribe methods and History delegate to the Hub; its Close
-// calls Hub.StopWaiting first and Hub.Close last, after its own goroutines
-// have stopped.
+// A data source owns one Hub. The goroutine that owns its session (the
+// connection manager's loop for data.New, the pump of data/laravel) routes
+// decoded events with Publish, frames with PublishRaw, state changes with
+// PublishState and failures with Report; its subscribe methods and History
+// delegate to the Hub; its Close calls Hub.StopWaiting first and Hub.Close
+// last, after its goroutines have stopped.
 //
 // Every stream is lossless for a subscriber that keeps reading: it fans out
 // through a stream.Broadcaster with the Block policy, so a publish waits
-// while a subscriber's buffer is full. The pump publishing is then held
-// back, so is the connection manager feeding it, so is the socket reader,
-// and TCP flow control slows the server: a burst costs time, not events,
+// while a subscriber's buffer is full. The goroutine publishing is then
+// held back, so is the socket reader feeding it, and TCP flow control
+// slows the server: a burst costs time, not events,
 // and no buffer grows with it. Only a subscriber that takes nothing for
 // Options.StallTimeout (10 s by default) while a publish waits on it is
 // cut off: its channel closes after what it buffered and

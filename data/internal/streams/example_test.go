@@ -9,7 +9,7 @@ import (
 	"github.com/chatwire/chatwire/domain"
 )
 
-// A data source owns a Hub: its pump publishes what it decodes, its
+// A data source owns a Hub: its session's goroutine publishes what it decodes, its
 // subscribe methods and History delegate, and its Close closes the Hub
 // last.
 func Example() {
@@ -18,7 +18,7 @@ func Example() {
 	defer cancel()
 	msgs, errs := hub.Messages(ctx), hub.Errors(ctx)
 
-	// On the pump goroutine:
+	// On the goroutine that owns the session:
 	hub.Publish(domain.Message{ID: "m1", Content: "hello"})
 	hub.Report(domain.ClassConnection, false, domain.ErrUnauthorized)
 

@@ -59,7 +59,7 @@ func floodServer(t *testing.T, n int) string {
 
 // A flood written as fast as the server can into an application that
 // drains more slowly than that: every message arrives, in order, and no
-// subscriber is cut off. The pump waits for the application, which holds
+// subscriber is cut off. The publisher waits for the application, which holds
 // back the socket (TCP flow control) instead of a message being dropped.
 // The long version (1,000,000 messages, client memory measured) is
 // TestLoadFlood in data/chaos.

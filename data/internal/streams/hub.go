@@ -41,7 +41,7 @@ type Options struct {
 //
 // Concurrency: every method is safe for concurrent use. Delivery is
 // lossless: a publish waits while a subscriber's buffer is full, so a
-// publishing pump holds back its socket and TCP flow control slows the
+// publishing goroutine holds back its socket and TCP flow control slows the
 // server; a subscriber that keeps reading never loses an event. A
 // subscriber that takes nothing for Options.StallTimeout while a publish
 // waits on it is cut off (its channel closes after what it buffered) and
@@ -143,7 +143,7 @@ func (h *Hub) History() []domain.Event { return h.hist.snapshot() }
 // StopWaiting ends every wait on a full subscriber, now and later: a
 // subscriber with no room is cut off (its channel closes, nothing is
 // reported) instead of waited for. A data source calls it first thing in
-// Close, so that a pump held up by a stalled subscriber finishes at once;
+// Close, so that a publisher held up by a stalled subscriber finishes at once;
 // publishing goes on until Close. Idempotent.
 func (h *Hub) StopWaiting() {
 	h.messages.StopWaiting()

@@ -1,7 +1,6 @@
 package data
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -11,52 +10,29 @@ import (
 	"github.com/chatwire/chatwire/domain"
 )
 
-// startPump subscribes to the manager and starts the goroutine that owns
-// the session: it decodes and routes every frame, folds state changes into
-// the connection state, answers the handshake and runs the sync timeouts.
+// owner is the data source as the manager's network.Receiver: the
+// manager's loop goroutine owns the session. It decodes and routes every
+// frame, folds state changes into the connection state, runs the
+// handshake (which reads the frames it waits for) and, through
+// ConnectionManager.Post, the sync timeouts. No other goroutine touches
+// the session, and no goroutine of the data source's own does this work.
 //
 // The manager's Errors stream is not read: every failure it carries comes
 // with a state change too, and handleState reports each one once.
-func (s *ChatWebSocketDataSource) startPump() {
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stopPump = cancel
-	// Lossless: the pump holds back the connection rather than lose a frame.
-	frames := s.mgr.Frames(ctx)
-	states := s.mgr.States(ctx)
-	go s.pump(ctx, frames, states)
+type owner struct{ s *ChatWebSocketDataSource }
+
+func (o owner) Frame(f network.Frame) {
+	o.s.handleFrame(f)
+	o.s.rec.handOver()
 }
 
-func (s *ChatWebSocketDataSource) pump(ctx context.Context, frames <-chan network.Frame, states <-chan network.StateChange) {
-	defer close(s.pumpStopped)
-	for frames != nil || states != nil {
-		select {
-		case f, ok := <-frames:
-			if !ok {
-				frames = nil
-				continue
-			}
-			s.handleFrame(f)
-			s.rec.handOver()
-		case sc, ok := <-states:
-			if !ok {
-				states = nil
-				if !s.closing.Load() && ctx.Err() == nil {
-					// Cut off after falling far behind: catch up from the
-					// manager's current state and follow again.
-					states = s.mgr.States(ctx)
-					s.handleState(s.mgr.State())
-				}
-				continue
-			}
-			s.handleState(sc)
-		case w := <-s.waiters:
-			s.sess.waiter = w
-		case round := <-s.syncExpired:
-			s.onSyncTimeout(round)
-			s.rec.handOver()
-		case <-ctx.Done():
-			return
-		}
+func (o owner) State(sc network.StateChange) {
+	o.s.handleState(sc)
+	if sc.State == network.StateFailed {
+		// No loop runs to take a sync timeout now; the next Connect's
+		// session.ready decides again.
+		o.s.giveUpSync()
+		o.s.rec.handOver()
 	}
 }
 
@@ -156,7 +132,7 @@ func (s *ChatWebSocketDataSource) onSessionReady(conn uint64, r *wireSessionRead
 		s.ledger.setMaxFrame(r.MaxFrameBytes)
 		s.setState(func(st *domain.ConnectionState) { st.UserID, st.SessionID = r.UserID, r.SessionID })
 		return
-	case w == nil || w.conn != conn || w.ctx.Err() != nil:
+	case w == nil || w.conn != conn:
 		s.log.Debug("chatwire: stale session.ready ignored", "conn", conn)
 		return
 	}
@@ -173,7 +149,6 @@ func (s *ChatWebSocketDataSource) onSessionReady(conn uint64, r *wireSessionRead
 		st.UserID, st.SessionID, st.Sync = r.UserID, r.SessionID, status
 	})
 	w.reply <- d
-	w.wake()
 }
 
 // onSyncDone ends the catch-up whose sync went out on conn; a sync.done
@@ -192,30 +167,41 @@ func (s *ChatWebSocketDataSource) onSyncDone(conn uint64, d *wireSyncDone) {
 }
 
 // armSyncTimeout starts the wait for the current round's sync.done: a
-// server that never answers must not hold events back forever.
+// server that never answers must not hold events back forever. The timeout
+// runs on the loop; when no loop runs any more, StateFailed has given the
+// round up already.
 func (s *ChatWebSocketDataSource) armSyncTimeout() {
 	c, round := s.sess.sync, s.sess.rounds
 	c.stopTimer = s.clock.AfterFunc(s.syncTimeout, func() {
-		select {
-		case s.syncExpired <- round:
-		case <-s.pumpStopped:
-		}
+		s.mgr.Post(func() {
+			s.onSyncTimeout(round)
+			s.rec.handOver()
+		})
 	})
 }
 
-// onSyncTimeout gives up holding for round: the held events go out in seq
-// order, the status becomes SyncIncomplete, and a late replay is still
-// merged.
+// onSyncTimeout gives up holding for round, and says so on Errors.
 func (s *ChatWebSocketDataSource) onSyncTimeout(round uint64) {
 	c := s.sess.sync
 	if c == nil || c.round != round || !c.holding {
 		return
 	}
-	c.stopTimer = nil
+	s.giveUpSync()
+	s.hub.Report(domain.ClassConnection, false, fmt.Errorf("%w after %v", ErrSyncTimeout, s.syncTimeout))
+}
+
+// giveUpSync stops holding for the outstanding sync, if it holds: the held
+// events go out in seq order, the status becomes SyncIncomplete, and a
+// late replay is still merged.
+func (s *ChatWebSocketDataSource) giveUpSync() {
+	c := s.sess.sync
+	if c == nil || !c.holding {
+		return
+	}
+	c.stop()
 	c.holding, c.timedOut = false, true
 	s.release(c.takeHeld())
 	s.setState(func(st *domain.ConnectionState) { st.Sync = domain.SyncIncomplete })
-	s.hub.Report(domain.ClassConnection, false, fmt.Errorf("%w after %v", ErrSyncTimeout, s.syncTimeout))
 }
 
 // handleState folds a manager transition into the connection state.

@@ -51,7 +51,7 @@ func (s *ChatWebSocketDataSource) handshake(ctx context.Context, conn network.Ha
 // awaitSession reads conn's frames until its session.ready has been
 // decided on: onSessionReady answers the waiter it finds in the session.
 func (s *ChatWebSocketDataSource) awaitSession(ctx context.Context, conn network.HandshakeConn) (sessionDecision, error) {
-	w := &readyWaiter{conn: conn.Conn(), reply: make(chan sessionDecision, 1)}
+	w := &readyWaiter{conn: conn.Conn()}
 	s.sess.waiter = w
 	defer func() {
 		if s.sess.waiter == w {
@@ -60,10 +60,8 @@ func (s *ChatWebSocketDataSource) awaitSession(ctx context.Context, conn network
 	}()
 	for {
 		_, err := conn.Read(ctx)
-		select {
-		case d := <-w.reply:
-			return d, nil
-		default:
+		if w.decided {
+			return w.decision, nil
 		}
 		if err != nil {
 			if ctx.Err() != nil {

@@ -58,14 +58,14 @@ func TestStaleSessionReadyStartsNoCatchUp(t *testing.T) {
 		t.Fatal("a session.ready whose handshake gave up started a catch-up")
 	}
 
-	live := &readyWaiter{conn: 3, reply: make(chan sessionDecision, 1)}
+	live := &readyWaiter{conn: 3}
 	s.sess.waiter = live
 	s.onSessionReady(2, ready) // late, from a connection before the live one
-	if s.sess.sync != nil || len(live.reply) != 0 || s.sess.waiter != live {
+	if s.sess.sync != nil || live.decided || s.sess.waiter != live {
 		t.Fatal("an earlier connection's session.ready was taken for the waiting handshake's")
 	}
 	s.onSessionReady(3, ready)
-	if d := <-live.reply; !d.sync || d.since != 5 {
+	if d := live.decision; !live.decided || !d.sync || d.since != 5 {
 		t.Fatalf("decision %+v, want a sync since 5", d)
 	}
 	s.sess.sync.stop()
@@ -80,10 +80,10 @@ func TestAnEarlierConnectionsSyncDoneLeavesTheRoundOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	waiter := &readyWaiter{conn: 2, reply: make(chan sessionDecision, 1)}
+	waiter := &readyWaiter{conn: 2}
 	s.sess.waiter = waiter
 	s.onSessionReady(2, &wireSessionReady{UserID: "alice", SessionID: "s", LastSeq: 9})
-	if d := <-waiter.reply; !d.sync {
+	if d := waiter.decision; !waiter.decided || !d.sync {
 		t.Fatalf("decision %+v, want a sync", d)
 	}
 	s.onSyncDone(1, &wireSyncDone{Complete: true})

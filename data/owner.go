@@ -148,7 +148,7 @@ func (s *ChatWebSocketDataSource) onSessionReady(conn uint64, r *wireSessionRead
 	s.setState(func(st *domain.ConnectionState) {
 		st.UserID, st.SessionID, st.Sync = r.UserID, r.SessionID, status
 	})
-	w.reply <- d
+	w.decision, w.decided = d, true
 }
 
 // onSyncDone ends the catch-up whose sync went out on conn; a sync.done

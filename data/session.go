@@ -31,11 +31,12 @@ type session struct {
 }
 
 // readyWaiter is a handshake waiting for the decision on its connection's
-// session.ready; onSessionReady answers once, on reply. The handshake
-// removes it when it stops waiting.
+// session.ready; onSessionReady decides once. The handshake removes it
+// when it stops waiting.
 type readyWaiter struct {
-	conn  uint64
-	reply chan sessionDecision // buffered
+	conn     uint64
+	decided  bool
+	decision sessionDecision
 }
 
 // sessionDecision is what the handshake does on a new connection.

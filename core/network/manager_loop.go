@@ -105,8 +105,8 @@ func (m *ConnectionManager) sleep(ctx context.Context, d time.Duration) bool {
 		select {
 		case <-fired:
 			return true
-		case f := <-m.posts:
-			f()
+		case call := <-m.posts:
+			call()
 		case <-ctx.Done():
 			stop()
 			return false
@@ -132,8 +132,8 @@ func apart[T any](m *ConnectionManager, f func() (T, error)) (T, error) {
 		select {
 		case r := <-done:
 			return r.v, r.err
-		case f := <-m.posts:
-			f()
+		case call := <-m.posts:
+			call()
 		}
 	}
 }
@@ -256,8 +256,8 @@ func (m *ConnectionManager) serve(ctx context.Context, s *session) error {
 			}
 			hb.alive()
 			m.receive(Frame{Conn: s.id, Data: f})
-		case f := <-m.posts:
-			f()
+		case call := <-m.posts:
+			call()
 		case <-hb.tick:
 			send, dead := hb.due()
 			if dead {
@@ -373,8 +373,8 @@ func (h handshakeConn) Read(ctx context.Context) ([]byte, error) {
 			}
 			h.m.receive(Frame{Conn: h.id, Data: f})
 			return append([]byte(nil), f...), nil
-		case f := <-posts:
-			f()
+		case call := <-posts:
+			call()
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-h.attempt.Done():

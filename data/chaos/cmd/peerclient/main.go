@@ -5,6 +5,7 @@
 //	peerclient -client envelope -addr 127.0.0.1:PORT -run latency-2000-1000
 //	peerclient -client envelope -addr 127.0.0.1:PORT -idle 200
 //	peerclient -client envelope -addr 127.0.0.1:PORT -run latency-2000-1000 -trace /tmp/envelope.trace
+//	peerclient -client laravel -addr 127.0.0.1:PORT -run flood-200000 -cpuprofile /tmp/laravel.pprof
 //
 // Clients: raw, handoff1, handoff2, envelope, laravel, centrifuge (see
 // peer.Clients).
@@ -15,8 +16,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
+	"runtime/pprof"
 	"runtime/trace"
 	"time"
 
@@ -30,6 +33,7 @@ func main() {
 	idle := flag.Int("idle", 0, "instead of a run: open this many quiet connections and measure memory per connection")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up after")
 	traceFile := flag.String("trace", "", "write a runtime/trace of the run to this file (go tool trace)")
+	cpuFile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	flag.Parse()
 	c, ok := peer.Clients[*name]
 	if !ok || *addr == "" {
@@ -51,8 +55,15 @@ func main() {
 		if err != nil || run.N == 0 {
 			log.Fatalf("bad -run %q", *runName)
 		}
-		if *traceFile != "" {
-			stop, err := startTrace(*traceFile)
+		for _, p := range []struct {
+			path  string
+			start func(io.Writer) error
+			stop  func()
+		}{{*traceFile, trace.Start, trace.Stop}, {*cpuFile, pprof.StartCPUProfile, pprof.StopCPUProfile}} {
+			if p.path == "" {
+				continue
+			}
+			stop, err := profile(p.path, p.start, p.stop)
 			if err != nil {
 				log.Fatal(err)
 			}
@@ -69,15 +80,16 @@ func main() {
 	fmt.Println(string(b))
 }
 
-// startTrace starts a runtime/trace into path and returns what stops it.
-func startTrace(path string) (func(), error) {
+// profile starts a profile (start, stop) into a new file at path and
+// returns what stops it.
+func profile(path string, start func(io.Writer) error, stop func()) (func(), error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := trace.Start(f); err != nil {
+	if err := start(f); err != nil {
 		f.Close()
 		return nil, err
 	}
-	return func() { trace.Stop(); f.Close() }, nil
+	return func() { stop(); f.Close() }, nil
 }

@@ -73,3 +73,73 @@ func ExampleConnectionManager() {
 	// {"type":"session.ready"}
 	// {"type":"chat.message"}
 }
+
+// counter is a Receiver that owns its state without a lock: the manager
+// calls it, the Handshake and every posted call on its loop goroutine, one
+// at a time.
+type counter struct {
+	frames int
+	states []string
+	done   chan struct{} // closed at the echo
+}
+
+func (c *counter) Frame(f network.Frame) {
+	c.frames++
+	if strings.Contains(string(f.Data), "chat.message") {
+		close(c.done)
+	}
+}
+
+func (c *counter) State(sc network.StateChange) { c.states = append(c.states, sc.State.String()) }
+
+// A Receiver takes the frames and the loop's state changes on the
+// manager's loop goroutine, instead of a Frames subscription and a
+// goroutine to read it; Post asks that goroutine to run a call.
+func ExampleReceiver() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"session.ready"}`))
+		for {
+			typ, data, err := conn.ReadMessage()
+			if err != nil {
+				return
+			}
+			conn.WriteMessage(typ, data)
+		}
+	}))
+	defer srv.Close()
+
+	c := &counter{done: make(chan struct{})}
+	m := network.NewConnectionManager(network.ManagerOptions{
+		NewClient: func() network.WebSocketClient { return network.NewGorillaClient(network.GorillaOptions{}) },
+		Endpoint: func(context.Context) (string, http.Header, error) {
+			return "ws" + strings.TrimPrefix(srv.URL, "http") + "/chat", nil, nil
+		},
+		Handshake: func(ctx context.Context, conn network.HandshakeConn) (network.HandshakeResult, error) {
+			_, err := conn.Read(ctx) // session.ready, which c.Frame has taken before Read returns
+			fmt.Println("handshake saw", c.frames, "frame")
+			return network.HandshakeResult{}, err
+		},
+		Receiver: c,
+	})
+	ctx := context.Background()
+	if err := m.Connect(ctx); err != nil {
+		fmt.Println("connect:", err)
+		return
+	}
+	m.Send(ctx, []byte(`{"type":"chat.message"}`))
+	<-c.done
+	asked := make(chan int)
+	m.Post(func() { asked <- c.frames }) // read the Receiver's state on its goroutine
+	fmt.Println("frames:", <-asked)
+	m.Close() // waits for the loop: c is this goroutine's again
+	fmt.Println("states:", c.states)
+	// Output:
+	// handshake saw 1 frame
+	// frames: 2
+	// states: [connecting connected]
+}

@@ -207,8 +207,10 @@ func (s *ChatWebSocketDataSource) closeState() {
 	var st domain.ConnectionState
 	s.pub.update(func(p *publishedState) {
 		if p.state.Status != domain.Closed {
+			// As the manager's StateClosed would read: no error, no attempt.
 			changed = true
 			p.state.Status, p.state.At, p.state.NextRetryAt = domain.Closed, s.clock.Now(), time.Time{}
+			p.state.Err, p.state.Attempt = nil, 0
 		}
 		st = p.state
 	})

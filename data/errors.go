@@ -9,7 +9,9 @@ import (
 
 // ErrSyncTimeout is reported on Errors (class connection) when the server
 // did not answer a sync with sync.done within Options.SyncTimeout; the
-// connection state then says SyncIncomplete.
+// connection state then says SyncIncomplete. A sync outstanding when the
+// connection fails for good ends SyncIncomplete too, at once, and Errors
+// reports that failure instead.
 var ErrSyncTimeout = errors.New("chatwire: sync not answered in time, history may be incomplete")
 
 // ErrUnconfirmed is returned by SendMessage when its ctx ended after the

@@ -75,8 +75,10 @@ type Options struct {
 	// SyncTimeout bounds the wait for sync.done after a reconnect; zero
 	// means 10s. Replayable events that arrive meanwhile are held so that
 	// they reach consumers in seq order; past the timeout they are released
-	// and the state becomes SyncIncomplete (ErrSyncTimeout on Errors). A
-	// late replay is still merged: nothing is lost or delivered twice.
+	// and the state becomes SyncIncomplete (ErrSyncTimeout on Errors), and
+	// so at once when the connection manager gives up (Failed: that
+	// failure is what Errors reports). A late replay is still merged:
+	// nothing is lost or delivered twice.
 	SyncTimeout time.Duration
 
 	// Clock drives every timer; nil means the wall clock.

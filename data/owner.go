@@ -27,13 +27,14 @@ func (o owner) Frame(f network.Frame) {
 }
 
 func (o owner) State(sc network.StateChange) {
-	o.s.handleState(sc)
 	if sc.State == network.StateFailed {
-		// No loop runs to take a sync timeout now; the next Connect's
-		// session.ready decides again.
+		// No connection will answer the sync, and no loop runs to take
+		// its timeout: the held events go now, before the state says
+		// Failed. The next Connect's session.ready decides again.
 		o.s.giveUpSync()
 		o.s.rec.handOver()
 	}
+	o.s.handleState(sc)
 }
 
 // handleFrame decodes one frame and routes it.

@@ -115,3 +115,42 @@ func TestSyncTimeoutReleasesHeldEvents(t *testing.T) {
 	}
 	recvWhere(t, errs, func(err error) bool { return errors.Is(err, data.ErrSyncTimeout) })
 }
+
+// A sync outstanding when the manager gives up (StateFailed) ends at once:
+// the held events go out in seq order and the state says SyncIncomplete,
+// without waiting for SyncTimeout, since no connection will answer it.
+// After Close the state is Closed with no error, as it would read after
+// a manager that never failed.
+func TestFailureEndsAnOutstandingSync(t *testing.T) {
+	srv := newScriptServer(t)
+	src := scriptSource(t, srv, func(o *data.Options) {
+		o.Resume = domain.Position{Seq: 5}
+		o.SyncTimeout = time.Hour
+		o.Connection.MaxAttempts = 1
+	})
+	ctx := t.Context()
+	msgs, states := src.Messages(ctx), src.ConnectionStates(ctx)
+	conn := connectScript(t, srv, src, 9, "")
+	conn.expect(t, "sync")
+	conn.push(t, chatFrame(7, "m-7", "", "bob", "seven"))
+	conn.push(t, chatFrame(6, "m-6", "", "bob", "six"))
+
+	srv.hs.Listener.Close() // the next attempt is refused: with MaxAttempts 1 the manager gives up
+	conn.drop()
+	for _, want := range []string{"m-6", "m-7"} {
+		if m := recv(t, msgs); m.ID != want {
+			t.Fatalf("released %q, want %q (seq order)", m.ID, want)
+		}
+	}
+	st := recvWhere(t, states, func(s domain.ConnectionState) bool { return s.Status == domain.Failed })
+	if st.Sync != domain.SyncIncomplete {
+		t.Fatalf("sync status %v after the failure, want incomplete", st.Sync)
+	}
+
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st := src.ConnectionState(); st.Status != domain.Closed || st.Err != nil || st.Attempt != 0 {
+		t.Fatalf("after Close: %+v, want Closed without error", st)
+	}
+}

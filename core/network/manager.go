@@ -140,8 +140,9 @@ type Frame struct {
 	Data []byte
 }
 
-// Frames returns every inbound frame, across reconnects, in arrival order.
-// Subscribe before Connect to miss none. Delivery is lossless: a
+// Frames returns every inbound frame, across reconnects, in arrival order;
+// with a Receiver (ManagerOptions.Receiver) it carries nothing, the
+// Receiver takes them. Subscribe before Connect to miss none. Delivery is lossless: a
 // subscriber that stops reading holds back the connection (stream.Block),
 // so only internal pumps that never stall should subscribe; applications
 // read typed streams.
@@ -182,7 +183,8 @@ func (m *ConnectionManager) Close() error {
 			m.cancel()
 		}
 		m.mu.Unlock()
-		// Closing Frames first unblocks a loop waiting on a Block subscriber.
+		// Closing Frames first unblocks a loop waiting on a Block subscriber
+		// (a Receiver's owner releases its own: see data's Close).
 		m.frames.Close()
 		m.wg.Wait()
 

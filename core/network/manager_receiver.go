@@ -22,10 +22,13 @@ type Receiver interface {
 
 // Post runs f on the loop goroutine the next time the loop waits (for a
 // frame, a dial, a heartbeat or the reconnect delay), after the event it
-// is handling, and reports true; or reports false at once, f never to run,
-// when no loop runs (before Connect, after StateFailed, after Close). It
-// waits until the loop takes f. f runs like a Receiver call and must not
-// wait for the loop either.
+// is handling, and reports true; or reports false, f never to run, when
+// no loop runs (before Connect, after StateFailed, after Close) or the
+// loop it found ends before taking f. It waits until the loop takes f or
+// ends: as long as the loop's current call takes (a Receiver held up by a
+// stalled subscriber holds it up too). f must not wait for the loop. With
+// a Receiver, f runs like its calls, never beside one or beside the
+// Handshake; without one the Handshake runs apart and may run beside f.
 func (m *ConnectionManager) Post(f func()) bool {
 	m.mu.Lock()
 	stopped := m.loopDone

@@ -2,7 +2,8 @@
 // survives the process. Sends made offline are on disk before SendMessage
 // reports them queued, the position the next sync starts from and a
 // bounded cache of messages and conversations are committed in batches
-// off the data source's pump, and the next process picks them up.
+// off the goroutine that owns the data source's session, and the next
+// process picks them up.
 //
 //	store, err := sqlitestore.Open(filepath.Join(dir, "chat.db"), sqlitestore.Options{})
 //	if err != nil { ... } // data.ErrStoreLocked, data.ErrStoreCorrupt, data.ErrStoreVersion...

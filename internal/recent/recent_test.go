@@ -104,3 +104,47 @@ func Example() {
 	// m3 true
 	// m1 true
 }
+
+// A set does not keep its keys' memory: ids cut out of 1 KiB frames leave
+// the frames free once the set holds the ids (a full set of 4,096 would
+// otherwise pin 4 MiB).
+func TestKeysDoNotPinTheirFrames(t *testing.T) {
+	s := recent.New(recent.DefaultLimit)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range recent.DefaultLimit {
+		frame := fmt.Sprintf(`{"id":"6f1c2e4a-9b3d-4c7e-8a15-%012d"}%1000s`, i, "")
+		if !s.Add(frame[7:43]) {
+			t.Fatalf("key %d not new", i)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	if grown > 1<<20 {
+		t.Fatalf("a set of %d ids holds %d KiB: it keeps the frames they were cut from", s.Len(), grown>>10)
+	}
+	if !s.Has(fmt.Sprintf("6f1c2e4a-9b3d-4c7e-8a15-%012d", 7)) {
+		t.Fatal("an id added is not in the set")
+	}
+	runtime.KeepAlive(s)
+}
+
+// BenchmarkAddNew adds a new 36-byte id to a full set of 4,096, as a data
+// source does for every message: the oldest id leaves.
+func BenchmarkAddNew(b *testing.B) {
+	ids := make([]string, 8192)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("6f1c2e4a-9b3d-4c7e-8a15-%012d", i)
+	}
+	s := recent.New(recent.DefaultLimit)
+	for _, id := range ids[:recent.DefaultLimit] {
+		s.Add(id)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		s.Add(ids[(recent.DefaultLimit+i)%len(ids)])
+	}
+}

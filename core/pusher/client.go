@@ -107,6 +107,12 @@ type Options struct {
 	// Manager.Logger is nil); nil means silent. Tokens and auth signatures
 	// never appear.
 	Logger *slog.Logger
+
+	// Handler, if set, takes every frame, state change and error as it
+	// happens, besides the Frames, States and Errors streams: an owner
+	// that maps frames needs no goroutine and no stream of its own. See
+	// Handler.
+	Handler Handler
 }
 
 // Client is a Pusher Channels protocol 7 connection with its channel
@@ -474,7 +480,7 @@ func (c *Client) handshake(ctx context.Context, conn network.HandshakeConn) (net
 }
 
 // reportEvict is the broadcasters' OnEvict.
-func (c *Client) reportEvict(err error) { c.errs.Publish(err) }
+func (c *Client) reportEvict(err error) { c.report(err) }
 
 // dropConnLocked ends the current connection's subscription attempts. The
 // caller holds c.mu.

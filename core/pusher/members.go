@@ -310,7 +310,7 @@ func (c *Client) onPresenceDue() {
 			UserID string `json:"user_id"`
 		}{r.ev.Member.ID})
 		r.ch.members.Publish(r.ev)
-		c.frames.Publish(Frame{Event: EventMemberRemoved, Channel: r.ch.name, Data: data, Synthetic: true, MemberEvents: []MemberEvent{r.ev}})
+		c.deliver(Frame{Event: EventMemberRemoved, Channel: r.ch.name, Data: data, Synthetic: true, MemberEvents: []MemberEvent{r.ev}})
 	}
 }
 

@@ -35,12 +35,15 @@ func (c *Client) route(ctx context.Context, frames <-chan network.Frame, states 
 			}
 			c.onState(sc)
 			c.states.Publish(sc)
+			if h := c.opts.Handler; h != nil {
+				h.State(sc)
+			}
 		case err, ok := <-errs:
 			if !ok {
 				errs = nil
 				continue
 			}
-			c.errs.Publish(err)
+			c.report(err)
 		}
 	}
 }
@@ -99,11 +102,11 @@ func (c *Client) onFrame(ctx context.Context, dec *frameDecoder, nf network.Fram
 	}
 	f, err := dec.decode(nf.Data)
 	if err != nil {
-		c.errs.Publish(err)
+		c.report(err)
 		return
 	}
 	c.act(ctx, &f)
-	c.frames.Publish(f)
+	c.deliver(f)
 }
 
 // act does what one frame asks of the Client. It decrypts the data of an
@@ -155,7 +158,7 @@ func (c *Client) act(ctx context.Context, f *Frame) {
 			plain, err := c.decrypt(key, *f)
 			f.Data = plain
 			if err != nil {
-				c.errs.Publish(err)
+				c.report(err)
 				return
 			}
 		}
@@ -185,7 +188,7 @@ func (c *Client) onSubscriptionCount(f Frame) {
 		Count int `json:"subscription_count"`
 	}
 	if err := decodeData(f, &d); err != nil {
-		c.errs.Publish(err)
+		c.report(err)
 		return
 	}
 	c.mu.Lock()
@@ -230,7 +233,7 @@ func (c *Client) onSubscribed(f *Frame) {
 			if refresh {
 				ch.refreshing = false
 				c.mu.Unlock()
-				c.errs.Publish(err)
+				c.report(err)
 				return
 			}
 			c.mu.Unlock()
@@ -307,7 +310,7 @@ func (c *Client) onSubscriptionError(f Frame) {
 func (c *Client) onError(f Frame) {
 	pe, err := decodeProtocolError(f)
 	if err != nil {
-		c.errs.Publish(err)
+		c.report(err)
 		return
 	}
 	if pe.Code == 0 || pe.Code == CodeUnauthorized {
@@ -337,7 +340,7 @@ func (c *Client) onError(f Frame) {
 			return
 		}
 	}
-	c.errs.Publish(pe)
+	c.report(pe)
 }
 
 // pendingFor picks the subscription a code-less pusher:error is about.
@@ -367,7 +370,7 @@ func (c *Client) pendingFor(msg string) *Channel {
 func (c *Client) onMember(f *Frame) {
 	m, err := decodeMember(*f)
 	if err != nil {
-		c.errs.Publish(err)
+		c.report(err)
 		return
 	}
 	kind := MemberRemoved

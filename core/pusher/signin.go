@@ -228,7 +228,7 @@ func (c *Client) signinFailed(conn *connection, err error) {
 	report := c.user.waiters == 0
 	c.mu.Unlock()
 	if report {
-		c.errs.Publish(err)
+		c.report(err)
 	}
 }
 

@@ -353,7 +353,7 @@ func (c *Client) awaitAnswer(ctx chanContext, ch *Channel, conn *connection, seq
 			ch.sendMu.Unlock()
 			c.log.Debug("pusher: subscription unanswered", "channel", ch.name, "timeout", c.opts.SubscribeTimeout)
 			if report != nil {
-				c.errs.Publish(report)
+				c.report(report)
 			}
 			return
 		}
@@ -388,7 +388,7 @@ func (c *Client) fail(ch *Channel, conn *connection, err *SubscriptionError) {
 	report := c.failLocked(ch, err)
 	c.mu.Unlock()
 	if report != nil {
-		c.errs.Publish(report)
+		c.report(report)
 	}
 }
 

@@ -27,8 +27,8 @@ import (
 //     Pusher frames, a bare gorilla client reads them (the baseline);
 //   - BenchmarkPipelineEnvelope: the envelope path, data.New → Messages;
 //   - BenchmarkPipelineMessageSent: the Pusher path, New → Messages
-//     (gorilla → ConnectionManager → pusher.Client → pump → decode → route);
-//   - BenchmarkDecodeMessageSent: the pump's work on one frame alone.
+//     (gorilla → ConnectionManager → pusher.Client → its Handler: decode → route);
+//   - BenchmarkDecodeMessageSent: the data source's work on one frame alone.
 //
 // cpu-µs/op is the process's user+system CPU per message (getrusage),
 // server included (it writes prebuilt bytes and allocates nothing per
@@ -304,7 +304,7 @@ func BenchmarkPipelineMessageSent(b *testing.B) {
 	}
 }
 
-// BenchmarkDecodeMessageSent is the client's and the pump's work on one
+// BenchmarkDecodeMessageSent is the client's and the data source's work on one
 // frame, without the socket: DecodeFrame, then the data source's mapping
 // with nobody subscribed.
 func BenchmarkDecodeMessageSent(b *testing.B) {

@@ -28,11 +28,12 @@ const dedupSize = 4096
 // positions through the app's HTTP API and typing and call signals as
 // client events.
 //
-// Concurrency: every method is safe for concurrent use. One pump
-// goroutine (started by the first Connect) maps every inbound frame. It
-// reads the protocol client's frames losslessly: while it is busy the
-// client waits, and TCP flow control holds the server back. Close waits
-// for it, and nothing is sent on any stream after Close returns.
+// Concurrency: every method is safe for concurrent use. The protocol
+// client's routing goroutine maps every inbound frame and state change
+// (the data source is its pusher.Handler), losslessly: while a subscriber
+// is behind the client waits, and TCP flow control holds the server back.
+// Close waits for it, and nothing is sent on any stream after Close
+// returns.
 type DataSource struct {
 	opts   Options
 	events *eventTable
@@ -66,7 +67,6 @@ type DataSource struct {
 	closed       bool
 
 	closing   chan struct{} // closed by Close
-	pumpDone  chan struct{}
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -99,7 +99,6 @@ func New(opts Options) (*DataSource, error) {
 		messageKeys:  recent.New(dedupSize),
 		receiptKeys:  recent.New(dedupSize),
 		closing:      make(chan struct{}),
-		pumpDone:     make(chan struct{}),
 	}
 	s.state = domain.ConnectionState{Status: domain.Disconnected, UserID: o.UserID}
 
@@ -121,7 +120,9 @@ func New(opts Options) (*DataSource, error) {
 			users = ha
 		}
 	}
-	if s.client, err = pusher.New(o.pusherOptions(authorizer, users)); err != nil {
+	po := o.pusherOptions(authorizer, users)
+	po.Handler = router{s}
+	if s.client, err = pusher.New(po); err != nil {
 		return nil, fmt.Errorf("laravel: %w", err)
 	}
 
@@ -180,10 +181,7 @@ func (s *DataSource) Connect(ctx context.Context, accessToken string) error {
 		return domain.ErrClosed
 	}
 	s.tokens.Set(accessToken)
-	if !s.started {
-		s.started = true
-		s.startPump()
-	}
+	s.started = true
 	names := make([]string, 0, len(s.wanted))
 	for name := range s.wanted {
 		names = append(names, name)
@@ -214,7 +212,7 @@ func (s *DataSource) UserEvents(ctx context.Context) <-chan ChannelEvent {
 	return s.userEvents.Subscribe(ctx)
 }
 
-// waitConnectedState waits until the pump has taken in a connection, so
+// waitConnectedState waits until the router has taken in a connection, so
 // ConnectionState says connected with the socket id when Connect returns.
 func (s *DataSource) waitConnectedState(ctx context.Context) error {
 	for {
@@ -242,17 +240,13 @@ func (s *DataSource) waitConnectedState(ctx context.Context) error {
 // the first.
 func (s *DataSource) Close() error {
 	s.closeOnce.Do(func() {
-		s.hub.StopWaiting() // a pump held up by a stalled subscriber goes on
+		s.hub.StopWaiting() // a router held up by a stalled subscriber goes on
 		s.mu.Lock()
 		s.closed = true
-		started := s.started
 		close(s.closing)
 		s.mu.Unlock()
 
-		s.closeErr = s.client.Close()
-		if started {
-			<-s.pumpDone
-		}
+		s.closeErr = s.client.Close() // waits for its routing goroutine
 		s.mu.Lock()
 		s.state.Status = domain.Closed
 		s.state.At = s.clock.Now()

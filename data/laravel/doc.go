@@ -133,9 +133,11 @@
 //
 // # Delivery
 //
-// The pump reads the protocol client's frames losslessly: while it is
-// busy the client waits, and TCP flow control holds the server back, so a
-// burst never opens a gap between the socket and the typed streams.
+// The data source maps the protocol client's frames on the client's own
+// routing goroutine (it is the client's pusher.Handler), losslessly: while
+// a subscriber is behind the client waits, and TCP flow control holds the
+// server back, so a burst never opens a gap between the socket and the
+// typed streams.
 // RawMessages carries each frame's bytes as received.
 //
 // Concurrency: see DataSource. Logging goes through Options.Logger only;

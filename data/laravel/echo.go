@@ -14,7 +14,7 @@ import (
 )
 
 // Laravel Echo's vocabulary, for any channel and any event, on the data
-// source's one connection and pump:
+// source's one connection and routing goroutine:
 //
 //	Echo.channel(name)            → s.Channel(name)
 //	Echo.private(name)            → s.Private(name)
@@ -336,7 +336,8 @@ func (c *EchoChannel) ensureInBackground() {
 	}
 }
 
-// dispatch hands one channel event to its listeners. It runs on the pump.
+// dispatch hands one channel event to its listeners. It runs on the
+// client's routing goroutine.
 func (s *DataSource) dispatch(f pusher.Frame, data json.RawMessage, typed domain.Event, now time.Time) {
 	s.mu.Lock()
 	l := s.listeners[f.Channel]

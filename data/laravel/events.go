@@ -39,7 +39,8 @@ type Event struct {
 // (it reaches RawMessages only). An error is reported on Errors as a
 // domain.ClassDecode *domain.Error and the session goes on.
 //
-// Decoders run on the data source's one pump goroutine; they must not block.
+// Decoders run on the protocol client's routing goroutine, one frame at a
+// time; they must not block.
 type Decoder func(Event) (domain.Event, error)
 
 // DefaultEvents returns a new map of the default event names, which callers

@@ -76,7 +76,7 @@ func floodServer(t *testing.T, n int) string {
 // reaches a subscriber that keeps draining, whole and in order, with
 // nothing reported: the data source reads the protocol client losslessly.
 // The typed streams' own buffer holds the whole flood here, so that only
-// the path from the socket to the pump is under test (the typed streams
+// the path from the socket to the data source is under test (the typed streams
 // are data/internal/streams', tested there).
 func TestFloodIsLossless(t *testing.T) {
 	const n = 30000

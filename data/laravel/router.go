@@ -1,7 +1,6 @@
 package laravel
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"time"
@@ -14,55 +13,18 @@ import (
 	"github.com/chatwire/chatwire/domain"
 )
 
-// startPump subscribes to the client's frames, states and errors and
-// starts the goroutine that maps them. The caller holds s.mu; it runs
-// before the client connects, so nothing is missed. Frames is lossless:
-// the client waits for the pump rather than dropping a frame. The streams
-// end when the client closes (no context of ours: a context that is not
-// the standard library's would cost a goroutine per stream).
-func (s *DataSource) startPump() {
-	ctx := context.Background()
-	frames := s.client.Frames(ctx)
-	states := s.client.States(ctx)
-	errs := s.client.Errors(ctx)
-	go s.pump(frames, states, errs)
-}
+// router is the DataSource as the protocol client's pusher.Handler: it
+// maps every frame and state change on the client's routing goroutine,
+// one at a time and in order, so the data source needs no goroutine of
+// its own for them. Delivery stays lossless: while a typed stream's
+// subscriber is behind, the routing goroutine waits, so does the
+// connection manager feeding it, and TCP flow control holds the server
+// back. Errors come from whichever goroutine of the client found them.
+type router struct{ s *DataSource }
 
-// pump runs until the client's streams close at Close. Frames never cuts
-// it off; the state and error streams could only if the pump fell far
-// behind on them, and are then resubscribed (the client reports the
-// eviction on its error stream).
-func (s *DataSource) pump(frames <-chan pusher.Frame, states <-chan network.StateChange, errs <-chan error) {
-	defer close(s.pumpDone)
-	ctx := context.Background()
-	for {
-		select {
-		case f, ok := <-frames:
-			if !ok {
-				return // only Close ends it
-			}
-			s.handleFrame(f)
-		case sc, ok := <-states:
-			if !ok {
-				if s.isClosing() {
-					return
-				}
-				states = s.client.States(ctx)
-				continue
-			}
-			s.handleState(sc)
-		case err, ok := <-errs:
-			if !ok {
-				if s.isClosing() {
-					return
-				}
-				errs = s.client.Errors(ctx)
-				continue
-			}
-			s.hub.Report(classify(err))
-		}
-	}
-}
+func (r router) Frame(f pusher.Frame)         { r.s.handleFrame(f) }
+func (r router) State(sc network.StateChange) { r.s.handleState(sc) }
+func (r router) Error(err error)              { r.s.hub.Report(classify(err)) }
 
 func (s *DataSource) isClosing() bool {
 	select {
@@ -73,7 +35,8 @@ func (s *DataSource) isClosing() bool {
 	}
 }
 
-// handleFrame maps one inbound frame. It runs on the pump only.
+// handleFrame maps one inbound frame. It runs on the client's routing
+// goroutine only.
 func (s *DataSource) handleFrame(f pusher.Frame) {
 	now := s.clock.Now()
 	if f.Synthetic {

@@ -14,7 +14,10 @@
 // returned by the call that waited for it or, when none did, reported on
 // Errors, never both. Frames is lossless: the routing goroutine waits for
 // its subscriber, which holds the socket back, and each frame keeps the
-// bytes it arrived as.
+// bytes it arrived as. An owner that maps frames into streams of its own
+// (data/laravel) sets Options.Handler instead: it takes every frame and
+// state change on the routing goroutine, with no goroutine or hand-off of
+// its own.
 //
 // A Client keeps its subscriptions across reconnects: after every reconnect
 // it authorizes each channel again for the new socket id and resubscribes.

@@ -16,8 +16,10 @@ import "github.com/chatwire/chatwire/core/network"
 // own) holds back the connection, losslessly, down to TCP flow control;
 // it must not wait for the Client (Subscribe, Connect, Close). Error runs
 // on the goroutine that found the error (the routing goroutine, a
-// subscription attempt, a sign-in) and must not block. No call happens
-// after Close returns.
+// subscription attempt, a sign-in, the feeder of a Frames subscriber cut
+// off for stalling); it may wait as Frame may, holding up that goroutine,
+// and must not wait for the Client either. No call happens after Close
+// returns.
 type Handler interface {
 	// Frame takes a frame, as Frames would carry it.
 	Frame(Frame)

@@ -32,8 +32,11 @@ const dedupSize = 4096
 // client's routing goroutine maps every inbound frame and state change
 // (the data source is its pusher.Handler), losslessly: while a subscriber
 // is behind the client waits, and TCP flow control holds the server back.
-// Close waits for it, and nothing is sent on any stream after Close
-// returns.
+// So a goroutine that reads a stream should not also wait in Connect or
+// a subscription call while that stream's buffer is full: the answer it
+// waits for queues behind the stream (until the subscriber's stall
+// bound). Close waits for the routing goroutine, and nothing is sent on
+// any stream after Close returns.
 type DataSource struct {
 	opts   Options
 	events *eventTable

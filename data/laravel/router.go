@@ -26,15 +26,6 @@ func (r router) Frame(f pusher.Frame)         { r.s.handleFrame(f) }
 func (r router) State(sc network.StateChange) { r.s.handleState(sc) }
 func (r router) Error(err error)              { r.s.hub.Report(classify(err)) }
 
-func (s *DataSource) isClosing() bool {
-	select {
-	case <-s.closing:
-		return true
-	default:
-		return false
-	}
-}
-
 // handleFrame maps one inbound frame. It runs on the client's routing
 // goroutine only.
 func (s *DataSource) handleFrame(f pusher.Frame) {

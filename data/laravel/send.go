@@ -196,3 +196,13 @@ func (s *DataSource) whisper(ctx context.Context, conversationID, event string, 
 	}
 	return toDomainError(err)
 }
+
+// isClosing reports whether Close has begun.
+func (s *DataSource) isClosing() bool {
+	select {
+	case <-s.closing:
+		return true
+	default:
+		return false
+	}
+}

@@ -4,12 +4,13 @@
 // the bounded event history, asynchronous error reporting, and the mapping
 // of core errors onto domain sentinels.
 //
-// A data source owns one Hub. The goroutine that owns its session (the
-// connection manager's loop for data.New, the pump of data/laravel) routes
-// decoded events with Publish, frames with PublishRaw, state changes with
-// PublishState and failures with Report; its subscribe methods and History
-// delegate to the Hub; its Close calls Hub.StopWaiting first and Hub.Close
-// last, after its goroutines have stopped.
+// A data source owns one Hub. The goroutine that routes its frames (the
+// connection manager's loop for data.New, the pusher.Client's routing
+// goroutine for data/laravel) publishes decoded events with Publish,
+// frames with PublishRaw and state changes with PublishState; failures go
+// to Report from whichever goroutine finds them. Its subscribe methods and
+// History delegate to the Hub; its Close calls Hub.StopWaiting first and
+// Hub.Close last, after those goroutines have stopped.
 //
 // Every stream is lossless for a subscriber that keeps reading: it fans out
 // through a stream.Broadcaster with the Block policy, so a publish waits

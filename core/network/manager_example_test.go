@@ -16,22 +16,7 @@ import (
 // a handshake that waits for the server's greeting, and frames that
 // survive reconnects.
 func ExampleConnectionManager() {
-	// A tiny server: greet, then echo.
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"session.ready"}`))
-		for {
-			typ, data, err := conn.ReadMessage()
-			if err != nil {
-				return
-			}
-			conn.WriteMessage(typ, data)
-		}
-	}))
+	srv := greetAndEcho() // a tiny server: greet, then echo
 	defer srv.Close()
 
 	tokens := func(context.Context) (string, error) { return "secret", nil } // your token source
@@ -96,21 +81,7 @@ func (c *counter) State(sc network.StateChange) { c.states = append(c.states, sc
 // manager's loop goroutine, instead of a Frames subscription and a
 // goroutine to read it; Post asks that goroutine to run a call.
 func ExampleReceiver() {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"session.ready"}`))
-		for {
-			typ, data, err := conn.ReadMessage()
-			if err != nil {
-				return
-			}
-			conn.WriteMessage(typ, data)
-		}
-	}))
+	srv := greetAndEcho() // a tiny server: greet, then echo
 	defer srv.Close()
 
 	c := &counter{done: make(chan struct{})}
@@ -142,4 +113,24 @@ func ExampleReceiver() {
 	// handshake saw 1 frame
 	// frames: 2
 	// states: [connecting connected]
+}
+
+// greetAndEcho is the examples' server: it greets with session.ready, then
+// echoes every frame.
+func greetAndEcho() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"session.ready"}`))
+		for {
+			typ, data, err := conn.ReadMessage()
+			if err != nil {
+				return
+			}
+			conn.WriteMessage(typ, data)
+		}
+	}))
 }
